@@ -1,0 +1,143 @@
+"""One settings object for the whole project, read from environment variables prefixed ``BWM_``.
+
+Read at run time (``Settings.from_env()``), never at import, so tests can set variables per test.
+Every variable is documented in the README's configuration table; ``tests/test_settings.py`` checks
+that the table and this module name the same variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Years of the "Kerncijfers wijken en buurten" the monitor knows about.
+KWB_YEARS = tuple(range(2013, 2025))
+#: Periods of the health table 50090NED ("Gezondheid per wijk en buurt").
+HEALTH_YEARS = (2012, 2016, 2020, 2022)
+
+SOURCES = ("demo", "mirror", "live")
+DEMO_SCALES = ("demo", "national")
+
+_GM_CODE = re.compile(r"^GM\d{4}$")
+
+
+class SettingsError(ValueError):
+    """A BWM_ environment variable holds something the monitor cannot use; the message says which."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs to know; see the README's configuration table for each field."""
+
+    source: str = "demo"
+    mirror_dir: Path = PROJECT_ROOT / "data" / "mirror"
+    warehouse_path: Path = PROJECT_ROOT / "data" / "warehouse" / "bwm.duckdb"
+    site_dir: Path = PROJECT_ROOT / "data" / "site"
+    export_dir: Path = PROJECT_ROOT / "data" / "exports"
+    municipal_dir: Path = PROJECT_ROOT / "data" / "municipal"
+    municipalities: tuple[str, ...] = ()
+    years: tuple[int, ...] = KWB_YEARS
+    cbs_base_url: str = "https://opendata.cbs.nl"
+    http_timeout_s: float = 60.0
+    http_retries: int = 4
+    demo_scale: str = "demo"
+    demo_seed: int = 20240101
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+
+        def path(name: str, default: Path) -> Path:
+            raw = env.get(name, "").strip()
+            return Path(raw).expanduser().resolve() if raw else default
+
+        source = env.get("BWM_SOURCE", "demo").strip().lower() or "demo"
+        if source not in SOURCES:
+            raise SettingsError(
+                f"BWM_SOURCE={source!r} is not one of {', '.join(SOURCES)}. "
+                "Use 'demo' for the synthetic demo, 'mirror' to read a downloaded mirror folder, "
+                "'live' to download from CBS first."
+            )
+        scale = env.get("BWM_DEMO_SCALE", "demo").strip().lower() or "demo"
+        if scale not in DEMO_SCALES:
+            raise SettingsError(f"BWM_DEMO_SCALE={scale!r} is not one of {', '.join(DEMO_SCALES)}.")
+
+        base = cls()
+        default_mirror = base.mirror_dir / ("demo" if source == "demo" else "cbs")
+        if source == "demo" and scale == "national":
+            default_mirror = base.mirror_dir / "national"
+        return cls(
+            source=source,
+            mirror_dir=path("BWM_MIRROR_DIR", default_mirror),
+            warehouse_path=path("BWM_WAREHOUSE", base.warehouse_path),
+            site_dir=path("BWM_SITE_DIR", base.site_dir),
+            export_dir=path("BWM_EXPORT_DIR", base.export_dir),
+            municipal_dir=path("BWM_MUNICIPAL_DIR", base.municipal_dir),
+            municipalities=parse_municipalities(env.get("BWM_MUNICIPALITIES", "")),
+            years=parse_years(env.get("BWM_YEARS", "")),
+            cbs_base_url=(env.get("BWM_CBS_BASE_URL", "").strip() or base.cbs_base_url).rstrip("/"),
+            http_timeout_s=_positive_float(env, "BWM_HTTP_TIMEOUT", base.http_timeout_s),
+            http_retries=int(_positive_float(env, "BWM_HTTP_RETRIES", base.http_retries)),
+            demo_scale=scale,
+            demo_seed=int(_positive_float(env, "BWM_DEMO_SEED", base.demo_seed)),
+        )
+
+
+def parse_municipalities(raw: str) -> tuple[str, ...]:
+    """``"GM0344, gm0518"`` -> ``("GM0344", "GM0518")``; empty means every municipality in the source."""
+    codes = []
+    for part in raw.replace(";", ",").split(","):
+        code = part.strip().upper()
+        if not code:
+            continue
+        if code.isdigit() and len(code) <= 4:
+            code = f"GM{int(code):04d}"
+        if not _GM_CODE.match(code):
+            raise SettingsError(
+                f"BWM_MUNICIPALITIES: {part.strip()!r} is not a gemeente code; expected codes like GM0344 "
+                "(comma-separated)."
+            )
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))
+
+
+def parse_years(raw: str) -> tuple[int, ...]:
+    """``"2019-2024"`` or ``"2019,2021"``; empty means every KWB year 2013-2024."""
+    raw = raw.strip()
+    if not raw:
+        return KWB_YEARS
+    years: list[int] = []
+    for part in raw.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo, hi = (int(p) for p in part.split("-", 1))
+                years.extend(range(lo, hi + 1))
+            elif part:
+                years.append(int(part))
+        except ValueError:
+            raise SettingsError(f"BWM_YEARS: {part!r} is not a year or a range like 2019-2024.") from None
+    unknown = sorted(set(years) - set(KWB_YEARS))
+    if unknown:
+        raise SettingsError(
+            f"BWM_YEARS: no KWB table is known for {unknown}; known years are {KWB_YEARS[0]}-{KWB_YEARS[-1]}."
+        )
+    return tuple(sorted(set(years)))
+
+
+def _positive_float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number.") from None
+    if value < 0:
+        raise SettingsError(f"{name}={raw!r} must not be negative.")
+    return value
