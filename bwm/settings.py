@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +36,6 @@ class Settings:
     source: str = "demo"
     mirror_dir: Path = PROJECT_ROOT / "data" / "mirror"
     warehouse_path: Path = PROJECT_ROOT / "data" / "warehouse" / "bwm.duckdb"
-    site_dir: Path = PROJECT_ROOT / "data" / "site"
-    export_dir: Path = PROJECT_ROOT / "data" / "exports"
-    municipal_dir: Path = PROJECT_ROOT / "data" / "municipal"
     municipalities: tuple[str, ...] = ()
     years: tuple[int, ...] = KWB_YEARS
     cbs_base_url: str = "https://opendata.cbs.nl"
@@ -46,7 +43,7 @@ class Settings:
     http_retries: int = 4
     demo_scale: str = "demo"
     demo_seed: int = 20240101
-    extra: dict[str, str] = field(default_factory=dict)
+    concentration_factor: float = 2.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -75,9 +72,6 @@ class Settings:
             source=source,
             mirror_dir=path("BWM_MIRROR_DIR", default_mirror),
             warehouse_path=path("BWM_WAREHOUSE", base.warehouse_path),
-            site_dir=path("BWM_SITE_DIR", base.site_dir),
-            export_dir=path("BWM_EXPORT_DIR", base.export_dir),
-            municipal_dir=path("BWM_MUNICIPAL_DIR", base.municipal_dir),
             municipalities=parse_municipalities(env.get("BWM_MUNICIPALITIES", "")),
             years=parse_years(env.get("BWM_YEARS", "")),
             cbs_base_url=(env.get("BWM_CBS_BASE_URL", "").strip() or base.cbs_base_url).rstrip("/"),
@@ -85,6 +79,7 @@ class Settings:
             http_retries=int(_positive_float(env, "BWM_HTTP_RETRIES", base.http_retries)),
             demo_scale=scale,
             demo_seed=int(_positive_float(env, "BWM_DEMO_SEED", base.demo_seed)),
+            concentration_factor=_positive_float(env, "BWM_CONCENTRATION_FACTOR", base.concentration_factor),
         )
 
 

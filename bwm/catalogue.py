@@ -1,0 +1,172 @@
+"""The indicator catalogue (data/reference/indicators.yaml): loading, validation, and a table form for SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from bwm.settings import PROJECT_ROOT
+
+CATALOGUE_PATH = PROJECT_ROOT / "data" / "reference" / "indicators.yaml"
+
+THEMES = ("materiele_welvaart", "arbeid_en_vrije_tijd", "gezondheid", "welzijn", "samenleving")
+DIRECTIONS = ("higher_is_better", "higher_is_worse", "neutral")
+UNITS = ("pct", "eur", "per_1000", "km", "persons")
+SOURCES = ("kwb", "health")
+METHODS = ("direct", "ratio")
+AGGREGATES = ("ratio", "weighted_mean", "none")
+WEIGHTS = ("inhabitants", "households")
+LEVELS = ("gemeente", "wijk", "buurt")
+SOURCE_LABELS = {
+    "kwb": "CBS, Kerncijfers wijken en buurten",
+    "health": "GGD'en, CBS en RIVM, Gezondheidsmonitor (CBS tabel 50090NED)",
+}
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is malformed; the message names the indicator and field."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_nl: str
+    name_en: str
+    theme: str
+    definition_nl: str
+    unit: str
+    direction: str
+    source: str
+    method: str
+    aggregate: str
+    weight: str
+    years: tuple[int, ...]
+    levels: tuple[str, ...] = LEVELS
+    variable: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    factor: float | None = None
+    age_group: str | None = None
+    disclosure: str = "cbs"
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The canonical staging variables this indicator reads."""
+        return tuple(v for v in (self.variable, self.numerator, self.denominator) if v)
+
+
+def _years(raw, ident: str) -> tuple[int, ...]:
+    if isinstance(raw, str) and "-" in raw:
+        lo, hi = (int(p) for p in raw.split("-", 1))
+        return tuple(range(lo, hi + 1))
+    if isinstance(raw, list) and all(isinstance(y, int) for y in raw):
+        return tuple(sorted(raw))
+    raise CatalogueError(f"indicator {ident}: years must be a range like 2013-2024 or a list of years, got {raw!r}")
+
+
+def _check_choice(ident: str, field: str, value, allowed) -> None:
+    if value not in allowed:
+        raise CatalogueError(f"indicator {ident}: {field} is {value!r}; expected one of {', '.join(allowed)}")
+
+
+def parse(doc: dict) -> tuple[dict, list[Indicator]]:
+    """Validate a parsed catalogue document; returns (themes, indicators)."""
+    themes = doc.get("themes") or {}
+    if tuple(themes) != THEMES:
+        raise CatalogueError(f"themes must be exactly {', '.join(THEMES)} in that order")
+    seen: set[str] = set()
+    out = []
+    for i, raw in enumerate(doc.get("indicators") or [], 1):
+        ident = raw.get("id") or f"#{i}"
+        for field in ("id", "name_nl", "name_en", "theme", "definition_nl", "unit", "direction", "source",
+                      "method", "aggregate", "weight", "years"):
+            if not raw.get(field):
+                raise CatalogueError(f"indicator {ident}: field {field!r} is missing")
+        if ident in seen:
+            raise CatalogueError(f"indicator {ident} appears twice")
+        seen.add(ident)
+        for field, allowed in (("theme", THEMES), ("direction", DIRECTIONS), ("unit", UNITS),
+                               ("source", SOURCES), ("method", METHODS), ("aggregate", AGGREGATES),
+                               ("weight", WEIGHTS)):
+            _check_choice(ident, field, raw[field], allowed)
+        if raw["method"] == "direct" and not raw.get("variable"):
+            raise CatalogueError(f"indicator {ident}: method direct needs a variable")
+        if raw["method"] == "ratio" and not (raw.get("numerator") and raw.get("denominator") and raw.get("factor")):
+            raise CatalogueError(f"indicator {ident}: method ratio needs numerator, denominator and factor")
+        if raw["source"] == "health" and not raw.get("age_group"):
+            raise CatalogueError(f"indicator {ident}: health indicators need an age_group (e.g. '20300')")
+        levels = tuple(raw.get("levels") or LEVELS)
+        for level in levels:
+            _check_choice(ident, "levels", level, LEVELS)
+        out.append(
+            Indicator(
+                id=ident, name_nl=raw["name_nl"], name_en=raw["name_en"], theme=raw["theme"],
+                definition_nl=" ".join(raw["definition_nl"].split()), unit=raw["unit"],
+                direction=raw["direction"], source=raw["source"], method=raw["method"],
+                aggregate=raw["aggregate"], weight=raw["weight"], years=_years(raw["years"], ident),
+                levels=levels, variable=raw.get("variable"), numerator=raw.get("numerator"),
+                denominator=raw.get("denominator"),
+                factor=float(raw["factor"]) if raw.get("factor") is not None else None,
+                age_group=str(raw["age_group"]) if raw.get("age_group") is not None else None,
+                disclosure=raw.get("disclosure", "cbs"),
+            )
+        )
+    return themes, out
+
+
+@lru_cache(maxsize=1)
+def load(path: Path = CATALOGUE_PATH) -> tuple[dict, tuple[Indicator, ...]]:
+    with open(path, encoding="utf-8") as fh:
+        themes, indicators = parse(yaml.safe_load(fh))
+    return themes, tuple(indicators)
+
+
+def indicators() -> tuple[Indicator, ...]:
+    return load()[1]
+
+
+def themes() -> dict:
+    return load()[0]
+
+
+def by_id() -> dict[str, Indicator]:
+    return {ind.id: ind for ind in indicators()}
+
+
+def catalogue_frame() -> pl.DataFrame:
+    """One row per indicator, for the warehouse table indicators.catalogue."""
+    theme_names = themes()
+    rows = []
+    for ind in indicators():
+        rows.append(
+            {
+                "indicator_id": ind.id,
+                "name_nl": ind.name_nl,
+                "name_en": ind.name_en,
+                "theme": ind.theme,
+                "theme_nl": theme_names[ind.theme]["name_nl"],
+                "theme_en": theme_names[ind.theme]["name_en"],
+                "definition_nl": ind.definition_nl,
+                "unit": ind.unit,
+                "direction": ind.direction,
+                "source": ind.source,
+                "source_label": SOURCE_LABELS[ind.source],
+                "method": ind.method,
+                "variable": ind.variable,
+                "numerator": ind.numerator,
+                "denominator": ind.denominator,
+                "factor": ind.factor,
+                "aggregate": ind.aggregate,
+                "weight": ind.weight,
+                "age_group": ind.age_group,
+                "levels": list(ind.levels),
+                "years": list(ind.years),
+                "disclosure": ind.disclosure,
+            }
+        )
+    return pl.DataFrame(rows, schema_overrides={"factor": pl.Float64, "levels": pl.List(pl.String),
+                                                 "years": pl.List(pl.Int64)})

@@ -1,0 +1,120 @@
+"""The DuckDB warehouse: one file, one schema per layer, and the one helper that turns SQL files into tables."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from bwm.settings import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "sql"
+SCHEMAS = ("raw", "staging", "indicators", "divide", "publish")
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened or written; the message says what to do."""
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating its folder and schemas when writable) and close it afterwards."""
+    path = Path(path)
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(
+                f"Cannot create the warehouse folder {path.parent}: {exc.strerror}. "
+                "Set BWM_WAREHOUSE to a writable location."
+            ) from exc
+    elif not path.exists():
+        raise WarehouseError(f"No warehouse at {path}. Run `make demo` or `bwm run` first.")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(
+            f"Cannot open the warehouse {path}: {exc}. Another refresh may be writing it; "
+            "wait for it to finish, or check the file's permissions."
+        ) from exc
+    try:
+        if not read_only:
+            for schema in SCHEMAS:
+                con.execute(f"create schema if not exists {schema}")
+        yield con
+    finally:
+        con.close()
+
+
+def read_sql(layer: str, name: str) -> str:
+    """The text of ``sql/<layer>/<name>.sql``."""
+    path = SQL_DIR / layer / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+def create_table_from_sql(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, sql: str | None = None, params: dict | None = None
+) -> int:
+    """``create or replace table schema.table as <select>`` from ``sql/<schema>/<table>.sql``; returns the row count.
+
+    The whole replacement happens in one transaction, so readers see the old table or the new one.
+    """
+    for ident in (schema, table):
+        if not _IDENT.match(ident):
+            raise ValueError(f"not a plain SQL identifier: {ident!r}")
+    select = (sql if sql is not None else read_sql(schema, table)).strip().rstrip(";")
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {schema}.{table} as\n{select}", params or {})
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return row_count(con, schema, table)
+
+
+def replace_table_from_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame) -> int:
+    """Replace ``schema.table`` with a polars/pandas/arrow frame, atomically; returns the row count."""
+    for ident in (schema, table):
+        if not _IDENT.match(ident):
+            raise ValueError(f"not a plain SQL identifier: {ident!r}")
+    con.register("_bwm_frame", frame)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {schema}.{table} as select * from _bwm_frame")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_bwm_frame")
+    return row_count(con, schema, table)
+
+
+def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    return con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def preview_markdown(con: duckdb.DuckDBPyConnection, sql: str, limit: int = 5) -> str:
+    """A small markdown table of ``sql`` for asset metadata."""
+    rel = con.execute(f"select * from ({sql}) limit {int(limit)}")
+    cols = [d[0] for d in rel.description]
+    rows = rel.fetchall()
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

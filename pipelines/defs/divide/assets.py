@@ -1,0 +1,74 @@
+"""The divide layer: how far apart the neighbourhoods of each gemeente are, and whether that grows."""
+
+import dagster as dg
+import polars as pl
+
+from bwm import warehouse
+from bwm.divide.build import CONCENTRATION_INDICATOR, compute_measures, compute_trends
+from bwm.settings import Settings
+
+INDICATORS = [dg.AssetKey(["indicators", n]) for n in ("values", "weights", "catalogue")]
+MEASURES = dg.AssetKey(["divide", "measures"])
+
+
+def national_share(con) -> dict[int, tuple[float, str]]:
+    """Per year, the share of households at the social minimum that concentration is measured against.
+
+    CBS's national figure (area_level 'land') where the source has it; otherwise the household-weighted
+    share over every gemeente in the warehouse, labelled as such (basis 'warehouse').
+    """
+    rows = con.execute(
+        """
+        with v as (
+            select v.year, v.area_level, v.value, w.households
+            from indicators.values v
+            left join indicators.weights w on w.source = 'kwb' and w.year = v.year and w.area_code = v.area_code
+            where v.indicator_id = ? and v.value is not null
+        )
+        select year,
+               max(value) filter (area_level = 'land') as nl,
+               sum(value * households) filter (area_level = 'gemeente') / sum(households) filter (area_level = 'gemeente')
+        from v group by year order by year
+        """,
+        [CONCENTRATION_INDICATOR],
+    ).fetchall()
+    return {y: ((nl, "nederland") if nl is not None else (wh, "warehouse")) for y, nl, wh in rows if (nl or wh)}
+
+
+@dg.asset(key=MEASURES, deps=INDICATORS, group_name="divide", compute_kind="python")
+def measures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Divide measures per (gemeente_code, year, level, indicator_id), level = buurt or wijk.
+
+    Population-weighted over that year's neighbourhoods: worst20_mean/best20_mean/gap (indicator's unit),
+    ratio (>= 1), weighted_std (unit), cv (unit-free), Theil total/between/within (income only),
+    dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents).
+    """
+    settings = Settings.from_env()
+    with warehouse.connect(settings.warehouse_path) as con:
+        inputs = con.execute(warehouse.read_sql("divide", "inputs")).pl()
+        shares = national_share(con)
+        frame = compute_measures(inputs, shares, settings.concentration_factor)
+        n = warehouse.replace_table_from_frame(con, "divide", "measures", frame)
+    basis = sorted({b for _, b in shares.values()})
+    return dg.MaterializeResult(metadata={
+        "rows": n, "gemeenten": frame["gemeente_code"].n_unique(), "years": frame["year"].n_unique(),
+        "concentration_factor": settings.concentration_factor, "concentration_basis": ", ".join(basis) or "none",
+    })
+
+
+@dg.asset(key=["divide", "trends"], deps=[MEASURES], group_name="divide", compute_kind="python")
+def trends(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Trend of each divide measure per (gemeente_code, level, indicator_id, measure) over the years.
+
+    slope_per_year (measure's unit per year), change since the first and previous year, and a label:
+    'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trend).
+    """
+    settings = Settings.from_env()
+    with warehouse.connect(settings.warehouse_path) as con:
+        frame = compute_trends(con.execute("select * from divide.measures").pl())
+        n = warehouse.replace_table_from_frame(con, "divide", "trends", frame)
+    labels = frame.group_by("label").len().sort("label")
+    return dg.MaterializeResult(metadata={"rows": n, **{f"label_{r['label']}": r["len"] for r in labels.to_dicts()}})
+
+
+divide_assets = [measures, trends]

@@ -1,0 +1,59 @@
+-- The input rows of the divide measures (not stored as a table; read by bwm.divide.build):
+-- one row per (year, gemeente, level, indicator, neighbourhood) on that year's geography, with the
+-- neighbourhood's value, its residents as weight, its wijk (for the Theil decomposition), and for the
+-- low-income indicator the estimated numbers of low-income and other households (for dissimilarity).
+with
+
+catalogue as (
+    select
+        indicator_id,
+        source,
+        direction
+    from indicators.catalogue
+),
+
+indicator_values as (
+    select
+        year,
+        area_code,
+        area_level,
+        gemeente_code,
+        indicator_id,
+        value,
+        source_table
+    from indicators.values
+    where area_level in ('buurt', 'wijk')
+),
+
+weights as (
+    select
+        source,
+        year,
+        area_code,
+        inhabitants,
+        households
+    from indicators.weights
+)
+
+select
+    indicator_values.year,
+    indicator_values.gemeente_code,
+    indicator_values.area_level as level,
+    indicator_values.indicator_id,
+    catalogue.direction,
+    indicator_values.area_code,
+    case when indicator_values.area_level = 'buurt' then 'WK' || substr(indicator_values.area_code, 3, 6) end
+        as wijk_code,
+    indicator_values.value,
+    cast(weights.inhabitants as double) as inhabitants,
+    case when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
+        then indicator_values.value / 100 * weights.households end as low_income_households,
+    case when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
+        then (1 - indicator_values.value / 100) * weights.households end as other_households,
+    indicator_values.source_table
+from indicator_values
+inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
+left join weights
+    on weights.source = catalogue.source
+    and weights.year = indicator_values.year
+    and weights.area_code = indicator_values.area_code

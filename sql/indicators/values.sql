@@ -1,0 +1,168 @@
+-- indicators.values: one row per (year, area_code, indicator_id) for every year the catalogue claims and
+-- every area of that year's source geography. value is null exactly when missing_reason says why:
+--   suppressed_by_cbs  CBS published the variable but left this area empty (privacy or too few cases)
+--   not_published      the variable is not in that year's CBS table, or not for this area
+--   no_denominator     a ratio whose denominator is 0 or missing
+-- numerator/denominator are filled for ratio indicators (method 'ratio').
+-- series_id / series_break / break_reason come from indicators.area_series (KWB geography); the health
+-- table has one geography for all its periods, so its series are never cut.
+with
+
+catalogue as (
+    select * from indicators.catalogue
+),
+
+indicator_years as (
+    select
+        indicator_id,
+        source,
+        method,
+        variable,
+        numerator as numerator_variable,
+        denominator as denominator_variable,
+        factor,
+        age_group,
+        unnest(years) as year
+    from catalogue
+),
+
+kwb_areas as (
+    select
+        year,
+        area_code,
+        area_level,
+        gemeente_code,
+        table_id
+    from staging.areas
+),
+
+health_areas as (
+    select distinct
+        year,
+        area_code,
+        area_level,
+        gemeente_code,
+        age_group_code
+    from staging.health
+),
+
+kwb as (
+    select
+        year,
+        area_code,
+        variable,
+        value,
+        table_id
+    from staging.kwb
+),
+
+health as (
+    select
+        year,
+        area_code,
+        age_group_code,
+        variable,
+        value,
+        table_id
+    from staging.health
+),
+
+kwb_targets as (
+    select
+        indicator_years.*,
+        kwb_areas.area_code,
+        kwb_areas.area_level,
+        kwb_areas.gemeente_code,
+        kwb_areas.table_id as area_table_id
+    from indicator_years
+    inner join kwb_areas on indicator_years.year = kwb_areas.year
+    where indicator_years.source = 'kwb'
+),
+
+kwb_values as (
+    select
+        t.year,
+        t.area_code,
+        t.area_level,
+        t.gemeente_code,
+        t.indicator_id,
+        case
+            when t.method = 'direct' then direct.value
+            when den.value > 0 then num.value / den.value * t.factor
+        end as value,
+        case when t.method = 'ratio' then num.value end as numerator,
+        case when t.method = 'ratio' then den.value end as denominator,
+        coalesce(direct.table_id, num.table_id, t.area_table_id) as source_table,
+        case
+            when t.method = 'direct' and direct.variable is null then 'not_published'
+            when t.method = 'direct' and direct.value is null then 'suppressed_by_cbs'
+            when t.method = 'ratio' and (num.variable is null or den.variable is null) then 'not_published'
+            when t.method = 'ratio' and num.value is null then 'suppressed_by_cbs'
+            when t.method = 'ratio' and (den.value is null or den.value <= 0) then 'no_denominator'
+        end as missing_reason
+    from kwb_targets as t
+    left join kwb as direct
+        on t.method = 'direct' and direct.year = t.year and direct.area_code = t.area_code
+        and direct.variable = t.variable
+    left join kwb as num
+        on t.method = 'ratio' and num.year = t.year and num.area_code = t.area_code
+        and num.variable = t.numerator_variable
+    left join kwb as den
+        on t.method = 'ratio' and den.year = t.year and den.area_code = t.area_code
+        and den.variable = t.denominator_variable
+),
+
+health_values as (
+    select
+        t.year,
+        a.area_code,
+        a.area_level,
+        a.gemeente_code,
+        t.indicator_id,
+        h.value,
+        null::double as numerator,
+        null::double as denominator,
+        coalesce(h.table_id, '50090NED') as source_table,
+        case
+            when h.variable is null then 'not_published'
+            when h.value is null then 'suppressed_by_cbs'
+        end as missing_reason
+    from indicator_years as t
+    inner join health_areas as a
+        on a.year = t.year and a.age_group_code = t.age_group
+    left join health as h
+        on h.year = t.year and h.area_code = a.area_code and h.age_group_code = t.age_group
+        and h.variable = t.variable
+    where t.source = 'health'
+),
+
+all_values as (
+    select * from kwb_values
+    union all
+    select * from health_values
+)
+
+select
+    all_values.year,
+    all_values.area_code,
+    all_values.area_level,
+    all_values.gemeente_code,
+    all_values.indicator_id,
+    catalogue.theme,
+    catalogue.unit,
+    all_values.value,
+    all_values.numerator,
+    all_values.denominator,
+    all_values.source_table,
+    cast(all_values.year as varchar) as period,
+    all_values.missing_reason,
+    coalesce(area_series.series_id, all_values.area_code || '@' || catalogue.source) as series_id,
+    coalesce(area_series.series_break, false) as series_break,
+    area_series.break_reason
+from all_values
+inner join catalogue on all_values.indicator_id = catalogue.indicator_id
+left join indicators.area_series as area_series
+    on catalogue.source = 'kwb'
+    and all_values.year = area_series.year
+    and all_values.area_code = area_series.area_code
+order by all_values.year, all_values.area_code, all_values.indicator_id

@@ -1,0 +1,29 @@
+"""The Dagster code location loads, and its asset keys are the ones the docs and SQL name."""
+
+from pipelines.definitions import defs
+
+EXPECTED = {
+    "mirror/cbs",
+    "raw/cbs_tables", "raw/cbs_data_properties", "raw/cbs_dimensions", "raw/health_50090ned",
+    *{f"raw/kwb_{year}" for year in range(2013, 2025)},
+    "staging/kwb_key_resolution", "staging/areas", "staging/kwb", "staging/health",
+    "indicators/catalogue", "indicators/area_series", "indicators/weights", "indicators/values",
+    "indicators/comparisons", "indicators/theme_summary", "indicators/aggregated",
+    "divide/measures", "divide/trends",
+}
+
+
+def test_definitions_load_with_every_asset():
+    keys = {"/".join(k.path) for k in defs.resolve_all_asset_keys()}
+    assert keys == EXPECTED
+
+
+def test_every_asset_is_in_the_group_of_its_layer():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).group_name == key.path[0], key
+
+
+def test_refresh_job_selects_everything():
+    job = defs.resolve_job_def("refresh")
+    assert {"/".join(k.path) for k in job.asset_layer.executable_asset_keys} == EXPECTED

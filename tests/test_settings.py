@@ -1,0 +1,44 @@
+import re
+
+import pytest
+
+from bwm.settings import KWB_YEARS, PROJECT_ROOT, Settings, SettingsError, parse_municipalities, parse_years
+
+
+def test_defaults_point_inside_the_project():
+    s = Settings.from_env({})
+    assert s.source == "demo"
+    assert s.warehouse_path == PROJECT_ROOT / "data" / "warehouse" / "bwm.duckdb"
+    assert s.mirror_dir == PROJECT_ROOT / "data" / "mirror" / "demo"
+    assert s.years == KWB_YEARS
+    assert s.municipalities == ()
+
+
+def test_municipalities_are_normalised():
+    assert parse_municipalities(" gm0344, 518;GM0344 ") == ("GM0344", "GM0518")
+    with pytest.raises(SettingsError, match="BWM_MUNICIPALITIES: 'Utrecht' is not a gemeente code"):
+        parse_municipalities("Utrecht")
+
+
+def test_years_ranges_and_unknown_years():
+    assert parse_years("2019-2021,2024") == (2019, 2020, 2021, 2024)
+    with pytest.raises(SettingsError, match=r"no KWB table is known for \[2011\]"):
+        parse_years("2011")
+    with pytest.raises(SettingsError, match="not a year"):
+        parse_years("twenty")
+
+
+def test_bad_source_says_what_is_allowed():
+    with pytest.raises(SettingsError, match="BWM_SOURCE='cloud' is not one of demo, mirror, live"):
+        Settings.from_env({"BWM_SOURCE": "cloud"})
+
+
+def test_readme_documents_every_variable():
+    """The README's configuration table and the code name the same BWM_ variables."""
+    code = set(re.findall(r'"(BWM_[A-Z_]+)"', (PROJECT_ROOT / "bwm" / "settings.py").read_text()))
+    for extra in ("bwm/cli.py", "tests/conftest.py"):
+        code |= set(re.findall(r'"(BWM_[A-Z_]+)"', (PROJECT_ROOT / extra).read_text()))
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(BWM_[A-Z_]+)`", readme, flags=re.M))
+    assert code - documented == set(), "undocumented in README"
+    assert documented - code == set(), "documented but unused"
