@@ -137,11 +137,11 @@ def by_id() -> dict[str, Indicator]:
     return {ind.id: ind for ind in indicators()}
 
 
-def catalogue_frame() -> pl.DataFrame:
-    """One row per indicator, for the warehouse table indicators.catalogue."""
-    theme_names = themes()
+def catalogue_frame(parsed: tuple[dict, list[Indicator]] | None = None) -> pl.DataFrame:
+    """One row per indicator, for the warehouse table indicators.catalogue (default: the repository's)."""
+    theme_names, inds = parsed if parsed is not None else load()
     rows = []
-    for ind in indicators():
+    for ind in inds:
         rows.append(
             {
                 "indicator_id": ind.id,

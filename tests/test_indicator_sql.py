@@ -1,0 +1,138 @@
+"""The indicator SQL on a tiny hand-built staging, with every expected number worked out by hand."""
+
+import duckdb
+import pytest
+
+from bwm import catalogue, warehouse
+
+CATALOGUE = {
+    "themes": {t: {"name_nl": t, "name_en": t} for t in catalogue.THEMES},
+    "indicators": [
+        {"id": "inkomen", "name_nl": "Inkomen", "name_en": "Income", "theme": "materiele_welvaart",
+         "definition_nl": "x", "unit": "eur", "direction": "higher_is_better", "source": "kwb",
+         "variable": "inkomen_per_inwoner_eur", "method": "direct", "aggregate": "weighted_mean",
+         "weight": "inhabitants", "years": [2020, 2021]},
+        {"id": "bijstand", "name_nl": "Bijstand", "name_en": "Assistance", "theme": "arbeid_en_vrije_tijd",
+         "definition_nl": "x", "unit": "per_1000", "direction": "higher_is_worse", "source": "kwb",
+         "method": "ratio", "numerator": "bijstand_personen", "denominator": "inwoners", "factor": 1000,
+         "aggregate": "ratio", "weight": "inhabitants", "years": [2020, 2021]},
+    ],
+}
+
+# Gemeente GM0001 with one wijk; buurt 02 changes boundaries in 2021, buurt 03 is new in 2021.
+AREAS = [
+    # year, code, level, gemeente, wijk, inhabitants, households, comparability
+    (2020, "GM0001", "gemeente", "GM0001", None, 3000, 1500, 1),
+    (2020, "WK000101", "wijk", "GM0001", None, 3000, 1500, 1),
+    (2020, "BU00010101", "buurt", "GM0001", "WK000101", 1000, 500, 1),
+    (2020, "BU00010102", "buurt", "GM0001", "WK000101", 2000, 1000, 1),
+    (2021, "GM0001", "gemeente", "GM0001", None, 3100, 1550, 1),
+    (2021, "WK000101", "wijk", "GM0001", None, 3100, 1550, 1),
+    (2021, "BU00010101", "buurt", "GM0001", "WK000101", 1000, 500, 1),
+    (2021, "BU00010102", "buurt", "GM0001", "WK000101", 1500, 750, 3),
+    (2021, "BU00010103", "buurt", "GM0001", "WK000101", 600, 300, 1),
+]
+KWB = [
+    # year, code, variable, value
+    (2020, "BU00010101", "inkomen_per_inwoner_eur", 20000.0),
+    (2020, "BU00010102", "inkomen_per_inwoner_eur", 35000.0),
+    (2020, "GM0001", "inkomen_per_inwoner_eur", 30000.0),
+    (2020, "BU00010101", "bijstand_personen", 50.0),
+    (2020, "BU00010102", "bijstand_personen", None),  # suppressed by CBS
+    (2020, "GM0001", "bijstand_personen", 60.0),
+    (2020, "BU00010101", "inwoners", 1000.0),
+    (2020, "BU00010102", "inwoners", 2000.0),
+    (2020, "GM0001", "inwoners", 3000.0),
+    (2021, "BU00010101", "inkomen_per_inwoner_eur", 21000.0),
+    (2021, "BU00010102", "inkomen_per_inwoner_eur", 36000.0),
+    (2021, "BU00010103", "inkomen_per_inwoner_eur", None),
+    (2021, "BU00010101", "bijstand_personen", 40.0),
+    (2021, "BU00010102", "bijstand_personen", 30.0),
+    (2021, "BU00010103", "bijstand_personen", 10.0),
+    (2021, "BU00010101", "inwoners", 1000.0),
+    (2021, "BU00010102", "inwoners", 1500.0),
+    (2021, "BU00010103", "inwoners", 0.0),
+    # 2021 gemeente and wijk rows carry no KWB values at all: "not published".
+]
+
+
+@pytest.fixture
+def con(tmp_path):
+    with warehouse.connect(tmp_path / "t.duckdb") as connection:
+        connection.execute(
+            "create table staging.areas (year int, area_code varchar, area_level varchar, gemeente_code varchar, "
+            "wijk_code varchar, inhabitants bigint, households bigint, comparability_code int, table_id varchar)")
+        connection.executemany("insert into staging.areas values (?, ?, ?, ?, ?, ?, ?, ?, 'T')", AREAS)
+        connection.execute("create table staging.kwb (year int, area_code varchar, variable varchar, value double, "
+                           "table_id varchar)")
+        connection.executemany("insert into staging.kwb values (?, ?, ?, ?, 'T')", KWB)
+        connection.execute("create table staging.health (year int, area_code varchar, area_level varchar, "
+                           "gemeente_code varchar, age_group_code varchar, variable varchar, value double, "
+                           "table_id varchar)")
+        frame = catalogue.catalogue_frame(catalogue.parse(CATALOGUE))
+        warehouse.replace_table_from_frame(connection, "indicators", "catalogue", frame)
+        for name in ("area_series", "weights", "values", "aggregated", "comparisons", "theme_summary"):
+            warehouse.create_table_from_sql(connection, "indicators", name)
+        yield connection
+
+
+def value(con, year, code, indicator):
+    return con.execute("select value, numerator, denominator, missing_reason, series_break, break_reason "
+                       "from indicators.values where year = ? and area_code = ? and indicator_id = ?",
+                       [year, code, indicator]).fetchone()
+
+
+def test_direct_values_and_missing_reasons(con):
+    assert value(con, 2020, "BU00010101", "inkomen")[:4] == (20000.0, None, None, None)
+    assert value(con, 2021, "BU00010103", "inkomen")[3] == "suppressed_by_cbs"
+    assert value(con, 2021, "GM0001", "inkomen")[3] == "not_published"
+    assert value(con, 2021, "GM0001", "inkomen")[0] is None
+
+
+def test_ratio_values(con):
+    assert value(con, 2020, "BU00010101", "bijstand")[:4] == (50.0, 50.0, 1000.0, None)  # 50 / 1000 x 1000
+    assert value(con, 2020, "BU00010102", "bijstand")[3] == "suppressed_by_cbs"
+    assert value(con, 2021, "BU00010103", "bijstand")[3] == "no_denominator"  # 0 inhabitants
+    assert value(con, 2020, "GM0001", "bijstand")[0] == pytest.approx(20.0)  # 60 / 3000 x 1000
+
+
+def test_series_breaks(con):
+    assert value(con, 2021, "BU00010101", "inkomen")[4:] == (False, None)
+    assert value(con, 2021, "BU00010102", "inkomen")[4:] == (True, "boundary_changed")
+    assert value(con, 2021, "BU00010103", "bijstand")[4:] == (True, "new_area")
+    ids = dict(con.execute("select year, series_id from indicators.area_series where area_code = 'BU00010102'"
+                           ).fetchall())
+    assert ids == {2020: "BU00010102@2020", 2021: "BU00010102@2021"}
+
+
+def test_aggregation_follows_the_catalogue_method(con):
+    rows = {(r[0], r[1], r[2]): r[3:] for r in con.execute(
+        "select year, area_code, indicator_id, value, n_buurten, n_buurten_with_value, coverage "
+        "from indicators.aggregated").fetchall()}
+    # weighted mean by inhabitants: (20000 x 1000 + 35000 x 2000) / 3000 = 30000
+    assert rows[(2020, "GM0001", "inkomen")][0] == pytest.approx(30000.0)
+    # ratio: only buurten with a known numerator count in the denominator: 50 / 1000 x 1000; coverage 1/3
+    assert rows[(2020, "GM0001", "bijstand")][0] == pytest.approx(50.0)
+    assert rows[(2020, "GM0001", "bijstand")][3] == pytest.approx(1000 / 3000)
+    # 2021 income: buurt 03 suppressed -> (21000 x 1000 + 36000 x 1500) / 2500; coverage 2500 / 3100
+    assert rows[(2021, "WK000101", "inkomen")][0] == pytest.approx((21000 * 1000 + 36000 * 1500) / 2500)
+    assert rows[(2021, "WK000101", "inkomen")][1:] == (3, 2, pytest.approx(2500 / 3100))
+
+
+def test_comparisons_rank_best_off_first(con):
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select area_code, diff_gemeente, rank_in_gemeente, n_in_gemeente, quartile_in_gemeente "
+        "from indicators.comparisons where year = 2020 and indicator_id = 'inkomen' and area_level = 'buurt'"
+    ).fetchall()}
+    assert rows["BU00010102"] == (5000.0, 1, 2, 1)  # 35000 - 30000, best-off
+    assert rows["BU00010101"] == (-10000.0, 2, 2, 3)  # quartile 1 + floor(4 x 1 / 2) = 3
+
+
+def test_theme_summary_counts_its_indicators(con):
+    rows = con.execute("select area_code, theme, n_indicators, n_possible, round(score, 6) "
+                       "from indicators.theme_summary where year = 2020 and area_level = 'buurt' "
+                       "order by 1, 2").fetchall()
+    # Income z-scores over the two buurten: +1 and -1; bijstand known for one buurt only -> std 0 -> null z.
+    assert ("BU00010102", "materiele_welvaart", 1, 1, 1.0) in rows
+    assert ("BU00010101", "materiele_welvaart", 1, 1, -1.0) in rows
+    assert ("BU00010101", "arbeid_en_vrije_tijd", 0, 1, None) in rows
