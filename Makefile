@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow test-all dev lint lock bench clean help
+.PHONY: setup browser demo test test-slow dev lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -19,13 +19,24 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)  ## create .venv with the locked dependencies
 
+# The browser tests drive Debian's chromium through Playwright (no browser download) and inject axe-core
+# from npm (package-lock.json). Installing chromium needs root (as in CI); otherwise it says what to run.
+browser: node_modules/.installed
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium' (they are skipped until then)."; fi; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
+
 demo: setup  ## build the demo mirror and warehouse from synthetic data, and print where the results are
 	$(BIN)/bwm demo
 
-test: setup  ## the default (fast) test suite, as CI runs it
+test: setup browser  ## the default (fast) test suite, as CI runs it
 	$(BIN)/python -m pytest
 
-test-slow: setup  ## only the slow suites
+test-slow: setup browser  ## only the slow suites
 	$(BIN)/python -m pytest -m slow
 
 dev: setup  ## the Dagster UI with this code location, on http://127.0.0.1:3000
@@ -35,4 +46,4 @@ lock:  ## regenerate requirements.lock from pyproject.toml (needs uv: pip instal
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:  ## remove generated data (demo mirror, warehouse, Dagster home); keeps .venv
-	rm -rf data/mirror data/warehouse data/dagster_home data/site data/exports
+	rm -rf data/mirror data/warehouse data/dagster_home data/site data/exports data/tmp
