@@ -1,0 +1,340 @@
+"""Turn the real CBS extracts in ``shared/cbs-real`` into mirror tables, at test time only.
+
+The extracts are real CBS data that must not be copied into this repository, so everything here reads
+them from the shared folder and writes mirror folders under pytest's ``tmp_path``. The mirror tables are
+written in the layout ``cbsodata.download_data`` saves (see docs/architecture.md) through
+``bwm.cbs.mirror.write_table(..., source='cbs')``, so the pipeline reads them exactly as it reads a
+downloaded mirror or the synthetic demo.
+
+What the extracts are (see ``shared/cbs-real/PROVENANCE.md``):
+
+* KWB: ``;``-separated, every field quoted, UTF-8 with BOM, one column per OData key, values as the
+  padded text of the OData feed (``"  352866"``, ``"GM0344    "``); ``.`` means "not published" and a
+  few cells are empty.
+* Health 50090NED: UntypedDataSet as CSV, ``,``-separated (quoted only where a name holds a comma),
+  values as padded text, empty = not published.
+* 85984NED 2024 StatLine CSV export: ``;``-separated, Dutch headers, CRLF, unpadded numbers.
+
+The extracts carry no DataProperties; the Topic entries are built from the reviewed key map
+(``keymap.keys_for_year`` / ``keymap.health_keys``), which is what CBS's own DataProperties would say
+for those keys. They also carry no area names for wijken and buurten, so those dimension titles are
+the codes.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from bwm.cbs import mirror
+from bwm.harmonise import keymap
+
+#: The real extracts per KWB year, combined into one mirror table each (rows of all files, union of keys).
+KWB_FILES: dict[int, tuple[str, ...]] = {
+    2019: (
+        "84583NED_2019_GM0518_denhaag_allcols.csv",
+        "84583NED_2019_GM0344_utrecht_22cols.csv",
+        "84583NED_2019_GM0363_amsterdam_allcols.csv.gz",
+    ),
+    2021: (
+        "85039NED_2021_GM0344_utrecht_22cols.csv",
+        "85039NED_2021_GM0518_denhaag_22cols.csv",
+        "85039NED_2021_GM0363_amsterdam_22cols.csv",
+    ),
+}
+KWB_YEARS = tuple(KWB_FILES)
+
+HEALTH_PERIODS = (2012, 2016, 2020)
+#: The 8 health files: (period, age label in the file name). CBS's 2020 18-64 file is not in the snapshot.
+HEALTH_FILES: tuple[tuple[int, str], ...] = tuple(
+    (period, age)
+    for period in HEALTH_PERIODS
+    for age in ("18plus", "18-64", "65plus")
+    if (period, age) != (2020, "18-64")
+)
+HEALTH_DIMENSIONS = ("Leeftijd", "Marges", "WijkenEnBuurten", "Perioden")
+HEALTH_TITLE = "Gezondheid per wijk en buurt; 2012/2016/2020 (indeling 2020)"
+
+KWB_2024_POPULATION = "85984NED_2024_NL_bevolking-leeftijd_statline.csv.gz"
+
+_TEXT = ("String", "Char")
+_INT = ("Long", "Integer", "Short", "Byte")
+# Not the real CBS Modified dates (the extracts do not carry them); a fixed marker so the manifests are stable.
+_MODIFIED = "unknown (real CBS extract, shared/cbs-real)"
+
+
+# --- reading the files -----------------------------------------------------------------------------------
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    """A text handle on a plain or gzipped CSV; ``utf-8-sig`` drops the BOM when there is one."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def read_csv_rows(path: Path, delimiter: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV, every cell as the original text (padding kept)."""
+    with open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = next(reader)
+        rows = [row for row in reader if row]
+    for i, row in enumerate(rows):
+        if len(row) != len(header):
+            raise ValueError(f"{path}: row {i + 2} has {len(row)} fields, the header {len(header)}")
+    return header, rows
+
+
+def is_missing(cell: str | None) -> bool:
+    """CBS's 'not published': ``.`` (StatLine / UntypedDataSet) or an empty cell."""
+    return cell is None or cell.strip() in ("", ".")
+
+
+def cbs_value(cell: str | None, spec: keymap.KeySpec):
+    """A cell as the TypedDataSet would hold it: null when missing, int/float for numbers, text as is."""
+    if is_missing(cell):
+        return None
+    if spec.datatype in _TEXT:
+        return cell  # padding kept, as CBS sends it
+    text = cell.strip()
+    if spec.datatype in _INT:
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+    return float(text)
+
+
+def topic_property(i: int, spec: keymap.KeySpec) -> dict:
+    return {
+        "odata.type": "Cbs.OData.Topic",
+        "ID": i,
+        "Position": spec.position,
+        "ParentID": None,
+        "Type": "Topic",
+        "Key": spec.raw_key,
+        "Title": spec.title_nl,
+        "Description": None,
+        "Datatype": spec.datatype,
+        "Unit": spec.cbs_unit,
+        "Decimals": spec.decimals,
+        "Default": "Impossible",
+    }
+
+
+def _geo_detail(i: int, key: str, title: str) -> dict:
+    return {"odata.type": "Cbs.OData.GeoDetail", "ID": i, "Position": i, "ParentID": None, "Type": "GeoDetail",
+            "Key": key, "Title": title, "Description": ""}
+
+
+def _dimension_property(i: int, kind: str, key: str) -> dict:
+    return {"odata.type": f"Cbs.OData.{kind}", "ID": i, "Position": i, "ParentID": None, "Type": kind,
+            "Key": key, "Title": key, "Description": ""}
+
+
+def _table_info(table_id: str, title: str, period: str) -> dict:
+    return {"ID": 0, "Identifier": table_id, "Title": title, "ShortTitle": title, "Modified": _MODIFIED,
+            "Period": period, "Language": "nl", "Catalog": "CBS",
+            "Summary": "Built at test time from real CBS extracts in shared/cbs-real (see its PROVENANCE.md)."}
+
+
+# --- KWB -----------------------------------------------------------------------------------------------
+
+
+def kwb_rows(cbs_real: Path, year: int) -> tuple[list[str], list[dict[str, str]]]:
+    """Every row of that year's extracts as {column: original text}, and the union of their columns."""
+    columns: list[str] = []
+    rows: list[dict[str, str]] = []
+    for name in KWB_FILES[year]:
+        header, data = read_csv_rows(cbs_real / "kwb" / name, ";")
+        columns += [c for c in header if c not in columns]
+        rows += [dict(zip(header, r)) for r in data]
+    return columns, rows
+
+
+def kwb_table_files(cbs_real: Path, year: int) -> tuple[str, dict[str, list]]:
+    """(table id, mirror files) of one KWB year built from the real extracts."""
+    table = keymap.kwb_table(year)
+    region = table.region_dimension
+    specs = {s.raw_key: s for s in keymap.keys_for_year(year)}
+    columns, rows = kwb_rows(cbs_real, year)
+    unknown = [c for c in columns if c not in ("ID", region) and c not in specs]
+    if unknown:
+        raise ValueError(f"KWB {year}: keys {unknown} of the extracts are not in the key map")
+    present = sorted((specs[c] for c in columns if c in specs), key=lambda s: s.position)
+
+    typed = []
+    for row in rows:
+        record = {"ID": int(row["ID"]), region: row[region]}
+        for spec in present:
+            record[spec.raw_key] = cbs_value(row.get(spec.raw_key), spec)
+        typed.append(record)
+    typed.sort(key=lambda r: r["ID"])
+    ids = [r["ID"] for r in typed]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"KWB {year}: the extracts share row IDs")
+
+    dimension = []
+    for row in sorted(rows, key=lambda r: int(r["ID"])):
+        code = row[region].strip()
+        name = (row.get("Gemeentenaam_1") or "").strip()
+        dimension.append({
+            "Key": row[region],
+            # Extracts have no wijk/buurt names: the gemeente gets its name where the file has one, others the code.
+            "Title": name if code.startswith("GM") and name else code,
+            "Description": None,
+            "DetailRegionCode": code,
+            "Municipality": name or None,
+        })
+    props = [_geo_detail(0, region, "Wijken en buurten")] + [topic_property(i, s) for i, s in enumerate(present, 1)]
+    files = {
+        "TableInfos": [_table_info(table.table_id, table.title, str(year))],
+        "DataProperties": props,
+        "TypedDataSet": typed,
+        "CategoryGroups": [],
+        region: dimension,
+    }
+    return table.table_id, files
+
+
+# --- health 50090NED --------------------------------------------------------------------------------------
+
+
+def health_path(cbs_real: Path, period: int, age: str) -> Path:
+    return cbs_real / "health" / f"50090NED_{period}_{age}_UntypedDataSet.csv.gz"
+
+
+def health_text(cbs_real: Path, period: int, age: str) -> pl.DataFrame:
+    """One health file as text columns, cells exactly as in the file (empty cells null)."""
+    return pl.read_csv(health_path(cbs_real, period, age), infer_schema=False)
+
+
+def _cbs_column(name: str, spec: keymap.KeySpec) -> pl.Expr:
+    """The polars version of ``cbs_value``: '.'/empty -> null, numbers typed, text kept with its padding."""
+    text = pl.col(name)
+    missing = text.is_null() | text.str.strip_chars().is_in(["", "."])
+    if spec.datatype in _TEXT:
+        return pl.when(missing).then(None).otherwise(text).alias(name)
+    number = text.str.strip_chars().cast(pl.Int64 if spec.datatype in _INT else pl.Float64)
+    return pl.when(missing).then(None).otherwise(number).alias(name)
+
+
+def health_table_files(cbs_real: Path) -> dict[str, list]:
+    """The mirror files of 50090NED built from the 8 real UntypedDataSet files."""
+    specs = keymap.health_keys()
+    by_key = {s.raw_key: s for s in specs}
+    frames = []
+    for period, age in HEALTH_FILES:
+        text = health_text(cbs_real, period, age)
+        if text.columns[:5] != ["ID", *HEALTH_DIMENSIONS] or [c for c in text.columns[5:] if c not in by_key]:
+            raise ValueError(f"50090NED {period} {age}: unexpected header {text.columns}")
+        frames.append(text)
+    text = pl.concat(frames, how="diagonal")
+    if text["ID"].n_unique() != text.height:
+        raise ValueError("50090NED: the files share row IDs")
+    typed_frame = text.select(
+        pl.col("ID").cast(pl.Int64), *HEALTH_DIMENSIONS,
+        *[_cbs_column(s.raw_key, s) if s.raw_key in text.columns else pl.lit(None).alias(s.raw_key) for s in specs],
+    ).sort("ID")
+    typed = typed_frame.to_dicts()
+
+    regions = (
+        text.select("WijkenEnBuurten", "Gemeentenaam_1").unique(subset="WijkenEnBuurten", keep="first")
+        .sort("WijkenEnBuurten").to_dicts()
+    )
+    region_items = []
+    for r in regions:
+        code, name = r["WijkenEnBuurten"].strip(), (r["Gemeentenaam_1"] or "").strip()
+        region_items.append({"Key": r["WijkenEnBuurten"], "Title": name if code[:2] in ("GM", "NL") else code,
+                             "Description": None, "DetailRegionCode": code, "Municipality": name})
+    distinct = {d: sorted(text[d].unique().to_list()) for d in ("Leeftijd", "Marges", "Perioden")}
+
+    props = [_dimension_property(0, "Dimension", "Leeftijd"), _dimension_property(1, "Dimension", "Marges"),
+             _geo_detail(2, "WijkenEnBuurten", "Wijken en buurten"),
+             _dimension_property(3, "TimeDimension", "Perioden")]
+    props += [topic_property(i, s) for i, s in enumerate(specs, 4)]
+    periods = distinct["Perioden"]
+    return {
+        "TableInfos": [_table_info(keymap.HEALTH_TABLE_ID, HEALTH_TITLE, ", ".join(p[:4] for p in periods))],
+        "DataProperties": props,
+        "TypedDataSet": typed,
+        "CategoryGroups": [],
+        "Leeftijd": [{"Key": k, "Title": keymap.HEALTH_LEEFTIJD.get(k.strip(), k.strip()), "Description": None,
+                      "CategoryGroupID": None} for k in distinct["Leeftijd"]],
+        "Marges": [{"Key": k, "Title": keymap.HEALTH_MARGES.get(k.strip(), k.strip()), "Description": None,
+                    "CategoryGroupID": None} for k in distinct["Marges"]],
+        "WijkenEnBuurten": region_items,
+        "Perioden": [{"Key": p, "Title": p[:4], "Description": None, "Status": "Definitief"} for p in periods],
+    }
+
+
+# --- the whole mirror ------------------------------------------------------------------------------------
+
+
+def build_mirror(
+    cbs_real: Path, mirror_dir: Path, years: Iterable[int] = KWB_YEARS, health: bool = True
+) -> list[str]:
+    """Write the KWB tables of ``years`` and (optionally) 50090NED into ``mirror_dir``; returns the table ids."""
+    written = []
+    for year in years:
+        table_id, files = kwb_table_files(cbs_real, year)
+        mirror.write_table(mirror_dir, table_id, files, title=files["TableInfos"][0]["Title"], modified=_MODIFIED,
+                           source="cbs", base_url=None)
+        written.append(table_id)
+    if health:
+        files = health_table_files(cbs_real)
+        mirror.write_table(mirror_dir, keymap.HEALTH_TABLE_ID, files, title=files["TableInfos"][0]["Title"],
+                           modified=_MODIFIED, source="cbs", base_url=None)
+        written.append(keymap.HEALTH_TABLE_ID)
+    return written
+
+
+# --- frames for the divide test ---------------------------------------------------------------------------
+
+
+def health_frame(
+    cbs_real: Path, keys: Iterable[str], age: str = "18plus", level_prefix: str | None = None
+) -> pl.DataFrame:
+    """One row per (region, period) of one age group's health files: trimmed codes and the given topics.
+
+    Columns: ``year`` (int), ``area_code``, ``gemeente_code`` (from the code; null for NL), ``leeftijd``,
+    ``marges`` and one Float64 column per key (null where the file's cell is empty or '.').
+    """
+    keys = list(keys)
+    spec = {s.raw_key: s for s in keymap.health_keys()}
+    frames = []
+    for period in HEALTH_PERIODS:
+        if not health_path(cbs_real, period, age).exists():
+            continue
+        text = health_text(cbs_real, period, age)
+        code = pl.col("WijkenEnBuurten").str.strip_chars()
+        frame = text.select(
+            pl.col("Perioden").str.strip_chars().str.slice(0, 4).cast(pl.Int64).alias("year"),
+            code.alias("area_code"),
+            pl.when(code.str.slice(0, 2).is_in(["GM", "WK", "BU"])).then("GM" + code.str.slice(2, 4))
+            .otherwise(None).alias("gemeente_code"),
+            pl.col("Leeftijd").str.strip_chars().alias("leeftijd"),
+            pl.col("Marges").str.strip_chars().alias("marges"),
+            *[_cbs_column(k, spec[k]).cast(pl.Float64) for k in keys],
+        )
+        if level_prefix:
+            frame = frame.filter(pl.col("area_code").str.starts_with(level_prefix))
+        frames.append(frame)
+    return pl.concat(frames)
+
+
+def kwb2024_inhabitants(cbs_real: Path) -> pl.DataFrame:
+    """``area_code`` (trimmed) and ``inhabitants`` (Int64, null for '.') of every region of KWB 2024."""
+    header, rows = read_csv_rows(cbs_real / "kwb" / KWB_2024_POPULATION, ";")
+    code_col = next(i for i, h in enumerate(header) if h.startswith("Regioaanduiding/Codering"))
+    inw_col = next(i for i, h in enumerate(header) if h.startswith("Bevolking/Aantal inwoners"))
+    return pl.DataFrame(
+        {"area_code": [r[code_col].strip() for r in rows],
+         "inhabitants": [None if is_missing(r[inw_col]) else int(r[inw_col].strip()) for r in rows]},
+        schema={"area_code": pl.String, "inhabitants": pl.Int64},
+    )
