@@ -50,6 +50,7 @@ class Indicator:
     numerator: str | None = None
     denominator: str | None = None
     factor: float | None = None
+    min_denominator: float | None = None
     age_group: str | None = None
     disclosure: str = "cbs"
 
@@ -111,6 +112,7 @@ def parse(doc: dict) -> tuple[dict, list[Indicator]]:
                 levels=levels, variable=raw.get("variable"), numerator=raw.get("numerator"),
                 denominator=raw.get("denominator"),
                 factor=float(raw["factor"]) if raw.get("factor") is not None else None,
+                min_denominator=float(raw["min_denominator"]) if raw.get("min_denominator") is not None else None,
                 age_group=str(raw["age_group"]) if raw.get("age_group") is not None else None,
                 disclosure=raw.get("disclosure", "cbs"),
             )
@@ -160,6 +162,7 @@ def catalogue_frame(parsed: tuple[dict, list[Indicator]] | None = None) -> pl.Da
                 "numerator": ind.numerator,
                 "denominator": ind.denominator,
                 "factor": ind.factor,
+                "min_denominator": ind.min_denominator,
                 "aggregate": ind.aggregate,
                 "weight": ind.weight,
                 "age_group": ind.age_group,
@@ -168,5 +171,5 @@ def catalogue_frame(parsed: tuple[dict, list[Indicator]] | None = None) -> pl.Da
                 "disclosure": ind.disclosure,
             }
         )
-    return pl.DataFrame(rows, schema_overrides={"factor": pl.Float64, "levels": pl.List(pl.String),
+    return pl.DataFrame(rows, schema_overrides={"factor": pl.Float64, "min_denominator": pl.Float64, "levels": pl.List(pl.String),
                                                  "years": pl.List(pl.Int64)})

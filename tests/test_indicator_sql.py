@@ -16,6 +16,10 @@ CATALOGUE = {
          "definition_nl": "x", "unit": "per_1000", "direction": "higher_is_worse", "source": "kwb",
          "method": "ratio", "numerator": "bijstand_personen", "denominator": "inwoners", "factor": 1000,
          "aggregate": "ratio", "weight": "inhabitants", "years": [2020, 2021]},
+        {"id": "alleen", "name_nl": "Alleen", "name_en": "Alone", "theme": "samenleving",
+         "definition_nl": "x", "unit": "pct", "direction": "neutral", "source": "kwb",
+         "method": "ratio", "numerator": "eenpersoonshuishoudens", "denominator": "huishoudens", "factor": 100,
+         "min_denominator": 50, "aggregate": "ratio", "weight": "households", "years": [2020]},
     ],
 }
 
@@ -52,6 +56,13 @@ KWB = [
     (2021, "BU00010101", "inwoners", 1000.0),
     (2021, "BU00010102", "inwoners", 1500.0),
     (2021, "BU00010103", "inwoners", 0.0),
+    # Rounded household counts: 65 one-person households of 60 households; 20 of 40 (too few to say much).
+    (2020, "BU00010101", "eenpersoonshuishoudens", 65.0),
+    (2020, "BU00010101", "huishoudens", 60.0),
+    (2020, "BU00010102", "eenpersoonshuishoudens", 20.0),
+    (2020, "BU00010102", "huishoudens", 40.0),
+    (2020, "GM0001", "eenpersoonshuishoudens", 300.0),
+    (2020, "GM0001", "huishoudens", 1500.0),
     # 2021 gemeente and wijk rows carry no KWB values at all: "not published".
 ]
 
@@ -136,3 +147,9 @@ def test_theme_summary_counts_its_indicators(con):
     assert ("BU00010102", "materiele_welvaart", 1, 1, 1.0) in rows
     assert ("BU00010101", "materiele_welvaart", 1, 1, -1.0) in rows
     assert ("BU00010101", "arbeid_en_vrije_tijd", 0, 1, None) in rows
+
+
+def test_ratios_of_small_rounded_counts_are_left_out_with_a_reason(con):
+    assert value(con, 2020, "BU00010101", "alleen")[0::3] == (None, "inconsistent_counts")  # 65 of 60 households
+    assert value(con, 2020, "BU00010102", "alleen")[0::3] == (None, "denominator_too_small")  # 40 < 50
+    assert value(con, 2020, "GM0001", "alleen")[0] == pytest.approx(20.0)  # 300 / 1500 x 100

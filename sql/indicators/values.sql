@@ -3,6 +3,9 @@
 --   suppressed_by_cbs  CBS published the variable but left this area empty (privacy or too few cases)
 --   not_published      the variable is not in that year's CBS table, or not for this area
 --   no_denominator     a ratio whose denominator is 0 or missing
+--   denominator_too_small  a ratio whose denominator is below the catalogue's min_denominator: CBS rounds
+--                      small counts at random to multiples of 5, so such a ratio says little
+--   inconsistent_counts    a percentage whose rounded numerator exceeds its rounded denominator
 -- numerator/denominator are filled for ratio indicators (method 'ratio').
 -- series_id / series_break / break_reason come from indicators.area_series (KWB geography); the health
 -- table has one geography for all its periods, so its series are never cut.
@@ -21,6 +24,7 @@ indicator_years as (
         numerator as numerator_variable,
         denominator as denominator_variable,
         factor,
+        min_denominator,
         age_group,
         unnest(years) as year
     from catalogue
@@ -88,7 +92,9 @@ kwb_values as (
         t.indicator_id,
         case
             when t.method = 'direct' then direct.value
-            when den.value > 0 then num.value / den.value * t.factor
+            when den.value > 0 and den.value >= coalesce(t.min_denominator, 0)
+                and not (t.factor = 100 and num.value > den.value)
+                then num.value / den.value * t.factor
         end as value,
         case when t.method = 'ratio' then num.value end as numerator,
         case when t.method = 'ratio' then den.value end as denominator,
@@ -99,6 +105,8 @@ kwb_values as (
             when t.method = 'ratio' and (num.variable is null or den.variable is null) then 'not_published'
             when t.method = 'ratio' and num.value is null then 'suppressed_by_cbs'
             when t.method = 'ratio' and (den.value is null or den.value <= 0) then 'no_denominator'
+            when t.method = 'ratio' and den.value < t.min_denominator then 'denominator_too_small'
+            when t.method = 'ratio' and t.factor = 100 and num.value > den.value then 'inconsistent_counts'
         end as missing_reason
     from kwb_targets as t
     left join kwb as direct

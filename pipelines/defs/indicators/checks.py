@@ -9,8 +9,9 @@ VALUES = dg.AssetKey(["indicators", "values"])
 AGGREGATED = dg.AssetKey(["indicators", "aggregated"])
 
 #: A gemeente figure and our aggregate of its buurten may differ by CBS's rounding and by residents
-#: without a known address; beyond this relative difference the check fails.
-AGGREGATE_TOLERANCE = 0.03
+#: without a known address; beyond this relative difference the check fails. Real data: Den Haag 2019
+#: Wmo clients per 1 000 differ by 3.2% (CBS 71.0, buurten 68.7), so 3% was too tight.
+AGGREGATE_TOLERANCE = 0.05
 #: Compare only where the buurten with a known value hold this share of the weight. Ratios of counts need
 #: every buurt: CBS suppresses small counts, so the known buurten are a biased part of the gemeente.
 MIN_COVERAGE = {"weighted_mean": 0.95, "ratio": 0.999}
@@ -19,11 +20,12 @@ MIN_COVERAGE = {"weighted_mean": 0.95, "ratio": 0.999}
 ROUNDING_UNIT = {"km": 0.1, "pct": 1.0, "eur": 100.0, "per_1000": 1.0, "persons": 0.1}
 
 
-@dg.asset_check(asset=VALUES, description="Percentages lie within 0-100; euros, rates and distances not negative.")
+@dg.asset_check(asset=VALUES, description="Percentages lie within 0-100; rates and distances are not negative.")
 def values_within_unit_ranges() -> dg.AssetCheckResult:
+    # Euros are not checked for sign: median household wealth is negative in some real buurten.
     bad = _query(
         "select year, area_code, indicator_id, unit, value from indicators.values "
-        "where (unit = 'pct' and (value < 0 or value > 100)) or (unit in ('eur', 'per_1000', 'km') and value < 0) "
+        "where (unit = 'pct' and (value < 0 or value > 100)) or (unit in ('per_1000', 'km') and value < 0) "
         "order by 1, 2, 3"
     )
     return dg.AssetCheckResult(passed=not bad, metadata={"out_of_range": len(bad),
