@@ -131,6 +131,10 @@ def test_comparisons_and_theme_summary(con):
     themes = {r[0] for r in con.execute("select distinct theme from indicators.theme_summary").fetchall()}
     assert themes == set(catalogue.THEMES)
     assert scalar(con, "select count(*) from indicators.theme_summary where n_indicators > n_possible") == 0
+    # The synthetic national row (NL01, area_level 'land') gives every buurt a national comparison.
+    n, with_nl = con.execute("select count(*), count(nl_value) from indicators.comparisons "
+                             "where indicator_id = 'inkomen_per_inwoner' and area_level = 'buurt'").fetchone()
+    assert n > 0 and with_nl == n
 
 
 def test_divide_measures_for_every_year_and_the_divide_widens(con):

@@ -22,8 +22,9 @@ from bwm.synth.writer import HEALTH_TABLE_ID, generate_mirror
 
 SEED = 20240101
 ROOT = Path(__file__).resolve().parents[1]
-REGION_KEY = re.compile(r"^(GM\d{4} {4}|WK\d{6} {2}|BU\d{8})$")
-SOORT_REGIO = {"GM": "Gemeente  ", "WK": "Wijk      ", "BU": "Buurt     "}
+REGION_KEY = re.compile(r"^(NL01 {6}|GM\d{4} {4}|WK\d{6} {2}|BU\d{8})$")
+SOORT_REGIO = {"NL": "Land      ", "GM": "Gemeente  ", "WK": "Wijk      ", "BU": "Buurt     "}
+NATIONAL = "NL01      "
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +112,12 @@ def test_codes_are_padded_like_cbs_and_fictional(demo):
         for row in rows:
             code = row[region]
             assert REGION_KEY.match(code), code
-            assert row[codering] == code
+            # CBS's KWB tables code the national row NL00 under key NL01.
+            assert row[codering] == ("NL00      " if code == NATIONAL else code)
             assert row[soort] == SOORT_REGIO[code[:2]]
             assert len(row[naam]) == 40 and row[naam].rstrip().endswith("(synthetisch)")
-            assert code[2:4] == "99", "demo codes are GM99xx, far from every real gemeente code"
+            if code != NATIONAL:
+                assert code[2:4] == "99", "demo codes are GM99xx, far from every real gemeente code"
 
 
 def test_national_codes_do_not_collide_with_real_gemeenten(cbs_real):
@@ -246,6 +249,44 @@ def test_demo_size(demo):
         assert 60 <= len(levels["BU"]) <= 120
 
 
+def test_national_row_is_the_total_of_the_gemeenten(demo):
+    """Every table has a synthetic national row NL01 (first, like CBS's): counts are the sums of the
+    gemeenten, shares their properly weighted means, and the name says it is not the real country."""
+    for year in KWB_YEARS:
+        table = keymap.kwb_table(year)
+        rows, region = _kwb(demo, year)
+        national = [r for r in rows if r[region] == NATIONAL]
+        assert len(national) == 1 and rows[0] is national[0], year
+        nl = national[0]
+        gemeenten = [r for r in rows if r[region].startswith("GM")]
+        assert nl[_key(year, "soort_regio")] == "Land      "
+        assert nl[_key(year, "gemeentenaam")].rstrip() == "Nederland (synthetisch)"
+        assert nl[_key(year, "indelingswijziging")] == "1"  # as the gemeenten: unchanged
+        for canonical in ("inwoners", "huishoudens", "leeftijd_65_plus", "woningvoorraad"):
+            key = _key(year, canonical)
+            assert nl[key] == sum(r[key] for r in gemeenten), (year, canonical)
+        # A household-weighted share: the mean of the gemeenten weighted by their households, within
+        # the rounding of the published shares (one decimal).
+        households = _key(year, "huishoudens")
+        share = _key(year, "huishoudens_sociaal_minimum_pct")
+        assert nl[share] is not None and all(r[share] is not None for r in gemeenten), year
+        weighted = sum(r[share] * r[households] for r in gemeenten) / sum(r[households] for r in gemeenten)
+        assert abs(nl[share] - weighted) <= 0.1 + 1e-9, (year, nl[share], weighted)
+        dimension = json.loads((demo / table.table_id / f"{region}.json").read_text(encoding="utf-8"))
+        titles = {d["Key"]: d["Title"] for d in dimension}
+        assert titles[NATIONAL] == "Nederland (synthetisch)"
+    rows = _rows(demo, HEALTH_TABLE_ID)
+    national = [r for r in rows if r["WijkenEnBuurten"] == NATIONAL]
+    assert len(national) == 3 * 3 * 4  # age groups x margins x periods
+    assert all(r["SoortRegio_2"] == "Land      " and r["Codering_3"].rstrip() == "NL01" for r in national)
+    assert {r["Gemeentenaam_1"].rstrip() for r in national} == {"Nederland (synthetisch)"}
+    loneliness = [r["Eenzaam_28"] for r in national if r["Marges"] == "MW00000"]
+    assert all(v is not None for v in loneliness)
+    titles = {d["Key"]: d["Title"] for d in
+              json.loads((demo / HEALTH_TABLE_ID / "WijkenEnBuurten.json").read_text(encoding="utf-8"))}
+    assert titles[NATIONAL] == "Nederland (synthetisch)"
+
+
 def test_health_table_shape(demo):
     manifest = mirror.verify_table(demo, HEALTH_TABLE_ID)
     assert manifest["source"] == "synthetic"
@@ -290,7 +331,7 @@ def test_health_table_shape(demo):
     assert len(pairs) > 40
     assert np.corrcoef(np.array(pairs).T)[0, 1] > 0.5
     # Older people: worse self-rated health than adults under 65, in the same gemeente.
-    gm = kwb2022[0][region]
+    gm = next(r[region] for r in kwb2022 if r[region].startswith("GM"))
     assert (
         cell[("80200", "MW00000", gm, "2022JJ00")]["ErvarenGezondheidGoedZeerGoed_4"]
         < cell[("53115", "MW00000", gm, "2022JJ00")]["ErvarenGezondheidGoedZeerGoed_4"]
@@ -337,6 +378,8 @@ def test_national_scale(tmp_path):
     assert 330 <= len(levels["GM"]) <= 360
     assert 3000 <= len(levels["WK"]) <= 3700
     assert 13000 <= len(levels["BU"]) <= 15500
+    inwoners = _key(2024, "inwoners")
+    assert [r[inwoners] for r in levels["NL"]] == [sum(r[inwoners] for r in levels["GM"])]  # all ~345 gemeenten
     specs = keymap.keys_for_year(2024)
     assert list(rows[0]) == ["ID", region] + [s.raw_key for s in specs]
     assert len(ids) == len(KWB_YEARS) + 1

@@ -8,7 +8,9 @@ buurten, wijken and gemeenten exist in a year, so the figures of all years descr
 
 Codes cannot be taken for real ones: real gemeente codes stay below GM2000, synthetic ones are GM99xx
 (the three demo municipalities) and GM9000-GM93xx (the rest of the national scale). Names carry
-"(synthetisch)". The map is a set of rectangles: a gemeente is a block of rows, a wijk one row, a buurt
+"(synthetisch)". Like CBS's tables, every year's rows start with a national row ``NL01``; here it is the
+total of the synthetic gemeenten of the scale, named "Nederland (synthetisch)" (never the real country).
+The map is a set of rectangles: a gemeente is a block of rows, a wijk one row, a buurt
 one cell of its row (half a cell after a split, two cells after a merge).
 """
 
@@ -26,6 +28,10 @@ SCALES = ("demo", "national")
 
 # Indelingswijziging codes as CBS uses them (compared with the previous year's indeling).
 UNCHANGED, RECODED, BOUNDARY_CHANGED = "1", "2", "3"
+
+#: The national row: CBS's region key for the Netherlands, and a name nobody takes for the real country.
+NATIONAL_CODE = "NL01"
+NATIONAL_NAME = "Nederland (synthetisch)"
 
 # Buurt "kinds" steer the value model: ordinary residential buurten, business parks with (almost) no
 # inhabitants, and large rural buurten with few inhabitants.
@@ -207,7 +213,7 @@ class YearGeography:
         return self.wk_gm[self.atom_wk]
 
     def rows(self) -> "RegionRows":
-        """The table rows in CBS order: each gemeente, then per wijk the wijk and its buurten."""
+        """The table rows in CBS order: the national row, then each gemeente with per wijk the wijk and its buurten."""
         cache = self.__dict__.setdefault("_rows", None)
         if cache is None:
             cache = self.__dict__["_rows"] = _region_rows(self)
@@ -218,20 +224,25 @@ class YearGeography:
 class RegionRows:
     """Row order of a year's table and, per atom, the row of its gemeente, wijk and buurt."""
 
-    level: np.ndarray  # 0 gemeente, 1 wijk, 2 buurt
+    level: np.ndarray  # 0 gemeente, 1 wijk, 2 buurt, 3 land (the national row)
     code: list[str]
     name: list[str]
     gm_name: list[str]  # the row's gemeente name
     change: list[str]
-    atom_rows: tuple[np.ndarray, np.ndarray, np.ndarray]  # per atom: gemeente row, wijk row, buurt row
-    row_gm: np.ndarray  # per row: gemeente index
+    atom_rows: tuple[np.ndarray, ...]  # per atom: national row, gemeente row, wijk row, buurt row
+    row_gm: np.ndarray  # per row: gemeente index (-1 for the national row)
 
     @property
     def n(self) -> int:
         return len(self.code)
 
+    @property
+    def lower(self) -> np.ndarray:
+        """Per row: a wijk or buurt (rounded to 5 and suppressed when small; gemeenten and the land are not)."""
+        return (self.level == LEVEL_WIJK) | (self.level == LEVEL_BUURT)
 
-LEVEL_GEMEENTE, LEVEL_WIJK, LEVEL_BUURT = 0, 1, 2
+
+LEVEL_GEMEENTE, LEVEL_WIJK, LEVEL_BUURT, LEVEL_LAND = 0, 1, 2, 3
 
 
 def build_world(scale: str = "demo", seed: int = 20240101) -> World:
@@ -508,6 +519,13 @@ def _region_rows(geo: YearGeography) -> RegionRows:
     bu_by_wk: dict[int, list[int]] = {}
     for b, w in enumerate(geo.bu_wk.tolist()):
         bu_by_wk.setdefault(w, []).append(b)
+    # The national row first, as in CBS's tables: the sum of all gemeenten, unchanged like a gemeente.
+    level.append(LEVEL_LAND)
+    code.append(NATIONAL_CODE)
+    name.append(NATIONAL_NAME)
+    gm_name.append(NATIONAL_NAME)
+    change.append(UNCHANGED)
+    row_gm.append(-1)
     for g, gcode in enumerate(geo.gm_code):
         gm_row[g] = len(code)
         level.append(LEVEL_GEMEENTE)
@@ -541,6 +559,6 @@ def _region_rows(geo: YearGeography) -> RegionRows:
         name=name,
         gm_name=gm_name,
         change=change,
-        atom_rows=(gm_row[atom_g], wk_row[atom_w], bu_row[atom_b]),
+        atom_rows=(np.zeros(len(atom_b), dtype=np.int64), gm_row[atom_g], wk_row[atom_w], bu_row[atom_b]),
         row_gm=np.array(row_gm, dtype=np.int64),
     )

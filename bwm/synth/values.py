@@ -15,6 +15,10 @@ Then CBS's publication rules are applied: counts of buurten and wijken are round
 (gemeente counts are exact), shares and means of areas with few inhabitants are suppressed (NaN here,
 JSON null in the mirror), small counts of benefit recipients and care clients are suppressed. Missing is
 never 0.
+
+The national row (``NL01``, "Nederland (synthetisch)") is treated like a gemeente: its counts are the sums
+of the published gemeente counts, its shares and means the same weighted means over all atoms (so over
+all gemeenten), nothing rounded to 5 and nothing suppressed.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bwm.synth.geography import (
     HEALTH_GEOGRAPHY_YEAR,
     KWB_YEARS,
     LEVEL_GEMEENTE,
+    LEVEL_LAND,
     RegionRows,
     World,
 )
@@ -377,13 +382,14 @@ def area_values(lat: Latent, year: int, extras: dict[str, str] | None = None) ->
             generic_means.append(name)
 
     _publish(out, rows, year)
-    lower = rows.level != LEVEL_GEMEENTE
+    lower = rows.lower
     few = lower & (pop < MIN_INHABITANTS_RELATIVE)
     for name, unit in generic_sums:
         if unit == "ha":
             out[name] = np.round(out[name])
         else:
             out[name] = np.where(lower, np.round(out[name] / 5) * 5, np.round(out[name]))
+    _national_sums(out, rows, [name for name, _ in generic_sums])
     for name in generic_means:
         out[name] = np.where(few, np.nan, out[name])
     for name in extras or {}:
@@ -392,18 +398,22 @@ def area_values(lat: Latent, year: int, extras: dict[str, str] | None = None) ->
             out[name] = out[source] * factor
     buurt = rows.level == 2
     rng = stable_rng(lat.seed, f"postcode/{year}")
-    dekking = np.where(buurt & (pop > 0), rng.integers(1, 7, n), np.nan).astype(float)
+    # One draw per gemeente, wijk and buurt row (not the national row, so theirs do not shift because of it).
+    regional = rows.level != LEVEL_LAND
+    draws = np.zeros(n, dtype=np.int64)
+    draws[regional] = rng.integers(1, 7, int(regional.sum()))
+    dekking = np.where(buurt & (pop > 0), draws, np.nan).astype(float)
     postcode: list[str | None] = [None] * n
-    gm_numbers = [int(code[2:6]) for code in rows.code]
     for i in np.flatnonzero(buurt & (pop > 0)).tolist():
         # A four-digit "postcode" per buurt; a synthetic number, never looked up anywhere.
-        postcode[i] = f"{1000 + (gm_numbers[i] * 37 + zlib.crc32(rows.code[i].encode()) % 40) % 9000:>10d}"
+        gm_number = int(rows.code[i][2:6])
+        postcode[i] = f"{1000 + (gm_number * 37 + zlib.crc32(rows.code[i].encode()) % 40) % 9000:>10d}"
     return AreaValues(year=year, rows=rows, values=out, postcode=postcode, dekking=dekking)
 
 
 def _publish(out: dict[str, np.ndarray], rows: RegionRows, year: int) -> None:
     """CBS's rounding and suppression rules, in place."""
-    lower = rows.level != LEVEL_GEMEENTE  # buurten and wijken
+    lower = rows.lower  # buurten and wijken
     pop = out["inwoners"].copy()
     hh = out["huishoudens"].copy()
     for name in _COUNTS:
@@ -411,6 +421,7 @@ def _publish(out: dict[str, np.ndarray], rows: RegionRows, year: int) -> None:
         out[name] = np.where(lower, np.round(x / 5) * 5, np.round(x))
     for name in _AREAS:
         out[name] = np.round(out[name])
+    _national_sums(out, rows, _COUNTS + _AREAS)
     few = lower & (pop < MIN_INHABITANTS_RELATIVE)
     for name in MODELLED:
         if name in _COUNTS or name in _AREAS or name in _ALWAYS_SHOWN:
@@ -427,6 +438,21 @@ def _publish(out: dict[str, np.ndarray], rows: RegionRows, year: int) -> None:
         out[name] = np.where(lower & ((pop < MIN_INHABITANTS_RELATIVE) | (raw < MIN_SENSITIVE_COUNT)), np.nan, raw)
     for name in UNPUBLISHED.get(year, ()):
         out[name] = np.full(rows.n, np.nan)
+
+
+def _national_sums(out: dict[str, np.ndarray], rows: RegionRows, names) -> None:
+    """Set the national row's counts to the sums of the (rounded) gemeente counts, in place.
+
+    Summing the atoms and rounding once can differ from the sum of the rounded gemeenten by a few units
+    for counts that are not whole per atom (benefit recipients, care clients, areas); CBS's national
+    figures add up over its gemeenten, so the synthetic ones do too.
+    """
+    land = np.flatnonzero(rows.level == LEVEL_LAND)
+    if len(land) == 0:
+        return
+    gemeente = rows.level == LEVEL_GEMEENTE
+    for name in names:
+        out[name][land] = out[name][gemeente].sum()
 
 
 # --- generic values for variables the model has no concept for -----------------------------------
@@ -605,7 +631,7 @@ def health_values(lat: Latent, stems: list[str]) -> HealthValues:
             acc += np.bincount(idx, weights=x, minlength=n)
         return acc
 
-    lower = rows.level != LEVEL_GEMEENTE
+    lower = rows.lower
     for period in HEALTH_PERIODS:
         year = min(max(period, KWB_YEARS[0]), KWB_YEARS[-1])
         av = atom_values(lat, year)

@@ -3,6 +3,8 @@
 One mirror table per KWB year (that year's real table id, its real key list from the key map, values in
 CBS units and CBS padding), the health table 50090NED, and synthetic boundaries per year under
 ``<mirror>/geo/<year>/``. The demo therefore runs through the same raw -> staging code as real data.
+Like CBS's, every table starts with the national row ``NL01`` (SoortRegio "Land"), here "Nederland
+(synthetisch)": the total of the synthetic gemeenten, not the real country.
 Same seed, same bytes: nothing here depends on the clock or on dict/set iteration order.
 """
 
@@ -20,7 +22,7 @@ import numpy as np
 
 from bwm.cbs import mirror
 from bwm.harmonise import keymap
-from bwm.synth.geography import HEALTH_GEOGRAPHY_YEAR, KWB_YEARS, RegionRows, World, build_world
+from bwm.synth.geography import HEALTH_GEOGRAPHY_YEAR, KWB_YEARS, LEVEL_LAND, RegionRows, World, build_world
 from bwm.synth.values import (
     HEALTH_AGE_GROUPS,
     HEALTH_PERIODS,
@@ -45,7 +47,9 @@ GEMEENTENAAM_WIDTH = 40
 SOORT_REGIO_WIDTH = 10
 KWB_CODERING_WIDTH = 10
 HEALTH_CODERING_WIDTH = 20
-_SOORT_REGIO = ("Gemeente", "Wijk", "Buurt")
+_SOORT_REGIO = ("Gemeente", "Wijk", "Buurt", "Land")  # by RegionRows.level
+#: The KWB tables' Codering of the national row: CBS writes NL00 there (key NL01); 50090NED writes NL01.
+KWB_NATIONAL_CODERING = "NL00"
 
 _TEXT_DATATYPES = ("String", "Char")
 _INT_DATATYPES = ("Long", "Integer", "Short", "Byte")
@@ -189,7 +193,10 @@ def _kwb_column(spec: keymap.KeySpec, area: AreaValues, variables: dict[str, key
         labels = [s.ljust(SOORT_REGIO_WIDTH) for s in _SOORT_REGIO]
         return [labels[level] for level in rows.level.tolist()]
     if canonical == "codering":
-        return [c.ljust(KWB_CODERING_WIDTH) for c in rows.code]
+        return [
+            (KWB_NATIONAL_CODERING if level == LEVEL_LAND else c).ljust(KWB_CODERING_WIDTH)
+            for c, level in zip(rows.code, rows.level.tolist())
+        ]
     if canonical == "indelingswijziging":
         return list(rows.change)
     if canonical == "meest_voorkomende_postcode":
