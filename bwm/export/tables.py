@@ -1,0 +1,245 @@
+"""The tables of one export, read from the warehouse: data (long and wide), definitions, sources and notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from bwm import catalogue, disclosure, warehouse
+
+LEVELS = ("land", "gemeente", "wijk", "buurt")
+DEFAULT_LEVELS = ("gemeente", "wijk", "buurt")
+#: Column order of the long data table (fixed, so the bytes of an export do not depend on the query plan).
+LONG_COLUMNS = ["year", "gemeente_code", "gemeente_name", "area_level", "area_code", "area_name", "theme",
+                "indicator_id", "indicator_name", "unit", "value", "marker", "missing_reason", "numerator",
+                "denominator", "source", "source_table", "series_break"]
+WIDE_KEYS = ["year", "gemeente_code", "gemeente_name", "area_level", "area_code", "area_name"]
+DEFINITION_COLUMNS = ["indicator_id", "name_nl", "name_en", "theme", "theme_nl", "unit", "direction",
+                      "definition_nl", "source", "source_label", "method", "aggregate", "levels", "years",
+                      "disclosure"]
+SOURCE_COLUMNS = ["source_table", "title", "period", "modified", "retrieved_at", "attribution"]
+NOTE_COLUMNS = ["section", "item", "value", "nl", "en"]
+ATTRIBUTION = {
+    "kwb": "Bron: CBS (CC BY 4.0)",
+    "health": "Bron: GGD'en, CBS en RIVM, Gezondheidsmonitor (CC BY 4.0)",
+    "municipal": "Bron: gemeente (aangeleverd databestand)",
+}
+
+
+class ExportError(ValueError):
+    """The selection cannot be exported as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to export; an empty tuple means everything in the warehouse."""
+
+    municipalities: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    levels: tuple[str, ...] = DEFAULT_LEVELS
+
+    def __post_init__(self) -> None:
+        for theme in self.themes:
+            if theme not in catalogue.THEMES:
+                raise ExportError(f"unknown theme {theme!r}; choose from {', '.join(catalogue.THEMES)}")
+        for level in self.levels:
+            if level not in LEVELS:
+                raise ExportError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
+        if not self.levels:
+            raise ExportError("choose at least one level")
+
+    def describe(self) -> str:
+        def part(name, values):
+            return f"{name}: {', '.join(str(v) for v in values) if values else 'all'}"
+        return "; ".join([part("municipalities", self.municipalities), part("themes", self.themes),
+                          part("years", self.years), part("levels", self.levels)])
+
+
+@dataclass
+class ExportTables:
+    data_long: pl.DataFrame
+    data_wide: pl.DataFrame  # numbers, null where missing
+    wide_markers: pl.DataFrame  # same shape: the marker where data_wide is null
+    definitions: pl.DataFrame
+    sources: pl.DataFrame
+    notes: pl.DataFrame
+    generated_at: dt.datetime
+    selection: Selection = field(default_factory=Selection)
+
+    def named(self) -> dict[str, pl.DataFrame]:
+        """Table name -> frame, in the order files and sheets are written."""
+        return {"data_long": self.data_long, "data_wide": self.data_wide, "definitions": self.definitions,
+                "sources": self.sources, "notes": self.notes}
+
+
+def build(con, selection: Selection, generated_at: dt.datetime) -> ExportTables:
+    """Read the export's tables from an open warehouse connection."""
+    long = _data_long(con, selection)
+    if long.is_empty():
+        raise ExportError(f"nothing to export for {selection.describe()}: no such values in the warehouse")
+    order = _indicator_order(con, long["indicator_id"].unique().to_list())
+    wide, markers = _wide(long, order)
+    definitions = _definitions(con, order)
+    return ExportTables(long, wide, markers, definitions, _sources(con, long), _notes(con, selection, generated_at),
+                        generated_at, selection)
+
+
+def _data_long(con, s: Selection) -> pl.DataFrame:
+    where, params = ["v.area_level in (select unnest($levels))"], {"levels": list(s.levels)}
+    if s.municipalities:
+        where.append("(v.gemeente_code in (select unnest($gm)) or v.area_level = 'land')")
+        params["gm"] = list(s.municipalities)
+    if s.themes:
+        where.append("c.theme in (select unnest($themes))")
+        params["themes"] = list(s.themes)
+    if s.years:
+        where.append("v.year in (select unnest($years))")
+        params["years"] = list(s.years)
+    frame = con.execute(
+        f"""
+        with names as (
+            select area_code, year, area_name from staging.areas
+        ),
+        latest as (
+            select area_code, arg_max(area_name, year) as area_name from staging.areas group by area_code
+        )
+        select
+            cast(v.year as bigint) as year,
+            v.gemeente_code,
+            coalesce(gn.area_name, gl.area_name) as gemeente_name,
+            v.area_level,
+            v.area_code,
+            coalesce(n.area_name, l.area_name) as area_name,
+            c.theme,
+            v.indicator_id,
+            c.name_nl as indicator_name,
+            c.unit,
+            v.value,
+            v.missing_reason,
+            v.numerator,
+            v.denominator,
+            c.source,
+            v.source_table,
+            v.series_break
+        from indicators.values as v
+        inner join indicators.catalogue as c on v.indicator_id = c.indicator_id
+        left join names as n on n.area_code = v.area_code and n.year = v.year
+        left join latest as l on l.area_code = v.area_code
+        left join names as gn on gn.area_code = v.gemeente_code and gn.year = v.year
+        left join latest as gl on gl.area_code = v.gemeente_code
+        where {' and '.join(where)}
+        """,
+        params,
+    ).pl()
+    level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+    frame = frame.with_columns(
+        pl.col("missing_reason").map_elements(disclosure.marker, return_dtype=pl.String).alias("marker"),
+        pl.col("area_level").replace_strict(level_rank, return_dtype=pl.Int64).alias("_level"),
+    )
+    return frame.sort(["year", "gemeente_code", "_level", "area_code", "indicator_id"], nulls_last=False) \
+        .select(LONG_COLUMNS)
+
+
+def _indicator_order(con, present: list[str]) -> list[str]:
+    """Catalogue order (CBS indicators as in the YAML, then municipal ones by id), restricted to ``present``."""
+    ids = [r[0] for r in con.execute("select indicator_id from indicators.catalogue").fetchall()]
+    return [i for i in ids if i in set(present)]
+
+
+def _wide(long: pl.DataFrame, order: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    keys = long.select(WIDE_KEYS).unique(maintain_order=True)
+    values = long.pivot(on="indicator_id", index=WIDE_KEYS, values="value", aggregate_function="first")
+    marks = long.pivot(on="indicator_id", index=WIDE_KEYS, values="marker", aggregate_function="first")
+    values = keys.join(values, on=WIDE_KEYS, how="left", nulls_equal=True)
+    marks = keys.join(marks, on=WIDE_KEYS, how="left", nulls_equal=True)
+    values = values.select(WIDE_KEYS + [pl.col(i).cast(pl.Float64) if i in values.columns else
+                                        pl.lit(None, pl.Float64).alias(i) for i in order])
+    marks = marks.select(WIDE_KEYS + [pl.col(i) if i in marks.columns else pl.lit(None, pl.String).alias(i)
+                                      for i in order])
+    return values, marks
+
+
+def _definitions(con, order: list[str]) -> pl.DataFrame:
+    frame = con.execute("select * from indicators.catalogue").pl()
+    frame = frame.filter(pl.col("indicator_id").is_in(order)).with_columns(
+        pl.col("levels").list.join(", "),
+        pl.col("years").cast(pl.List(pl.String)).list.join(", "),
+    )
+    rank = {i: n for n, i in enumerate(order)}
+    return frame.with_columns(pl.col("indicator_id").replace_strict(rank, return_dtype=pl.Int64).alias("_o")) \
+        .sort("_o").select(DEFINITION_COLUMNS)
+
+
+def _sources(con, long: pl.DataFrame) -> pl.DataFrame:
+    used = long.select("source", "source_table").drop_nulls().unique()
+    tables: dict[str, str] = {}
+    for source, table in used.iter_rows():
+        for t in str(table).split(", "):
+            tables.setdefault(t, source)
+    rows = []
+    cbs = {r[0]: r for r in con.execute(
+        "select table_id, title, period, modified, retrieved_at from raw.cbs_tables").fetchall()} \
+        if warehouse.table_exists(con, "raw", "cbs_tables") else {}
+    files = {}
+    if warehouse.table_exists(con, "municipal", "file_status"):
+        for file, checked_at in con.execute(
+                "select file, max(checked_at) from municipal.file_status group by file").fetchall():
+            files[file] = checked_at
+    municipal = {}
+    if warehouse.table_exists(con, "municipal", "indicators"):
+        for label, years, file_list in con.execute(
+                "select source_label, years, files from municipal.indicators order by indicator_id").fetchall():
+            for f in file_list:
+                entry = municipal.setdefault(f, [set(), set()])
+                entry[0].add(label)
+                entry[1] |= set(years)
+    for table in sorted(tables):
+        source = tables[table]
+        if table in cbs:
+            _, title, period, modified, retrieved = cbs[table]
+            rows.append([table, title, period, modified, retrieved, ATTRIBUTION.get(source)])
+        else:
+            labels, years = municipal.get(table, (set(), set()))
+            checked = files.get(table)
+            rows.append([table, "; ".join(sorted(labels)) or None, ", ".join(str(y) for y in sorted(years)) or None,
+                         None, checked.isoformat() if checked is not None else None, ATTRIBUTION.get(source)])
+    return pl.DataFrame(rows, schema={c: pl.String for c in SOURCE_COLUMNS}, orient="row")
+
+
+def _notes(con, s: Selection, generated_at: dt.datetime) -> pl.DataFrame:
+    rows = [["export", "generated_at", generated_at.isoformat(), "Gemaakt op", "Generated at"],
+            ["export", "selection", s.describe(), "Selectie", "Selection"]]
+    for reason, (mark, nl, en) in disclosure.MISSING_REASONS.items():
+        rows.append(["marker", reason, mark, nl, en])
+    rule = None
+    if warehouse.table_exists(con, "municipal", "disclosure_rule"):
+        rule = con.execute("select min_count, min_cases from municipal.disclosure_rule").fetchone()
+    if rule is not None:
+        rows += [
+            ["disclosure", "min_count", f"{rule[0]:g}",
+             "Gemeentelijke aantallen kleiner dan dit getal zijn geheim (x); ook een aantal van 0.",
+             "Municipal counts below this number are suppressed (x), zero included."],
+            ["disclosure", "min_cases", f"{rule[1]:g}",
+             "Gemeentelijke percentages en verhoudingen op minder waarnemingen dan dit getal zijn geheim (x).",
+             "Municipal rates based on fewer cases than this number are suppressed (x)."],
+            ["disclosure", "secondary", "x*",
+             "Waar een totaal (wijk, gemeente) anders één geheim gebied zou verraden, is ook het kleinste "
+             "andere gebied geheim gemaakt (x*). CBS-cijfers zijn door het CBS zelf beveiligd (.).",
+             "Where a total (wijk, gemeente) would otherwise reveal one suppressed area, the smallest other "
+             "area is suppressed too (x*). CBS figures are protected by CBS itself (.)."],
+        ]
+    rows += [
+        ["columns", "value", "", "Waarde in de eenheid van de indicator (kolom unit); leeg als het cijfer ontbreekt.",
+         "Value in the indicator's unit (column unit); empty when the figure is missing."],
+        ["columns", "marker", "", "Teken voor een ontbrekend cijfer; in data_wide staat het teken in de cel.",
+         "Marker of a missing figure; in data_wide the marker is in the cell."],
+        ["columns", "series_break", "", "Waar: de grenzen van het gebied zijn dit jaar veranderd (reeksbreuk).",
+         "True: the area's boundaries changed this year (series break)."],
+        ["text", "formulas", "'",
+         "Tekst die met =, +, - of @ begint, krijgt een ' ervoor, zodat een spreadsheet hem niet als formule uitvoert.",
+         "Text starting with =, +, - or @ gets a leading ' so that a spreadsheet does not run it as a formula."],
+    ]
+    return pl.DataFrame(rows, schema={c: pl.String for c in NOTE_COLUMNS}, orient="row")

@@ -1,0 +1,129 @@
+"""Writing an export's tables: CSV, Parquet and XLSX, deterministic, with formula injection neutralised.
+
+* CSV: UTF-8 with BOM (so Excel reads the accents), CRLF line ends, ',' between columns and a decimal point;
+  or ';' with a decimal comma, which is what Excel with Dutch regional settings opens directly.
+* Parquet: typed columns (data_wide has numbers only, missing is null; the long table carries the reasons).
+* XLSX: one sheet per table; data_wide shows the marker of a missing figure in its cell.
+
+Text cells that start with '=', '+', '-' or '@' (and tab or carriage return) would run as a formula when a
+spreadsheet opens the file, so CSV and XLSX get a leading apostrophe there (OWASP's advice). Parquet is
+typed data that no spreadsheet opens directly; it keeps the text as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import polars as pl
+
+from bwm.export import xlsx
+from bwm.export.tables import ExportError, ExportTables
+
+FORMATS = ("csv", "parquet", "xlsx")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_ROWS = 1_048_576
+
+
+def neutralise(text: str) -> str:
+    """``'=1+1'`` -> ``"'=1+1"``: a spreadsheet shows the text instead of running it."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _number(value: float, decimal_comma: bool) -> str:
+    if value != value:  # NaN never comes from the warehouse, but must not become 'nan'
+        return ""
+    text = str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def _csv_cell(value, decimal_comma: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number(value, decimal_comma)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def csv_bytes(frame: pl.DataFrame, delimiter: str = ",", markers: pl.DataFrame | None = None) -> bytes:
+    """The frame as CSV bytes (UTF-8 with BOM); ``markers`` fills the frame's null cells (data_wide)."""
+    if delimiter not in (",", ";"):
+        raise ExportError(f"CSV delimiter must be ',' or ';', not {delimiter!r}")
+    decimal_comma = delimiter == ";"
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([neutralise(c) for c in frame.columns])
+    mark_rows = markers.iter_rows() if markers is not None else None
+    for row in frame.iter_rows():
+        marks = next(mark_rows) if mark_rows is not None else None
+        writer.writerow([
+            (neutralise(marks[i]) if marks is not None and v is None and marks[i] is not None else _csv_cell(v, decimal_comma))
+            for i, v in enumerate(row)
+        ])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.write_parquet(buf, compression="zstd", statistics=False)
+    return buf.getvalue()
+
+
+def xlsx_bytes(tables: ExportTables) -> bytes:
+    """The export as one workbook: a sheet per table; data_wide shows the marker of a missing figure in its cell."""
+    sheets = []
+    for name, frame in tables.named().items():
+        if frame.height + 1 > XLSX_MAX_ROWS:
+            raise ExportError(f"table {name} has {frame.height:,} rows, more than an Excel sheet holds "
+                              f"({XLSX_MAX_ROWS - 1:,}); narrow the selection or export CSV or Parquet")
+        widths = [10 if c in NARROW else 40 if c in WIDE else 20 for c in frame.columns]
+        marks = tables.wide_markers.iter_rows() if name == "data_wide" else None
+
+        def rows(frame=frame, marks=marks):
+            for row in frame.iter_rows():
+                mrow = next(marks) if marks is not None else None
+                yield [_xlsx_cell(mrow[i] if mrow is not None and v is None else v) for i, v in enumerate(row)]
+
+        sheets.append((name, xlsx.sheet_xml([neutralise(c) for c in frame.columns], rows(), widths)))
+    return xlsx.write_sheets(sheets, tables.generated_at, title=f"Brede Welvaart Monitor: {tables.selection.describe()}")
+
+
+NARROW = ("year", "value", "marker", "unit", "numerator", "denominator", "area_level", "series_break")
+WIDE = ("definition_nl", "nl", "en", "title")
+
+
+def _xlsx_cell(value):
+    if isinstance(value, str):
+        return neutralise(value)
+    return value
+
+
+def write(tables: ExportTables, folder: Path, name: str, formats=FORMATS, csv_delimiter: str = ",") -> list[Path]:
+    """Write the export into ``folder`` as ``<name>_<table>.csv|parquet`` and ``<name>.xlsx``; returns the paths."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ExportError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[Path, bytes] = {}
+    for table, frame in tables.named().items():
+        if "csv" in formats:
+            markers = tables.wide_markers if table == "data_wide" else None
+            files[folder / f"{name}_{table}.csv"] = csv_bytes(frame, csv_delimiter, markers)
+        if "parquet" in formats:
+            files[folder / f"{name}_{table}.parquet"] = parquet_bytes(frame)
+    if "xlsx" in formats:
+        files[folder / f"{name}.xlsx"] = xlsx_bytes(tables)
+    for path, data in files.items():
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return sorted(files)

@@ -1,0 +1,77 @@
+"""What validation found, located the way an analyst looks for it: file, sheet, row, column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The checks, by the code a finding carries (README, "How to add a municipal data file", lists them).
+CHECKS = {
+    "unsupported_file": "the file type is not CSV or XLSX",
+    "empty_file": "the file (or sheet) holds no data",
+    "encoding": "the text encoding is not UTF-8 (with or without BOM) or cp1252",
+    "delimiter": "the columns are not separated by ',' or ';' (or a row has a different number of fields)",
+    "header": "the header is missing key columns or repeats a column",
+    "declaration": "the indicator declaration is missing or incomplete",
+    "undeclared_indicator": "an indicator in the data is not declared",
+    "unknown_year": "the year is not a year with CBS area codes in the warehouse",
+    "unknown_area": "the area code does not exist in that year",
+    "wrong_level": "the area code is of another level than the indicator declares",
+    "other_municipality": "the area belongs to a municipality the declaration does not name",
+    "not_numeric": "a value, year or number of cases is not a number",
+    "negative_count": "a count or number of cases is negative",
+    "not_whole_count": "a count or number of cases is not a whole number",
+    "pct_out_of_range": "a percentage lies outside 0 to 100",
+    "rate_out_of_range": "a rate per 1 000 lies outside 0 to 1 000",
+    "missing_cases": "a rate comes without the number of cases it is based on",
+    "duplicate_key": "two rows for the same area, year and indicator",
+    "formula": "an XLSX cell holds a formula instead of a value",
+    "hidden_sheet": "an XLSX sheet is hidden",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem in a file. ``row`` is the row number as a spreadsheet shows it (the header is row 1)."""
+
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    check: str
+    expected: str
+    found: str
+
+    def __post_init__(self) -> None:
+        if self.check not in CHECKS:
+            raise ValueError(f"unknown check {self.check!r}")
+
+    @property
+    def location(self) -> str:
+        parts = [self.file]
+        if self.sheet is not None:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    @property
+    def message(self) -> str:
+        """``file, sheet 's', row 12, column 'value': expected ...; found ...``."""
+        return f"{self.location}: expected {self.expected}; found {self.found}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def shown(value) -> str:
+    """A found value as the report quotes it (``''`` for an empty cell, numbers without quotes)."""
+    if value is None:
+        return "an empty cell"
+    if isinstance(value, bool):
+        return repr(str(value).upper())
+    if isinstance(value, (int, float)):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    text = str(value)
+    return repr(text if len(text) <= 80 else text[:77] + "...")

@@ -1,0 +1,291 @@
+"""One pass over the drop folder: every file read, declared, validated, and accepted or rejected whole.
+
+A file with any finding is rejected as a whole (none of its rows land) and the others go on. Files are
+taken in name order; a key or an indicator declared differently in an earlier accepted file counts
+against the later one. The folder is read again at every refresh, so the warehouse always reflects
+what is in the folder now (a file removed, or replaced by a rejected version, is gone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from bwm.municipal.declaration import DECLARATION_SHEET, SIDECAR_SUFFIX, Declaration, parse_sheet, parse_yaml, sidecar_name
+from bwm.municipal.findings import CHECKS, Finding
+from bwm.municipal.geography import Geography, describe_years
+from bwm.municipal.read import Sheet, read_csv, read_xlsx
+from bwm.municipal.validate import CASES_SUFFIX, Row, layout_of, validate_sheet
+
+DATA_SUFFIXES = (".csv", ".xlsx")
+#: How many problems a report lists in full; the rest are counted per check.
+REPORT_LIMIT = 50
+
+
+@dataclass
+class SheetStatus:
+    sheet: str | None
+    n_rows: int
+    n_indicators: int
+    how: str = ""
+
+
+@dataclass
+class FileResult:
+    """What became of one file in the drop folder."""
+
+    file: str
+    sha256: str | None
+    findings: list[Finding] = field(default_factory=list)
+    sheets: list[SheetStatus] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    declarations: list[Declaration] = field(default_factory=list)
+    declared_in: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.findings
+
+    @property
+    def status(self) -> str:
+        return "accepted" if self.accepted else "rejected"
+
+    def report(self, sheet: str | None = None) -> str:
+        """The validation report for the file, or for one sheet of a workbook (plus the file-wide problems)."""
+        mine = [f for f in self.findings if sheet is None or f.sheet in (None, sheet, DECLARATION_SHEET)]
+        others = [f for f in self.findings if f not in mine]
+        title = self.file if sheet is None else f"{self.file}, sheet {sheet!r}"
+        lines: list[str] = []
+        if self.accepted:
+            lines.append(f"{title}: accepted.")
+        else:
+            lines.append(f"{title}: REJECTED; nothing of this file was loaded. "
+                         f"{len(mine)} problem{'s' if len(mine) != 1 else ''}{' here' if sheet else ''}:")
+            for f in sorted(mine, key=_order)[:REPORT_LIMIT]:
+                lines.append(f"- {f.message}")
+            if len(mine) > REPORT_LIMIT:
+                per_check: dict[str, int] = {}
+                for f in mine:
+                    per_check[f.check] = per_check.get(f.check, 0) + 1
+                lines.append(f"- ... {len(mine) - REPORT_LIMIT} more; in all: "
+                             + ", ".join(f"{n} x {CHECKS[c]}" for c, n in sorted(per_check.items())))
+            if others:
+                lines.append(f"Other sheets of this workbook have {len(others)} more problem(s) (see their rows); "
+                             "the whole workbook is rejected.")
+        for s in self.sheets:
+            if sheet is None or s.sheet == sheet:
+                if s.how:
+                    lines.append(f"Read {('sheet ' + repr(s.sheet) + ' ') if s.sheet else ''}as {s.how}; "
+                                 f"{s.n_rows} data rows.")
+        if self.declared_in:
+            lines.append(f"Declared in {self.declared_in}: " + "; ".join(
+                f"{d.id} ({d.kind}{', ' + d.unit if d.kind == 'rate' else ''}, {d.level}, {', '.join(d.gemeenten)})"
+                for d in self.declarations) + ".")
+        lines += self.notes
+        if not self.accepted:
+            lines.append("Fix the file (or its declaration) and run the refresh again.")
+        return "\n".join(lines)
+
+
+def _order(f: Finding):
+    return (f.sheet or "", f.row or 0, f.column or "", f.check)
+
+
+@dataclass
+class FolderResult:
+    folder: Path
+    files: list[FileResult]
+
+    @property
+    def accepted(self) -> list[FileResult]:
+        return [f for f in self.files if f.accepted]
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [f for f in self.files if not f.accepted]
+
+    def report(self) -> str:
+        if not self.files:
+            return f"No data files in {self.folder}."
+        return "\n\n".join(f.report() for f in self.files)
+
+    def status_frame(self, checked_at: dt.datetime) -> pl.DataFrame:
+        """``municipal.file_status``: one row per file and sheet (the contract with the site's data-status page)."""
+        rows = []
+        for f in self.files:
+            for s in (f.sheets or [SheetStatus(None, 0, 0)]):
+                rows.append({"file": f.file, "sheet": s.sheet, "status": f.status, "n_rows": s.n_rows,
+                             "n_indicators": s.n_indicators, "report": f.report(s.sheet),
+                             "checked_at": checked_at, "sha256": f.sha256})
+        return pl.DataFrame(rows, schema=STATUS_SCHEMA)
+
+    def values_frame(self) -> pl.DataFrame:
+        """``municipal.values``: the accepted figures as delivered (not aggregated, not yet disclosure-controlled)."""
+        rows = [r.__dict__ for f in self.accepted for r in f.rows]
+        return pl.DataFrame(rows, schema=VALUES_SCHEMA).sort("indicator_id", "year", "area_code")
+
+    def indicators_frame(self) -> pl.DataFrame:
+        """``municipal.indicators``: one row per declared indicator of the accepted files."""
+        merged: dict[str, dict] = {}
+        for f in self.accepted:
+            years = {}
+            for r in f.rows:
+                years.setdefault(r.indicator_id, set()).add(r.year)
+            for d in f.declarations:
+                entry = merged.setdefault(d.id, {
+                    "indicator_id": d.id, "name_nl": d.name_nl, "name_en": d.name_en, "theme": d.theme,
+                    "count_or_rate": d.kind, "unit": d.unit, "direction": d.direction, "level": d.level,
+                    "definition_nl": d.definition_nl, "definition_en": d.definition_en,
+                    "source_label": d.source_label, "gemeenten": [], "years": [], "files": []})
+                entry["gemeenten"] = sorted(set(entry["gemeenten"]) | set(d.gemeenten))
+                entry["years"] = sorted(set(entry["years"]) | years.get(d.id, set()))
+                entry["files"] = sorted(set(entry["files"]) | {f.file})
+        return pl.DataFrame([merged[k] for k in sorted(merged)], schema=INDICATORS_SCHEMA)
+
+
+STATUS_SCHEMA = {"file": pl.String, "sheet": pl.String, "status": pl.String, "n_rows": pl.Int64,
+                 "n_indicators": pl.Int64, "report": pl.String, "checked_at": pl.Datetime("us", "UTC"),
+                 "sha256": pl.String}
+VALUES_SCHEMA = {"year": pl.Int64, "area_code": pl.String, "area_level": pl.String, "gemeente_code": pl.String,
+                 "indicator_id": pl.String, "count_or_rate": pl.String, "value": pl.Float64,
+                 "n_cases": pl.Float64, "geography_year": pl.Int64, "file": pl.String, "sheet": pl.String,
+                 "row_number": pl.Int64}
+INDICATORS_SCHEMA = {"indicator_id": pl.String, "name_nl": pl.String, "name_en": pl.String, "theme": pl.String,
+                     "count_or_rate": pl.String, "unit": pl.String, "direction": pl.String, "level": pl.String,
+                     "definition_nl": pl.String, "definition_en": pl.String, "source_label": pl.String,
+                     "gemeenten": pl.List(pl.String), "years": pl.List(pl.Int64), "files": pl.List(pl.String)}
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith((".", "~$")) or name.lower().startswith("readme")
+
+
+def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str]) -> FolderResult:
+    """Read, declare and validate every file in ``folder`` (not its subfolders).
+
+    ``reserved``: indicator ids of the CBS catalogue, which a municipal file may not reuse.
+    """
+    folder = Path(folder)
+    names = sorted(p.name for p in folder.iterdir() if p.is_file() and not _ignored(p.name)) if folder.is_dir() else []
+    data_names = [n for n in names if n.lower().endswith(DATA_SUFFIXES)]
+    results: list[FileResult] = []
+    seen_keys: dict[tuple[int, str, str], str] = {}
+    declared: dict[str, Declaration] = {}
+    for name in names:
+        lower = name.lower()
+        if lower.endswith(SIDECAR_SUFFIX):
+            stem = name[: -len(SIDECAR_SUFFIX)]
+            if not any(n.rsplit(".", 1)[0] == stem for n in data_names):
+                results.append(FileResult(name, _sha256(folder / name), [Finding(
+                    name, None, None, None, "declaration", f"a data file {stem}.csv or {stem}.xlsx next to this declaration",
+                    "no such file")]))
+            continue
+        if not lower.endswith(DATA_SUFFIXES):
+            suffix = Path(name).suffix or "(no extension)"
+            hint = " (an old Excel format; save it as .xlsx)" if lower.endswith((".xls", ".xlsm", ".xlsb")) else ""
+            results.append(FileResult(name, _sha256(folder / name), [Finding(
+                name, None, None, None, "unsupported_file",
+                "a .csv or .xlsx file with its declaration (README, 'How to add a municipal data file')",
+                f"a {suffix} file{hint}")]))
+            continue
+        keys = dict(seen_keys)
+        result = check_file(folder, name, geo, reserved, declared, keys)
+        results.append(result)
+        if result.accepted:
+            seen_keys = keys
+            for d in result.declarations:
+                declared.setdefault(d.id, d)
+    return FolderResult(folder, results)
+
+
+def check_file(folder: Path, name: str, geo: Geography, reserved: frozenset[str],
+               declared: dict[str, Declaration], seen_keys: dict) -> FileResult:
+    """One data file: its declaration, its sheets, every check. ``seen_keys`` is updated with its keys."""
+    path = folder / name
+    data = path.read_bytes()
+    result = FileResult(name, hashlib.sha256(data).hexdigest())
+    is_xlsx = name.lower().endswith(".xlsx")
+    if is_xlsx:
+        sheets, findings = read_xlsx(name, data)
+    else:
+        sheet, findings = read_csv(name, data)
+        sheets = [sheet] if sheet is not None else []
+    result.findings += findings
+    decl_sheets = [s for s in sheets if s.sheet is not None and s.sheet.strip().lower() == DECLARATION_SHEET]
+    data_sheets = [s for s in sheets if s not in decl_sheets]
+    sidecar = folder / sidecar_name(name)
+    declarations: list[Declaration] = []
+    if sidecar.is_file() and decl_sheets:
+        result.findings.append(Finding(name, None, None, None, "declaration",
+                                       f"one declaration: the sheet {DECLARATION_SHEET!r} or {sidecar.name}",
+                                       "both"))
+    elif sidecar.is_file():
+        try:
+            text = sidecar.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            result.findings.append(Finding(sidecar.name, None, None, None, "encoding", "a UTF-8 YAML file",
+                                           "bytes that are not UTF-8"))
+        else:
+            declarations, found = parse_yaml(sidecar.name, text, reserved)
+            result.findings += found
+            result.declared_in = sidecar.name
+    elif decl_sheets:
+        s = decl_sheets[0]
+        declarations, found = parse_sheet(name, s.sheet, s.header, s.rows, reserved)
+        result.findings += found
+        result.declared_in = f"{name}, sheet {s.sheet!r}"
+    else:
+        where = f"a sheet {DECLARATION_SHEET!r} or " if is_xlsx else ""
+        result.findings.append(Finding(name, None, None, None, "declaration",
+                                       f"{where}a declaration {sidecar.name} next to the file", "none"))
+    for d in declarations:
+        other = declared.get(d.id)
+        if other is not None and d.differences(other):
+            result.findings.append(Finding(
+                d.declared_in.split(",")[0], None, None, d.id, "declaration",
+                f"the same declaration of {d.id} as in {other.declared_in}",
+                "a different " + ", ".join(d.differences(other))))
+    result.declarations = declarations
+    if is_xlsx and not data_sheets and not any(f.check in ("unsupported_file", "empty_file") for f in findings):
+        result.findings.append(Finding(name, None, None, None, "empty_file", "a data sheet besides "
+                                       f"{DECLARATION_SHEET!r}", "none"))
+    by_id = {d.id: d for d in declarations}
+    for sheet in data_sheets:
+        n_indicators = _indicators_in(sheet, by_id)
+        result.sheets.append(SheetStatus(sheet.sheet, len(sheet.rows), n_indicators,
+                                         f"{sheet.how}, {layout_of(sheet) or 'unknown'} layout"))
+        if not declarations:
+            continue
+        rows, found, _layout = validate_sheet(sheet, by_id, result.declared_in or name, geo, seen_keys)
+        result.rows += rows
+        result.findings += found
+    for hidden in sorted({f.sheet for f in result.findings if f.check == "hidden_sheet"}):
+        result.sheets.append(SheetStatus(hidden, 0, 0))
+    if result.findings:
+        result.rows = []
+    else:
+        ahead = sorted({(r.year, r.geography_year) for r in result.rows if r.year != r.geography_year})
+        for year, geo_year in ahead:
+            result.notes.append(f"{year} is later than the newest KWB year in the warehouse: its area codes are "
+                                f"those of {geo_year}.")
+        years = sorted({r.year for r in result.rows})
+        if years:
+            result.notes.append(f"Loaded {len(result.rows)} figures for {describe_years(years)}.")
+    return result
+
+
+def _indicators_in(sheet: Sheet, by_id: dict[str, Declaration]) -> int:
+    names = [h.strip().lower() for h in sheet.header]
+    if "indicator_id" in names:
+        i = names.index("indicator_id")
+        return len({str(c[i]).strip() for _, c in sheet.rows if i < len(c) and c[i] is not None})
+    return len([n for n in names if n and n not in ("area_code", "year", "area_name") and not n.endswith(CASES_SUFFIX)])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

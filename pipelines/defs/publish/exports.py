@@ -1,0 +1,43 @@
+"""The exports of the publish layer: per municipality, every indicator table as CSV, Parquet and XLSX."""
+
+import datetime as dt
+
+import dagster as dg
+
+from bwm import warehouse
+from bwm.export import writers
+from bwm.export.run import export
+from bwm.export.tables import Selection
+from bwm.settings import Settings
+
+EXPORTS = dg.AssetKey(["publish", "exports"])
+INPUTS = [dg.AssetKey(["indicators", n]) for n in ("values", "catalogue")] + [
+    dg.AssetKey(["municipal", "published"]), dg.AssetKey(["municipal", "file_status"]),
+    dg.AssetKey(["raw", "cbs_tables"]),
+]
+
+
+@dg.asset(key=EXPORTS, deps=INPUTS, group_name="publish", kinds={"python", "xlsx", "parquet", "csv"})
+def publish_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """One export per municipality in BWM_EXPORT_DIR/<gemeente_code>/: every theme, year and level (gemeente, wijk,
+    buurt) from indicators.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)
+    and ``.parquet`` for the tables data_long (one row per year, area and indicator; value in the indicator's
+    unit), data_wide (one row per year and area, a column per indicator), definitions, sources and notes; and
+    ``<code>.xlsx`` with those tables as sheets. Same warehouse, same bytes, apart from generated_at."""
+    settings = Settings.from_env()
+    generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        codes = [r[0] for r in con.execute(
+            "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
+    written = []
+    for code in codes:
+        paths = export(settings.warehouse_path, Selection(municipalities=(code,)), settings.export_dir / code,
+                       name=code, formats=writers.FORMATS, generated_at=generated_at)
+        written += paths
+    return dg.MaterializeResult(metadata={
+        "folder": str(settings.export_dir), "municipalities": len(codes), "files": len(written),
+        "bytes": sum(p.stat().st_size for p in written), "generated_at": generated_at.isoformat(),
+    })
+
+
+export_assets = [publish_exports]

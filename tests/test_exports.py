@@ -1,0 +1,233 @@
+"""Exports: read back and compared with the warehouse, every XLSX sheet, formula injection neutralised, and the
+same warehouse giving the same bytes apart from generated_at."""
+
+import csv
+import datetime as dt
+import io
+import zipfile
+
+import duckdb
+import openpyxl
+import polars as pl
+import pytest
+
+from bwm import catalogue, warehouse
+from bwm.cli import main
+from bwm.export.run import export
+from bwm.export.tables import ExportError, Selection
+from bwm.export.writers import neutralise
+from bwm.municipal import store
+from bwm.municipal.catalogue import catalogue_rows
+
+GENERATED = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+CATALOGUE = {
+    "themes": {t: {"name_nl": t, "name_en": t} for t in catalogue.THEMES},
+    "indicators": [
+        {"id": "inkomen", "name_nl": "Inkomen", "name_en": "Income", "theme": "materiele_welvaart",
+         "definition_nl": "Gemiddeld inkomen.", "unit": "eur", "direction": "higher_is_better", "source": "kwb",
+         "variable": "inkomen_per_inwoner_eur", "method": "direct", "aggregate": "weighted_mean",
+         "weight": "inhabitants", "years": [2023, 2024]},
+        {"id": "vermogen", "name_nl": "-Vermogen", "name_en": "Wealth", "theme": "materiele_welvaart",
+         "definition_nl": "@SUM(A1) mediaan vermogen.", "unit": "eur", "direction": "higher_is_better",
+         "source": "kwb", "variable": "mediaan_vermogen_eur", "method": "direct", "aggregate": "none",
+         "weight": "households", "years": [2024]},
+    ],
+}
+MUNICIPAL = pl.DataFrame([{
+    "indicator_id": "clients", "name_nl": "+Cliënten", "name_en": "Clients", "theme": "welzijn",
+    "count_or_rate": "count", "unit": "count", "direction": "neutral", "level": "buurt",
+    "definition_nl": "=HYPERLINK(\"http://example.org\")", "definition_en": None, "source_label": "Gemeente (test)",
+    "gemeenten": ["GM0001"], "years": [2024], "files": ["clients.csv"]}], schema=store.TABLES["indicators"])
+AREAS = [  # year, code, level, name
+    (y, c, lvl, n) for y in (2023, 2024) for c, lvl, n in [
+        ("GM0001", "gemeente", "Eerste (test)"), ("WK000101", "wijk", "=cmd|' /C calc'!A0"),
+        ("BU00010101", "buurt", "Café Noord"), ("BU00010102", "buurt", "Zuid"), ("GM0002", "gemeente", "Tweede")]]
+VALUES = [  # year, code, level, gemeente, indicator, value, missing_reason, source_table
+    (2023, "GM0001", "gemeente", "GM0001", "inkomen", 30000.0, None, "T2023"),
+    (2023, "WK000101", "wijk", "GM0001", "inkomen", 29000.5, None, "T2023"),
+    (2023, "BU00010101", "buurt", "GM0001", "inkomen", None, "suppressed_by_cbs", "T2023"),
+    (2024, "GM0001", "gemeente", "GM0001", "inkomen", 31000.25, None, "T2024"),
+    (2024, "BU00010101", "buurt", "GM0001", "vermogen", -3500.5, None, "T2024"),
+    (2024, "GM0001", "gemeente", "GM0001", "clients", 45.0, None, "clients.csv"),
+    (2024, "WK000101", "wijk", "GM0001", "clients", 45.0, None, "clients.csv"),
+    (2024, "BU00010101", "buurt", "GM0001", "clients", None, "suppressed_small_count", "clients.csv"),
+    (2024, "BU00010102", "buurt", "GM0001", "clients", None, "suppressed_secondary", "clients.csv"),
+    (2024, "GM0002", "gemeente", "GM0002", "inkomen", 28000.0, None, "T2024"),
+]
+
+
+@pytest.fixture
+def wh(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    with warehouse.connect(path) as con:
+        con.execute("create table staging.areas (year int, area_code varchar, area_level varchar, area_name varchar)")
+        con.executemany("insert into staging.areas values (?, ?, ?, ?)", AREAS)
+        frame = catalogue.catalogue_frame(catalogue.parse(CATALOGUE))
+        warehouse.replace_table_from_frame(con, "indicators", "catalogue",
+                                           pl.concat([frame, catalogue_rows(MUNICIPAL, frame)]))
+        con.execute("create table indicators.values (year bigint, area_code varchar, area_level varchar, "
+                    "gemeente_code varchar, indicator_id varchar, value double, missing_reason varchar, "
+                    "source_table varchar, numerator double, denominator double, series_break boolean)")
+        con.executemany("insert into indicators.values values (?, ?, ?, ?, ?, ?, ?, ?, null, null, false)", VALUES)
+        con.execute("create table raw.cbs_tables (table_id varchar, title varchar, period varchar, modified varchar, "
+                    "retrieved_at varchar)")
+        con.execute("insert into raw.cbs_tables values ('T2023', 'KWB 2023', '2023', '2024-03-01T02:00:00', "
+                    "'2025-01-01T00:00:00+00:00'), ('T2024', 'KWB 2024', '2024', '2025-03-01T02:00:00', "
+                    "'2025-01-01T00:00:00+00:00')")
+        store.ensure_tables(con)
+        warehouse.replace_table_from_frame(con, "municipal", "indicators", MUNICIPAL)
+        con.execute("insert into municipal.file_status values ('clients.csv', null, 'accepted', 3, 1, 'ok', "
+                    "'2025-02-01 10:00:00+00', 'abc')")
+        con.execute("insert into municipal.disclosure_rule values (10, 10)")
+    return path
+
+
+def _csv(path, delimiter=","):
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def _warehouse_rows(path, where="gemeente_code = 'GM0001'"):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {(y, code, ind): (value, reason) for y, code, ind, value, reason in con.execute(
+            f"select year, area_code, indicator_id, value, missing_reason from indicators.values where {where}").fetchall()}
+    finally:
+        con.close()
+
+
+def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
+    out = tmp_path / "out"
+    paths = export(wh, Selection(municipalities=("GM0001",)), out, generated_at=GENERATED)
+    assert sorted(p.name for p in paths) == sorted(
+        ["GM0001.xlsx"] + [f"GM0001_{t}.{e}" for t in ("data_long", "data_wide", "definitions", "sources", "notes")
+                           for e in ("csv", "parquet")])
+    expected = _warehouse_rows(wh)
+    marker = {None: "", "suppressed_by_cbs": ".", "suppressed_small_count": "x", "suppressed_secondary": "x*"}
+
+    rows = _csv(out / "GM0001_data_long.csv")
+    header, body = rows[0], rows[1:]
+    col = {c: i for i, c in enumerate(header)}
+    got = {(int(r[col["year"]]), r[col["area_code"]], r[col["indicator_id"]]):
+           (float(r[col["value"]]) if r[col["value"]] else None, r[col["missing_reason"]] or None) for r in body}
+    assert got == expected
+    assert all(r[col["marker"]] == marker[r[col["missing_reason"]] or None] for r in body)
+
+    parquet = pl.read_parquet(out / "GM0001_data_long.parquet")
+    assert {(r["year"], r["area_code"], r["indicator_id"]): (r["value"], r["missing_reason"])
+            for r in parquet.iter_rows(named=True)} == expected
+    wide = pl.read_parquet(out / "GM0001_data_wide.parquet")
+    assert wide.columns[6:] == ["inkomen", "vermogen", "clients"]  # catalogue order, municipal last
+    assert wide.filter((pl.col("year") == 2024) & (pl.col("area_code") == "BU00010101"))["vermogen"][0] == -3500.5
+
+    wb = openpyxl.load_workbook(out / "GM0001.xlsx")
+    assert wb.sheetnames == ["data_long", "data_wide", "definitions", "sources", "notes"]
+    sheets = {name: [list(r) for r in wb[name].iter_rows(values_only=True)] for name in wb.sheetnames}
+    assert all(len(rows) > 1 for rows in sheets.values()), "every sheet has a header and rows"
+    xl_header = sheets["data_long"][0]
+    assert xl_header == header
+    xl = {(r[0], r[col["area_code"]], r[col["indicator_id"]]): (r[col["value"]], r[col["missing_reason"]])
+          for r in sheets["data_long"][1:]}
+    assert xl == expected
+    wide_rows = {(r[0], r[4]): r for r in sheets["data_wide"][1:]}
+    wide_header = sheets["data_wide"][0]
+    assert wide_rows[(2024, "BU00010101")][wide_header.index("clients")] == "x"
+    assert wide_rows[(2024, "BU00010102")][wide_header.index("clients")] == "x*"
+    assert wide_rows[(2023, "BU00010101")][wide_header.index("inkomen")] == "."
+    assert wide_rows[(2024, "GM0001")][wide_header.index("clients")] == 45
+    assert [r[0] for r in sheets["definitions"][1:]] == ["inkomen", "vermogen", "clients"]
+    assert [r[0] for r in sheets["sources"][1:]] == ["T2023", "T2024", "clients.csv"]
+    sources = {r[0]: r for r in sheets["sources"][1:]}
+    assert sources["T2024"][2:5] == ["2024", "2025-03-01T02:00:00", "2025-01-01T00:00:00+00:00"]
+    assert sources["clients.csv"][4] == "2025-02-01T10:00:00+00:00"
+    notes = {(r[0], r[1]): r[2] for r in sheets["notes"][1:]}
+    assert notes[("export", "generated_at")] == "2025-03-01T12:00:00+00:00"
+    assert notes[("marker", "suppressed_small_count")] == "x" and notes[("marker", "suppressed_by_cbs")] == "."
+    assert notes[("disclosure", "min_count")] == "10"
+    assert wb.properties.created == dt.datetime(2025, 3, 1, 12, 0, 0)
+
+
+def test_selection_of_themes_years_and_levels(wh, tmp_path):
+    export(wh, Selection(municipalities=("GM0001",), themes=("welzijn",), years=(2024,), levels=("buurt",)),
+           tmp_path, name="sel", formats=("parquet",), generated_at=GENERATED)
+    frame = pl.read_parquet(tmp_path / "sel_data_long.parquet")
+    assert frame.select("area_code", "indicator_id").rows() == [("BU00010101", "clients"), ("BU00010102", "clients")]
+    with pytest.raises(ExportError, match="unknown theme 'geluk'"):
+        Selection(themes=("geluk",))
+    with pytest.raises(ExportError, match="nothing to export"):
+        export(wh, Selection(years=(1999,)), tmp_path, generated_at=GENERATED)
+
+
+def test_semicolon_csv_has_decimal_commas(wh, tmp_path):
+    export(wh, Selection(municipalities=("GM0001",)), tmp_path, name="nl", formats=("csv",), csv_delimiter=";",
+           generated_at=GENERATED)
+    rows = _csv(tmp_path / "nl_data_long.csv", ";")
+    col = {c: i for i, c in enumerate(rows[0])}
+    values = {(r[col["year"]], r[col["area_code"]], r[col["indicator_id"]]): r[col["value"]] for r in rows[1:]}
+    assert values[("2023", "WK000101", "inkomen")] == "29000,5"
+    assert values[("2024", "BU00010101", "vermogen")] == "-3500,5"  # a number, not text: not neutralised
+    assert values[("2024", "GM0001", "clients")] == "45"
+
+
+def test_formula_injection_is_neutralised(wh, tmp_path):
+    assert neutralise("=1+1") == "'=1+1" and neutralise("@x") == "'@x" and neutralise("-x") == "'-x"
+    assert neutralise("+x") == "'+x" and neutralise("Café") == "Café" and neutralise("") == ""
+    export(wh, Selection(municipalities=("GM0001",)), tmp_path, name="f", formats=("csv", "xlsx"),
+           generated_at=GENERATED)
+    text = (tmp_path / "f_data_long.csv").read_text(encoding="utf-8-sig")
+    assert "'=cmd|' /C calc'!A0" in text and ",=cmd" not in text
+    assert "'-Vermogen" in text and "'+Cliënten" in text
+    definitions = (tmp_path / "f_definitions.csv").read_text(encoding="utf-8-sig")
+    assert "'@SUM(A1) mediaan vermogen." in definitions
+    assert "\"'=HYPERLINK(\"\"http://example.org\"\")\"" in definitions
+    wb = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"], "no cell is a formula"
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert {"'=cmd|' /C calc'!A0", "'-Vermogen", "'+Cliënten", "'@SUM(A1) mediaan vermogen."} <= texts
+    assert not [t for t in texts if t.startswith(("=", "+", "-", "@"))]
+    numbers = [c.value for c in cells if isinstance(c.value, float) and c.value < 0]
+    assert numbers == [-3500.5, -3500.5]  # long and wide: negative numbers stay numbers
+
+
+def test_same_warehouse_same_bytes_apart_from_generated_at(wh, tmp_path):
+    a = export(wh, Selection(municipalities=("GM0001",)), tmp_path / "a", generated_at=GENERATED)
+    b = export(wh, Selection(municipalities=("GM0001",)), tmp_path / "b", generated_at=GENERATED)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    later = dt.datetime(2026, 7, 9, 8, 30, 5, tzinfo=dt.timezone.utc)
+    c = export(wh, Selection(municipalities=("GM0001",)), tmp_path / "c", generated_at=later)
+    for pa, pc in zip(a, c):
+        if pa.suffix == ".xlsx":
+            za, zc = zipfile.ZipFile(pa), zipfile.ZipFile(pc)
+            assert za.namelist() == zc.namelist()
+            for name in za.namelist():
+                xa, xc = za.read(name), zc.read(name)
+                for stamp_a, stamp_c in ((GENERATED.isoformat(), later.isoformat()),
+                                         ("2025-03-01T12:00:00Z", "2026-07-09T08:30:05Z")):
+                    xa = xa.replace(stamp_a.encode(), stamp_c.encode())
+                assert xa == xc, name
+        elif "notes" in pa.name:
+            assert pa.read_bytes() != pc.read_bytes()
+            if pa.suffix == ".csv":
+                assert pa.read_text(encoding="utf-8-sig").replace(GENERATED.isoformat(), later.isoformat()) == \
+                    pc.read_text(encoding="utf-8-sig")
+            else:
+                fa, fc = pl.read_parquet(pa), pl.read_parquet(pc)
+                assert fa.filter(pl.col("item") != "generated_at").equals(fc.filter(pl.col("item") != "generated_at"))
+        else:
+            assert pa.read_bytes() == pc.read_bytes(), pa.name
+
+
+def test_bwm_export_command(wh, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BWM_WAREHOUSE", str(wh))
+    monkeypatch.setenv("BWM_EXPORT_DIR", str(tmp_path / "exports"))
+    assert main(["export", "--municipalities", "GM0001", "--years", "2023-2024", "--formats", "csv,parquet",
+                 "--csv-delimiter", ";", "--generated-at", "2025-03-01T12:00:00"]) == 0
+    out = capsys.readouterr().out
+    assert "Exported municipalities: GM0001; themes: all; years: 2023, 2024; levels: gemeente, wijk, buurt" in out
+    written = sorted(p.name for p in (tmp_path / "exports").iterdir())
+    assert written == sorted(f"GM0001_2023-2024_{t}.{e}" for t in ("data_long", "data_wide", "definitions",
+                                                                   "sources", "notes") for e in ("csv", "parquet"))
+    assert main(["export", "--themes", "geluk"]) == 1
+    assert "Export failed: unknown theme 'geluk'" in capsys.readouterr().err

@@ -1,0 +1,98 @@
+"""The demo's municipal files through the whole refresh: catalogue, values with disclosure control, exports."""
+
+import duckdb
+import openpyxl
+import polars as pl
+import pytest
+
+from bwm.synth.municipal import FILES
+
+
+@pytest.fixture(scope="module")
+def con(demo_warehouse):
+    connection = duckdb.connect(str(demo_warehouse["warehouse"]), read_only=True)
+    yield connection
+    connection.close()
+
+
+def test_the_demo_files_land(con, demo_warehouse):
+    assert [d[0] for d in con.execute("describe municipal.file_status").fetchall()] == [
+        "file", "sheet", "status", "n_rows", "n_indicators", "report", "checked_at", "sha256"]
+    rows = con.execute("select file, sheet, status from municipal.file_status order by file").fetchall()
+    assert rows == [("buddyprogramma_kanaalzijl.xlsx", "data", "accepted"),
+                    ("inkomensondersteuning_noordveen.csv", None, "accepted"),
+                    ("schuldhulp_zuiderhaven.csv", None, "accepted")]
+    assert {r[0] for r in rows} == {f for f in FILES if not f.endswith(".yaml")}
+    checks = {c.check_name: c.passed for c in demo_warehouse["checks"]}
+    assert checks["municipal_files_accepted"] and checks["municipal_disclosure_holds"]
+
+
+def test_municipal_indicators_join_the_catalogue(con):
+    rows = con.execute("select indicator_id, unit, aggregate, levels, disclosure, source_label from indicators.catalogue "
+                       "where source = 'municipal' order by 1").fetchall()
+    assert [r[0] for r in rows] == ["bijstand_huishoudens", "bijstand_langdurig_pct", "buddy_minder_eenzaam_pct",
+                                    "buddy_trajecten", "schuldhulp_huishoudens", "schuldhulp_stabiel_pct",
+                                    "voedselbank_huishoudens"]
+    by_id = {r[0]: r for r in rows}
+    assert by_id["buddy_trajecten"][1:5] == ("count", "sum", ["gemeente", "wijk"], "municipal")
+    assert by_id["schuldhulp_stabiel_pct"][1:3] == ("pct", "ratio")
+    assert by_id["schuldhulp_huishoudens"][5].startswith("Gemeente Zuiderhaven (synthetisch)")
+
+
+def test_values_are_disclosure_controlled_and_marked(con):
+    reasons = dict(con.execute(
+        "select missing_reason, count(*) from indicators.values v join indicators.catalogue c using (indicator_id) "
+        "where c.source = 'municipal' and missing_reason is not null group by 1").fetchall())
+    assert reasons["suppressed_small_count"] > 10 and reasons["suppressed_secondary"] > 5
+    assert con.execute(
+        "select count(*) from indicators.values where missing_reason = 'suppressed_by_cbs'").fetchone()[0] > 0
+    small = con.execute(
+        "select count(*) from indicators.values v join indicators.catalogue c using (indicator_id) "
+        "where c.source = 'municipal' and v.value is not null and "
+        "((c.unit = 'count' and v.value < 10) or (c.unit <> 'count' and v.denominator < 10))").fetchone()[0]
+    assert small == 0
+    # Every suppressed cell is null all the way down, numerator and denominator included.
+    assert con.execute("select count(*) from indicators.values where missing_reason like 'suppressed_%' "
+                       "and missing_reason <> 'suppressed_by_cbs' "
+                       "and (value is not null or numerator is not null or denominator is not null)").fetchone()[0] == 0
+    # A wijk total of a municipal count is the sum of its buurten where all of them are shown.
+    mismatch = con.execute(
+        """
+        with b as (
+            select year, indicator_id, 'WK' || substr(area_code, 3, 6) as wijk, sum(value) as s,
+                   count(*) filter (value is null) as hidden
+            from indicators.values where indicator_id = 'schuldhulp_huishoudens' and area_level = 'buurt' group by all
+        )
+        select count(*) from b join indicators.values w
+          on w.year = b.year and w.area_code = b.wijk and w.indicator_id = b.indicator_id
+        where b.hidden = 0 and w.value <> b.s
+        """).fetchone()[0]
+    assert mismatch == 0
+
+
+def test_counts_stay_out_of_the_composite_and_the_divide(con):
+    assert con.execute("select count(*) from divide.measures where indicator_id in "
+                       "('schuldhulp_huishoudens', 'buddy_trajecten')").fetchone()[0] == 0
+    assert con.execute("select count(*) from divide.measures where indicator_id = 'bijstand_langdurig_pct'"
+                       ).fetchone()[0] > 0
+    assert con.execute("select count(*) from indicators.comparisons where indicator_id = 'schuldhulp_huishoudens'"
+                       ).fetchone()[0] > 0
+
+
+def test_the_refresh_writes_an_export_per_municipality(con, demo_warehouse):
+    folder = demo_warehouse["exports"]
+    assert sorted(p.name for p in folder.iterdir()) == ["GM9901", "GM9902", "GM9903"]
+    data = pl.read_parquet(folder / "GM9902" / "GM9902_data_long.parquet")
+    warehouse = con.execute(
+        "select year, area_code, indicator_id, value, missing_reason from indicators.values "
+        "where gemeente_code = 'GM9902' and area_level in ('gemeente', 'wijk', 'buurt')").pl()
+    got = data.select("year", "area_code", "indicator_id", "value", "missing_reason")
+    key = ["year", "area_code", "indicator_id"]
+    assert got.sort(key).equals(warehouse.with_columns(pl.col("year").cast(pl.Int64)).sort(key))
+    markers = dict(data.filter(pl.col("indicator_id") == "voedselbank_huishoudens")
+                   .group_by("missing_reason").agg(pl.col("marker").first()).drop_nulls("missing_reason").rows())
+    assert markers["suppressed_small_count"] == "x" and markers["suppressed_secondary"] == "x*"
+    wb = openpyxl.load_workbook(folder / "GM9903" / "GM9903.xlsx", read_only=True)
+    assert wb.sheetnames == ["data_long", "data_wide", "definitions", "sources", "notes"]
+    sources = [r[0] for r in wb["sources"].iter_rows(min_row=2, values_only=True)]
+    assert "buddyprogramma_kanaalzijl.xlsx" in sources and "85984NED" in sources
