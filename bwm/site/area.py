@@ -1,0 +1,151 @@
+"""The page of a wijk or a buurt: every indicator over time against its gemeente and the Netherlands, the
+theme summary, series breaks, and the way down (buurten of a wijk) and back up.
+
+Budget: a buurt page has ~33 small charts; with figures as compact JSON and the tables in <details> it stays
+well under 300 KB (tests/test_site_build.py checks every page of the demo site).
+"""
+
+from __future__ import annotations
+
+from bwm.catalogue import THEMES
+from bwm.site import figures
+from bwm.site import findings
+from bwm.site import format as fmt
+from bwm.site.common import LEVEL_NAMES, MISSING_REASONS, Chart, Table, page_path, remark, source_line
+from bwm.site.data import Area, SiteData
+
+
+def breadcrumbs(data: SiteData, area: Area) -> list[tuple[str, str | None]]:
+    """(label, page path or None for the current page), from the index down to ``area``."""
+    crumbs: list[tuple[str, str | None]] = [("Alle gemeenten", page_path("index"))]
+    gemeente = data.areas.get(area.gemeente_code)
+    if gemeente is not None and area.level != "gemeente":
+        crumbs.append((gemeente.name, page_path("gemeente", gemeente.code)))
+    if area.level == "buurt" and area.wijk_code in data.areas:
+        wijk = data.areas[area.wijk_code]
+        crumbs.append((wijk.name, page_path("wijk", wijk.code)))
+    crumbs.append((area.name, None))
+    return crumbs
+
+
+def _last_valued(points):
+    return next((p for p in reversed(points) if p.value is not None), None)
+
+
+def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | None) -> Chart | None:
+    """The chart of one indicator for one area against ``reference`` (its gemeente) and the Netherlands."""
+    points = data.series(area.code, ind["indicator_id"])
+    if not any(p.value is not None for p in points):
+        return None
+    unit = ind["unit"]
+    ref_by_year = ({p.year: p.value for p in data.series(reference.code, ind["indicator_id"])}
+                   if reference else {})
+    nl_by_year = data.national.get(ind["indicator_id"], {})
+    years = sorted({p.year for p in points} | {y for y, v in ref_by_year.items() if v is not None})
+    references = []
+    if reference is not None:
+        references.append((reference.name, ref_by_year, "gemeente"))
+    if nl_by_year:
+        references.append((data.national_name, nl_by_year, "nl"))
+    figure = figures.timeseries(area.name, points, unit, references, years)
+
+    last = _last_valued(points)
+    current = figures.segments(points)[-1]
+    first = next((p for p in current if p.value is not None), None)
+    title = findings.area_title(
+        ind["name_nl"], first.year if first else None, first.value if first else None, last.year, last.value,
+        ref_by_year.get(last.year) if reference else nl_by_year.get(last.year),
+        reference.name if reference else data.national_name)
+
+    by_year = {p.year: p for p in points}
+    columns = ["Jaar", area.name] + ([reference.name] if reference else []) + \
+        ([data.national_name] if nl_by_year else []) + ["Bron (CBS-tabel)", "Opmerking"]
+    rows = []
+    for y in years:
+        p = by_year.get(y)
+        row = [str(y), fmt.value(p.value if p else None, unit)]
+        if reference:
+            row.append(fmt.value(ref_by_year.get(y), unit))
+        if nl_by_year:
+            row.append(fmt.value(nl_by_year.get(y), unit))
+        row += [(p.source_table or "") if p else "", remark(p) if p else f"geen {LEVEL_NAMES[area.level]} in {y}"]
+        rows.append(row)
+    numeric = [False, True] + [True] * (len(columns) - 4) + [False, False]
+
+    note = None
+    rank = data.ranks.get((area.code, ind["indicator_id"], last.year))
+    if rank and area.level in ("wijk", "buurt"):
+        best = "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst"
+        plural = "buurten" if area.level == "buurt" else "wijken"
+        note = f"Plaats {rank[0]} van {rank[1]} {plural} in de gemeente in {last.year} (1 = {best})."
+    return Chart(
+        id=f"c-{ind['indicator_id']}", title=title, figure=figure,
+        source=source_line(ind["source"], {p.year: p.source_table for p in points}, label=ind["source_label"]),
+        table=Table(caption=f"{ind['name_nl']} per jaar, in {fmt.axis_title(unit)}", columns=columns, rows=rows,
+                    numeric=numeric),
+        height=300, note=note)
+
+
+def theme_summary(data: SiteData, code: str) -> Table:
+    """The five themes: the latest signal of each (a ranking against all areas of the level, not a verdict)."""
+    rows = []
+    links = []
+    for theme in THEMES:
+        entries = [e for e in data.themes.get(code, {}).get(theme, []) if e[1] is not None]
+        name = data.theme_names.get(theme, theme)
+        if entries:
+            year, score, n, of = entries[-1]
+            rows.append([name, str(year), findings.theme_signal(score), fmt.number(score, 2),
+                         f"{n} van {of} indicatoren"])
+        else:
+            rows.append([name, "", fmt.MISSING, fmt.MISSING, "0 indicatoren"])
+        links.append([f"#thema-{theme}", None, None, None, None])
+    return Table(caption="De vijf thema's: signaal in het laatste jaar met cijfers",
+                 columns=["Thema", "Jaar", "Signaal", "Score", "Gebaseerd op"], rows=rows,
+                 numeric=[False, False, False, True, False], links=links)
+
+
+def area_page(data: SiteData, code: str) -> dict:
+    """The template context of the page of wijk or buurt ``code``."""
+    area = data.areas[code]
+    gemeente = data.areas.get(area.gemeente_code)
+    sections = []
+    for theme in THEMES:
+        charts, without = [], []
+        for ind in (c for c in data.indicators_for(area.gemeente_code) if c["theme"] == theme):
+            if area.level not in (ind.get("levels") or ["gemeente", "wijk", "buurt"]):
+                continue
+            chart = indicator_chart(data, area, ind, gemeente)
+            if chart is None:
+                reasons = [p.missing_reason for p in data.series(code, ind["indicator_id"]) if p.missing_reason]
+                why = max(set(reasons), key=reasons.count) if reasons else "not_published"
+                without.append(f"{ind['name_nl']} ({MISSING_REASONS.get(why, why)})")
+            else:
+                charts.append(chart)
+        sections.append({"id": f"thema-{theme}", "name": data.theme_names.get(theme, theme), "charts": charts,
+                         "without": without})
+
+    status = []
+    if area.last_year is not None and data.latest_kwb_year and area.last_year < data.latest_kwb_year:
+        status.append(f"Deze {area.level} komt na {area.last_year} niet meer voor in de indeling van het CBS; "
+                      f"de cijfers lopen tot en met {area.last_year}.")
+    first_years = [a.first_year for a in data.areas.values() if a.first_year]
+    if area.first_year and first_years and area.first_year > min(first_years):
+        status.append(f"Deze {area.level} bestaat in deze indeling sinds {area.first_year}.")
+    if not data.national:
+        status.append("Het warehouse bevat geen landelijke cijfers; de grafieken vergelijken alleen met de gemeente.")
+
+    children = []
+    if area.level == "wijk":
+        for b in data.children(code, "buurt"):
+            current = b.last_year == data.latest_kwb_year
+            children.append({"name": b.name, "code": b.code, "href": page_path("buurt", b.code),
+                             "inhabitants": fmt.number(b.inhabitants), "current": current,
+                             "years": fmt.year_span(b.years)})
+    return {
+        "kind": area.level, "area": area, "gemeente": gemeente, "crumbs": breadcrumbs(data, area),
+        "title": f"{area.name} ({LEVEL_NAMES[area.level]} in {gemeente.name if gemeente else area.gemeente_code})",
+        "inhabitants": fmt.number(area.inhabitants), "status": status, "themes": theme_summary(data, code),
+        "sections": sections, "children": children,
+        "wijk": data.areas.get(area.wijk_code) if area.level == "buurt" else None,
+    }

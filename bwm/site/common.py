@@ -1,0 +1,120 @@
+"""What every page type shares: addresses of pages, charts with their source line and table, source texts.
+
+Addresses are relative (``../buurt/BU99010001.html``), so the site works from a file share (``file://``)
+as well as from any static web server, in any folder. Every page but the index and the about page sits one
+folder deep, so a page's way back to the root is ``../``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bwm.site import format as fmt
+
+_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+HEALTH_SOURCE = "GGD'en, CBS en RIVM, Gezondheidsmonitor"
+KWB_SOURCE = "CBS, Kerncijfers wijken en buurten"
+#: Why a value is missing, as the data tables say it (the value itself always reads "geen gegevens").
+MISSING_REASONS = {
+    "suppressed_by_cbs": "afgeschermd door CBS (te weinig inwoners of waarnemingen)",
+    "not_published": "niet gepubliceerd voor dit gebied of jaar",
+    "no_denominator": "niet te berekenen (noemer ontbreekt of is 0)",
+    "denominator_too_small": "weggelaten: noemer te klein voor een betrouwbare verhouding",
+    "inconsistent_counts": "weggelaten: afgeronde teller groter dan de noemer",
+    "suppressed_small_count": "geheim: te klein aantal (privacy)",
+    "suppressed_secondary": "geheim: weggelaten om een ander geheim cijfer te beschermen",
+}
+DIRECTION_TEXT = {
+    "higher_is_better": "hoger is gunstiger",
+    "higher_is_worse": "lager is gunstiger",
+    "neutral": "geen oordeel: hoger of lager is niet vanzelf beter",
+}
+LEVEL_NAMES = {"gemeente": "gemeente", "wijk": "wijk", "buurt": "buurt"}
+
+
+def _safe(part: str) -> str:
+    if not _SAFE.match(part):
+        raise ValueError(f"not a safe page name: {part!r}")
+    return part
+
+
+def page_path(kind: str, key: str = "") -> str:
+    """The path of a page from the site root: 'index.html', 'gemeente/GM0344.html', ..."""
+    if kind in ("index", "over", "status"):
+        return f"{kind}.html"
+    if kind in ("gemeente", "wijk", "buurt"):
+        return f"{kind}/{_safe(key)}.html"
+    if kind == "indicator":
+        gemeente, indicator = key.split("/", 1)
+        return f"indicator/{_safe(gemeente)}-{_safe(indicator)}.html"
+    raise ValueError(kind)
+
+
+def depth(path: str) -> int:
+    return path.count("/")
+
+
+@dataclass
+class Table:
+    """A data table: the text alternative of a chart, or a table in its own right."""
+
+    caption: str
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool] = field(default_factory=list)  # right-aligned columns
+    row_header: bool = True  # the first cell of a row is its header (th scope=row)
+    links: list[list[str | None]] | None = None  # per row per cell an href (relative to the page), or None
+
+
+@dataclass
+class Chart:
+    """One chart on a page: the title states the finding; source, unit and table travel with it."""
+
+    id: str
+    title: str
+    figure: dict
+    source: str
+    table: Table
+    height: int = 320
+    note: str | None = None
+
+
+def source_line(source: str, points_or_tables: dict[int, str | None], processed: bool = False,
+                label: str | None = None) -> str:
+    """``"Bron: CBS, Kerncijfers wijken en buurten 2013–2024 (tabellen 82339NED t/m 85984NED)."``
+
+    ``points_or_tables``: year -> CBS table id (or the municipal data file) of the figures shown;
+    ``label``: the catalogue's source_label, used for sources other than CBS (municipal data files).
+    """
+    years = sorted(points_or_tables)
+    tables = list(dict.fromkeys(t for _, t in sorted(points_or_tables.items()) if t))
+    if source == "health":
+        text = f"Bron: {HEALTH_SOURCE} (CBS-tabel {', '.join(tables) or '50090NED'}), {fmt.year_list(years)}"
+    elif source != "kwb":
+        files = f" (bestand {', '.join(tables)})" if tables else ""
+        text = f"Bron: {label or source}{files}, {fmt.year_list(years)}"
+    else:
+        if len(tables) > 2:
+            ids = f"tabellen {tables[0]} t/m {tables[-1]}"
+        elif tables:
+            ids = f"tabel{'len' if len(tables) > 1 else ''} {' en '.join(tables)}"
+        else:
+            ids = "tabel onbekend"
+        text = f"Bron: {KWB_SOURCE} {fmt.year_span(years)} ({ids})"
+    if processed:
+        text += "; bewerking Brede Welvaart Monitor"
+    return text + "."
+
+
+def remark(point) -> str:
+    """The 'Opmerking' cell of a data-table row: why a value is missing, and series breaks."""
+    from bwm.site.figures import BREAK_REASONS
+
+    parts = []
+    if point is not None and point.value is None and point.missing_reason:
+        parts.append(MISSING_REASONS.get(point.missing_reason, point.missing_reason))
+    if point is not None and point.series_break:
+        parts.append(f"reeksbreuk: {BREAK_REASONS.get(point.break_reason, 'nieuwe reeks')}")
+    return "; ".join(parts)

@@ -1,0 +1,204 @@
+"""Everything the pages show, read once from the warehouse (read-only) into plain Python structures.
+
+The site reads the published layers only: staging.areas (names, levels, parents), indicators.catalogue,
+indicators.values (with missing_reason and series flags), indicators.comparisons (ranks),
+indicators.theme_summary, divide.measures, divide.trends and raw.cbs_tables (dates and sources). It never
+computes a statistic of its own beyond minima and maxima for the spread chart, so a page cannot disagree
+with the warehouse.
+
+Sizes: the demo has ~23,000 value rows; a warehouse of a few real municipalities a few hundred thousand.
+Everything is held in memory as tuples grouped by area, which is what page building needs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bwm import warehouse
+from bwm.catalogue import THEMES
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value of one indicator for one area and year (value None = missing, with the reason)."""
+
+    year: int
+    value: float | None
+    missing_reason: str | None
+    source_table: str | None
+    series_id: str | None
+    series_break: bool
+    break_reason: str | None
+
+
+@dataclass
+class Area:
+    code: str
+    level: str  # gemeente, wijk, buurt
+    name: str
+    gemeente_code: str
+    wijk_code: str | None
+    years: list[int] = field(default_factory=list)
+    inhabitants: int | None = None  # in the latest year the area exists
+    households: int | None = None
+
+    @property
+    def first_year(self) -> int | None:
+        return self.years[0] if self.years else None
+
+    @property
+    def last_year(self) -> int | None:
+        return self.years[-1] if self.years else None
+
+
+@dataclass
+class SiteData:
+    catalogue: list[dict]
+    theme_names: dict[str, str]
+    areas: dict[str, Area]
+    values: dict[str, dict[str, list[Point]]]  # area_code -> indicator_id -> points by year
+    national: dict[str, dict[int, float]]  # indicator_id -> year -> value (area_level 'land')
+    national_name: str
+    ranks: dict[tuple[str, str, int], tuple[int, int]]  # (area_code, indicator_id, year) -> (rank, n)
+    themes: dict[str, dict[str, list[tuple[int, float | None, int, int]]]]  # area -> theme -> (year, score, n, of)
+    measures: dict[tuple[str, str, str], list[dict]]  # (gemeente, level, indicator) -> rows by year
+    trends: dict[tuple[str, str, str, str], dict]  # (gemeente, level, indicator, measure) -> row
+    tables: list[dict]  # raw.cbs_tables rows
+    synthetic: bool
+    latest_kwb_year: int | None
+    mirror_dir: Path | None = None
+    municipal_files: list[dict] = field(default_factory=list)  # municipal.file_status, when the warehouse has it
+
+    @property
+    def indicators(self) -> dict[str, dict]:
+        return {c["indicator_id"]: c for c in self.catalogue}
+
+    def gemeenten(self) -> list[Area]:
+        return sorted((a for a in self.areas.values() if a.level == "gemeente"), key=lambda a: a.name.lower())
+
+    def children(self, code: str, level: str) -> list[Area]:
+        """Wijken of a gemeente, or buurten of a wijk (current ones first, then former codes), by name."""
+        parent_attr = "gemeente_code" if level == "wijk" else "wijk_code"
+        kids = [a for a in self.areas.values() if a.level == level and getattr(a, parent_attr) == code]
+        return sorted(kids, key=lambda a: (a.last_year != self.latest_kwb_year, a.name.lower(), a.code))
+
+    def indicators_for(self, gemeente_code: str) -> list[dict]:
+        """The catalogue entries a gemeente's pages show: every CBS indicator, and the indicators of municipal
+        data files only where that gemeente delivered figures (another gemeente's file is not its business)."""
+        codes = [a.code for a in self.areas.values() if a.gemeente_code == gemeente_code]
+        out = []
+        for c in self.catalogue:
+            if c["source"] in ("kwb", "health") or any(
+                    p.value is not None or p.missing_reason
+                    for code in codes for p in self.series(code, c["indicator_id"])):
+                out.append(c)
+        return out
+
+    def series(self, code: str, indicator_id: str) -> list[Point]:
+        return self.values.get(code, {}).get(indicator_id, [])
+
+    def table_titles(self) -> dict[str, str]:
+        return {t["table_id"]: t["title"] for t in self.tables}
+
+
+def _catalogue(con) -> list[dict]:
+    rows = con.execute(
+        "select indicator_id, name_nl, name_en, theme, theme_nl, definition_nl, unit, direction, source, "
+        "source_label, years, levels from indicators.catalogue").fetchall()
+    cols = ["indicator_id", "name_nl", "name_en", "theme", "theme_nl", "definition_nl", "unit", "direction",
+            "source", "source_label", "years", "levels"]
+    out = [dict(zip(cols, r)) for r in rows]
+    order = {t: i for i, t in enumerate(THEMES)}
+    # keep the catalogue file's order within a theme (the table keeps insertion order)
+    return sorted(out, key=lambda c: order.get(c["theme"], 99))
+
+
+def load(warehouse_path: Path, mirror_dir: Path | None = None) -> SiteData:
+    """Read the warehouse into a :class:`SiteData` (read-only; a refresh may not be writing it)."""
+    with warehouse.connect(warehouse_path, read_only=True) as con:
+        catalogue = _catalogue(con)
+        theme_names = {c["theme"]: c["theme_nl"] for c in catalogue}
+
+        areas: dict[str, Area] = {}
+        national_name = "Nederland"
+        synthetic = False
+        kwb_years = set()
+        for (year, code, level, name, gm, wijk, inh, hh, synth) in con.execute(
+            "select year, area_code, area_level, area_name, gemeente_code, wijk_code, inhabitants, households, "
+            "is_synthetic from staging.areas order by area_code, year"
+        ).fetchall():
+            synthetic = synthetic or bool(synth)
+            kwb_years.add(year)
+            if level == "land":
+                national_name = name or national_name
+                continue
+            area = areas.get(code)
+            if area is None:
+                area = areas[code] = Area(code=code, level=level, name=name or code, gemeente_code=gm,
+                                          wijk_code=wijk)
+            area.years.append(int(year))
+            area.name = name or area.name  # the latest year's name wins
+            area.wijk_code = wijk or area.wijk_code
+            area.inhabitants, area.households = inh, hh
+
+        values: dict[str, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
+        national: dict[str, dict[int, float]] = defaultdict(dict)
+        for (code, level, ind, year, value, reason, table, sid, brk, why) in con.execute(
+            "select area_code, area_level, indicator_id, year, value, missing_reason, source_table, series_id, "
+            "series_break, break_reason from indicators.values order by area_code, indicator_id, year"
+        ).fetchall():
+            if level == "land":
+                if value is not None:
+                    national[ind][int(year)] = value
+                continue
+            values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why))
+
+        ranks = {
+            (code, ind, int(year)): (int(rank), int(n))
+            for code, ind, year, rank, n in con.execute(
+                "select area_code, indicator_id, year, rank_in_gemeente, n_in_gemeente from indicators.comparisons "
+                "where rank_in_gemeente is not null").fetchall()
+        }
+
+        themes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for code, theme, year, score, n, of in con.execute(
+            "select area_code, theme, year, score, n_indicators, n_possible from indicators.theme_summary "
+            "order by area_code, theme, year"
+        ).fetchall():
+            themes[code][theme].append((int(year), score, int(n), int(of)))
+
+        measures: dict[tuple, list[dict]] = defaultdict(list)
+        cur = con.execute("select * from divide.measures order by gemeente_code, level, indicator_id, year")
+        cols = [d[0] for d in cur.description]
+        for row in cur.fetchall():
+            r = dict(zip(cols, row))
+            measures[(r["gemeente_code"], r["level"], r["indicator_id"])].append(r)
+
+        cur = con.execute("select * from divide.trends")
+        cols = [d[0] for d in cur.description]
+        trends = {}
+        for row in cur.fetchall():
+            r = dict(zip(cols, row))
+            trends[(r["gemeente_code"], r["level"], r["indicator_id"], r["measure"])] = r
+
+        cur = con.execute("select * from raw.cbs_tables order by table_id")
+        cols = [d[0] for d in cur.description]
+        tables = [dict(zip(cols, row)) for row in cur.fetchall()]
+        synthetic = synthetic or any(t.get("source") == "synthetic" for t in tables)
+
+        municipal_files = []
+        if warehouse.table_exists(con, "municipal", "file_status"):
+            cur = con.execute("select file, sheet, status, n_rows, n_indicators, report, checked_at "
+                              "from municipal.file_status order by file, sheet")
+            cols = [d[0] for d in cur.description]
+            municipal_files = [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    return SiteData(
+        catalogue=catalogue, theme_names=theme_names, areas=areas,
+        values={k: dict(v) for k, v in values.items()}, national=dict(national), national_name=national_name,
+        ranks=ranks, themes={k: dict(v) for k, v in themes.items()}, measures=dict(measures), trends=trends,
+        tables=tables, synthetic=synthetic, latest_kwb_year=max(kwb_years) if kwb_years else None,
+        mirror_dir=Path(mirror_dir) if mirror_dir else None, municipal_files=municipal_files,
+    )

@@ -1,0 +1,187 @@
+"""The gemeente overview: the five themes at a glance, the divide over time with a title that states the
+finding, a map per indicator over the buurten, a sortable ranking table, and the way to every wijk."""
+
+from __future__ import annotations
+
+from bwm.catalogue import THEMES
+from bwm.divide.build import CONCENTRATION_INDICATOR, DISSIMILARITY_INDICATOR
+from bwm.site import findings, maps
+from bwm.site import format as fmt
+from bwm.site.common import Chart, Table, page_path, source_line
+from bwm.site.data import SiteData
+from bwm.site.figures import measure_chart
+
+DEFAULT_MAP_INDICATOR = "inkomen_per_inwoner"
+INCOME = "inkomen_per_inwoner"
+TREND_ICON = {"gestegen": "▲", "gedaald": "▼", "vrijwel gelijk gebleven": "="}
+
+
+def glance(data: SiteData, code: str) -> list[dict]:
+    """Per theme, a table: each indicator's latest value, its development, and the Netherlands."""
+    out = []
+    has_nl = bool(data.national)
+    for theme in THEMES:
+        rows, links = [], []
+        counts = {"gunstig": 0, "ongunstig": 0, "anders": 0}
+        first_years = set()
+        for ind in (c for c in data.indicators_for(code) if c["theme"] == theme):
+            points = [p for p in data.series(code, ind["indicator_id"]) if p.value is not None]
+            href = page_path("indicator", f"{code}/{ind['indicator_id']}")
+            if not points:
+                rows.append([ind["name_nl"], "", fmt.MISSING, "", "", ""])
+                links.append([href, None, None, None, None, None])
+                continue
+            first, last = points[0], points[-1]
+            first_years.add(first.year)
+            word = findings.change_word(first.value, last.value)
+            verdict = findings.judgement(first.value, last.value, ind["direction"])
+            counts[verdict or "anders"] += 1
+            development = (f"{TREND_ICON.get(word, '')} {word} sinds {first.year}"
+                           + (f" ({verdict})" if verdict else "")) if word and first.year != last.year else "één jaar"
+            nl = data.national.get(ind["indicator_id"], {}).get(last.year)
+            if nl is None:
+                nl_text, against = "geen landelijk cijfer", ""
+            else:
+                nl_text = fmt.value(nl, ind["unit"])
+                word = findings.compare_word(last.value, nl)
+                against = "ongeveer gelijk" if word == "ongeveer gelijk aan" else \
+                    f"{fmt.difference(abs(last.value - nl), ind['unit']).lstrip('+')} {word.split()[0]}"
+            rows.append([ind["name_nl"], str(last.year), fmt.value(last.value, ind["unit"]), development.strip(),
+                         nl_text, against])
+            links.append([href, None, None, None, None, None])
+        out.append({"id": f"thema-{theme}", "name": data.theme_names.get(theme, theme), "counts": counts,
+                    "table": Table(
+            caption=f"{data.theme_names.get(theme, theme)}: laatste cijfer, ontwikkeling en Nederland",
+            columns=["Indicator", "Jaar", "Waarde", "Ontwikkeling", data.national_name if has_nl else "Nederland",
+                     "Verschil met Nederland"],
+            rows=rows, numeric=[False, False, True, False, True, False], links=links)})
+    return out
+
+
+def _measure_rows(data: SiteData, code: str, level: str, indicator_id: str):
+    return data.measures.get((code, level, indicator_id), [])
+
+
+def divide_charts(data: SiteData, code: str) -> list[Chart]:
+    """The divide over time for income (gap, Theil), low income (dissimilarity) and the social minimum
+    (concentration); each title is the finding of divide.trends for that measure over buurten."""
+    inds = data.indicators
+    charts = []
+    specs = [
+        (INCOME, "gap", [("buurt", "tussen buurten", "main"), ("wijk", "tussen wijken", "second")]),
+        (INCOME, "theil", None),
+        (DISSIMILARITY_INDICATOR, "dissimilarity", [("buurt", "tussen buurten", "main")]),
+        (CONCENTRATION_INDICATOR, "concentration_share_pct", [("buurt", "in buurten", "main")]),
+    ]
+    for indicator_id, measure, lines in specs:
+        ind = inds.get(indicator_id)
+        rows = _measure_rows(data, code, "buurt", indicator_id)
+        if ind is None or not rows:
+            continue
+        unit = ind["unit"]
+        if measure == "theil":
+            key_measure = "theil_total"
+            series = [("tussen wijken", [r["year"] for r in rows], [r["theil_between"] for r in rows], "main"),
+                      ("binnen wijken", [r["year"] for r in rows], [r["theil_within"] for r in rows], "second")]
+            if all(v is None for _, _, vs, _ in series for v in vs):
+                continue
+            figure = measure_chart(series, "Theil-index", "%{y:.4f}", stacked=True)
+            columns = ["Jaar", "Theil-index totaal", "tussen wijken", "binnen wijken"]
+            table_rows = [[str(r["year"]), fmt.measure(r["theil_total"], "theil_total", unit),
+                           fmt.measure(r["theil_between"], "theil_between", unit),
+                           fmt.measure(r["theil_within"], "theil_within", unit)] for r in rows]
+            caption = "Theil-index van het inkomen per inwoner, opgesplitst in tussen en binnen wijken"
+        else:
+            key_measure = measure
+            series = []
+            for level, label, style in lines:
+                lrows = _measure_rows(data, code, level, indicator_id)
+                series.append((label, [r["year"] for r in lrows], [r[measure] for r in lrows], style))
+            if all(v is None for _, _, vs, _ in series for v in vs):
+                continue
+            if measure == "gap":
+                unit_title = "procentpunt" if unit == "pct" else fmt.axis_title(unit)
+                hover = "%{y:,.1f} procentpunt" if unit == "pct" else fmt.hover_format(unit)
+            elif measure == "concentration_share_pct":
+                unit_title, hover = "procent van de inwoners (%)", "%{y:,.1f}%"
+            else:
+                unit_title, hover = "index (0 = gelijk verdeeld, 1 = volledig gescheiden)", "%{y:.3f}"
+            figure = measure_chart(series, unit_title, hover,
+                                   tickformat=fmt.tick_format(unit) if measure == "gap" else None)
+            by_level = {lvl: {r["year"]: r for r in _measure_rows(data, code, lvl, indicator_id)}
+                        for lvl, _, _ in lines}
+            years = sorted({y for m in by_level.values() for y in m})
+            columns = ["Jaar"] + [f"{findings.MEASURE_NAMES[measure]} {label}" for _, label, _ in lines]
+            if measure == "gap":
+                columns = ["Jaar", "20% slechtst (buurten)", "20% best (buurten)"] + columns[1:]
+            table_rows = []
+            for y in years:
+                row = [str(y)]
+                if measure == "gap":
+                    b = by_level["buurt"].get(y, {})
+                    row += [fmt.value(b.get("worst20_mean"), unit), fmt.value(b.get("best20_mean"), unit)]
+                row += [fmt.measure(by_level[lvl].get(y, {}).get(measure), measure, unit) for lvl, _, _ in lines]
+                table_rows.append(row)
+            caption = f"{findings.MEASURE_NAMES[measure][:1].upper()}{findings.MEASURE_NAMES[measure][1:]}: " \
+                      f"{ind['name_nl'][:1].lower()}{ind['name_nl'][1:]}"
+        trend = data.trends.get((code, "buurt", indicator_id, key_measure))
+        subject = findings.divide_subject(indicator_id, ind["name_nl"], key_measure, "buurt")
+        title = findings.divide_title(subject, trend["label"] if trend else None,
+                                      trend["first_year"] if trend else None)
+        charts.append(Chart(
+            id=f"d-{indicator_id}-{measure}", title=title, figure=figure,
+            source=source_line(ind["source"], {r["year"]: r.get("source_table") for r in rows}, processed=True,
+                               label=ind["source_label"]),
+            table=Table(caption=caption, columns=columns, rows=table_rows,
+                        numeric=[False] + [True] * (len(columns) - 1)),
+            height=320))
+    return charts
+
+
+def divide_table(data: SiteData, code: str) -> Table:
+    """For every indicator: the gap between the worst- and best-off 20% over buurten, first and last year."""
+    rows, links = [], []
+    for ind in data.indicators_for(code):
+        trend = data.trends.get((code, "buurt", ind["indicator_id"], "gap"))
+        if trend is None:
+            continue
+        rows.append([ind["name_nl"], f"{fmt.measure(trend['first_value'], 'gap', ind['unit'])} ({trend['first_year']})",
+                     f"{fmt.measure(trend['last_value'], 'gap', ind['unit'])} ({trend['last_year']})",
+                     findings.TREND_PHRASES.get(trend["label"], trend["label"])])
+        links.append([page_path("indicator", f"{code}/{ind['indicator_id']}"), None, None, None])
+    return Table(caption="De kloof tussen buurten per indicator (verschil tussen de gemiddelden van de 20% "
+                         "inwoners in de slechtst en best scorende buurten)",
+                 columns=["Indicator", "Kloof eerste jaar", "Kloof laatste jaar", "De kloof is"], rows=rows,
+                 numeric=[False, True, True, False], links=links)
+
+
+def gemeente_page(data: SiteData, code: str) -> dict:
+    gemeente = data.areas[code]
+    wijken = [{"name": w.name, "code": w.code, "href": page_path("wijk", w.code),
+               "inhabitants": fmt.number(w.inhabitants), "current": w.last_year == data.latest_kwb_year,
+               "years": fmt.year_span(w.years),
+               "buurten": sum(1 for b in data.children(w.code, "buurt") if b.last_year == data.latest_kwb_year)}
+              for w in data.children(code, "wijk")]
+    indicators = [c for c in data.indicators_for(code) if "buurt" in (c.get("levels") or ["buurt"])]
+    map_spec = maps.switchable_map(data, code, indicators)
+    default = DEFAULT_MAP_INDICATOR if DEFAULT_MAP_INDICATOR in map_spec["indicators"] else \
+        next(iter(map_spec["indicators"]), None)
+    ranking = None
+    if default:
+        ind = data.indicators[default]
+        year = map_spec["indicators"][default]["year"]
+        ranking = maps.ranking_table(ind, year, maps.buurt_values(data, code, ind, year))
+    n_buurten = sum(w["buurten"] for w in wijken)
+    return {
+        "kind": "gemeente", "area": gemeente, "title": gemeente.name,
+        "crumbs": [("Alle gemeenten", page_path("index")), (gemeente.name, None)],
+        "inhabitants": fmt.number(gemeente.inhabitants), "n_wijken": sum(1 for w in wijken if w["current"]),
+        "n_buurten": n_buurten, "glance": glance(data, code), "divide_charts": divide_charts(data, code),
+        "divide_table": divide_table(data, code), "map_spec": map_spec, "map_default": default,
+        "map_options": [(c["indicator_id"], c["name_nl"], data.theme_names.get(c["theme"], c["theme"]))
+                        for c in indicators if c["indicator_id"] in map_spec["indicators"]],
+        "ranking": ranking, "wijken": wijken,
+        "indicator_links": [(data.theme_names.get(t, t),
+                             [(c["name_nl"], page_path("indicator", f"{code}/{c['indicator_id']}"))
+                              for c in data.indicators_for(code) if c["theme"] == t]) for t in THEMES],
+    }

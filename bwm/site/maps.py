@@ -1,0 +1,131 @@
+"""Choropleth maps of a gemeente's buurten and their ranking tables.
+
+The shapes come from ``<mirror>/geo/<year>/buurten.geojson`` for the year shown (bwm.geo), simplified for
+the screen (Douglas-Peucker, ~7 m) so a map of a city's buurten weighs tens of kilobytes, not hundreds.
+When the mirror has no boundaries for that year the page says "geen kaart beschikbaar" and still shows the
+ranking table, which is the map's text alternative.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from bwm import geo
+from bwm.site import figures
+from bwm.site import format as fmt
+from bwm.site.common import Table, page_path
+from bwm.site.data import SiteData
+
+#: Douglas-Peucker tolerance in degrees (~7 m north-south, ~5 m east-west at 52°N).
+SIMPLIFY_DEGREES = 0.00007
+
+
+@lru_cache(maxsize=64)
+def _year_shapes(mirror_dir: Path | None, year: int):
+    if mirror_dir is None:
+        return None
+    return geo.shapes(mirror_dir, year, "buurt")
+
+
+def outlines(data: SiteData, gemeente_code: str, year: int) -> list[tuple[str, str, list, list]] | None:
+    """(code, name, xs, ys) of the gemeente's buurten in ``year``, largest first (so enclosed buurten are
+    drawn on top); None when the mirror holds no buurt boundaries for that year."""
+    shapes = _year_shapes(data.mirror_dir, year)
+    if shapes is None:
+        return None
+    out = []
+    for code, shape in shapes.items():
+        if geo.gemeente_of(code) != gemeente_code:
+            continue
+        area = data.areas.get(code)
+        name = area.name if area else (shape.name or code)
+        xs, ys = figures.outline(shape.polygons, lambda r: geo.simplify_ring(r, SIMPLIFY_DEGREES))
+        out.append((code, name, xs, ys, _extent(xs, ys)))
+    out.sort(key=lambda o: -o[4])
+    return [o[:4] for o in out] or None
+
+
+def _extent(xs, ys) -> float:
+    x = [v for v in xs if v is not None]
+    y = [v for v in ys if v is not None]
+    return (max(x) - min(x)) * (max(y) - min(y)) if x else 0.0
+
+
+def latest_year(data: SiteData, gemeente_code: str, indicator_id: str) -> int | None:
+    """The latest year with a value for any buurt of the gemeente."""
+    years = [p.year for a in data.areas.values() if a.level == "buurt" and a.gemeente_code == gemeente_code
+             for p in data.series(a.code, indicator_id) if p.value is not None]
+    return max(years) if years else None
+
+
+def buurt_values(data: SiteData, gemeente_code: str, ind: dict, year: int) -> list[dict]:
+    """Every buurt of the gemeente with a row in ``year`` (value or missing), ranked (1 = best-off)."""
+    out = []
+    for area in data.areas.values():
+        if area.level != "buurt" or area.gemeente_code != gemeente_code:
+            continue
+        point = next((p for p in data.series(area.code, ind["indicator_id"]) if p.year == year), None)
+        if point is None:
+            continue
+        rank = data.ranks.get((area.code, ind["indicator_id"], year))
+        wijk = data.areas.get(area.wijk_code)
+        out.append({"code": area.code, "name": area.name, "wijk": wijk.name if wijk else "",
+                    "wijk_code": wijk.code if wijk else None, "inhabitants": area.inhabitants,
+                    "value": point.value, "shown": fmt.value(point.value, ind["unit"]),
+                    "rank": rank[0] if rank else None})
+    out.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"]))
+    return out
+
+
+def ranking_table(ind: dict, year: int, rows: list[dict]) -> Table:
+    """The buurten ranked on one indicator (1 = best-off); the text alternative of the map, sortable."""
+    best = "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst"
+    return Table(
+        caption=f"Buurten op {ind['name_nl'][:1].lower()}{ind['name_nl'][1:]}, {year} (rang 1 = {best})",
+        columns=["Rang", "Buurt", "Wijk", "Inwoners", f"Waarde ({fmt.axis_title(ind['unit'])})"],
+        rows=[[str(r["rank"]) if r["rank"] else "–", r["name"], r["wijk"], fmt.number(r["inhabitants"]), r["shown"]]
+              for r in rows],
+        numeric=[True, False, False, True, True], row_header=False,
+        links=[[None, page_path("buurt", r["code"]), page_path("wijk", r["wijk_code"]) if r["wijk_code"] else None,
+                None, None] for r in rows])
+
+
+def map_for(data: SiteData, gemeente_code: str, ind: dict, year: int, rows: list[dict]) -> dict | None:
+    """The map figure of one indicator and year, or None without boundaries."""
+    shapes = outlines(data, gemeente_code, year)
+    if shapes is None:
+        return None
+    values = {r["code"]: (r["value"], r["shown"]) for r in rows}
+    return figures.map_figure(shapes, values, ind["unit"], fmt.axis_title(ind["unit"]))
+
+
+def switchable_map(data: SiteData, gemeente_code: str, indicators: list[dict]) -> dict:
+    """The gemeente page's map: one figure per boundary year, and per indicator the colours and table rows.
+
+    The page recolours the drawn shapes when the reader picks another indicator (site.js), so the shapes
+    travel once per year, not once per indicator.
+    """
+    figs: dict[str, dict | None] = {}
+    per_indicator = {}
+    areas = {}
+    for ind in indicators:
+        year = latest_year(data, gemeente_code, ind["indicator_id"])
+        if year is None:
+            continue
+        rows = buurt_values(data, gemeente_code, ind, year)
+        if str(year) not in figs:
+            figs[str(year)] = map_for(data, gemeente_code, ind, year, rows)
+        nums = [r["value"] for r in rows if r["value"] is not None]
+        lo, hi = (min(nums), max(nums)) if nums else (None, None)
+        for r in rows:
+            areas.setdefault(r["code"], [r["name"], r["wijk"], r["wijk_code"], fmt.number(r["inhabitants"]),
+                                         r["inhabitants"]])
+        per_indicator[ind["indicator_id"]] = {
+            "year": year, "name": ind["name_nl"], "unit": fmt.axis_title(ind["unit"]),
+            "best": "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst",
+            "lo": lo, "hi": hi,
+            "rows": [[r["code"], None if r["value"] is None else round(r["value"], 4), r["shown"], r["rank"],
+                      figures.colour(r["value"], lo, hi)] for r in rows],
+        }
+    return {"figures": figs, "indicators": per_indicator, "areas": areas, "colorscale": figures.colorscale()}

@@ -1,0 +1,29 @@
+"""The boundaries in the mirror: the CBS wijk- en buurtkaart per year, for the maps on the site."""
+
+import dagster as dg
+
+from bwm import geo
+from bwm.settings import Settings
+
+
+@dg.asset(key=["mirror", "geo"], deps=[dg.AssetKey(["mirror", "cbs"])], group_name="mirror", compute_kind="python")
+def mirror_geo(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Boundaries per configured year: ``<mirror>/geo/<year>/{gemeenten,wijken,buurten}.geojson`` (WGS84).
+
+    Grain: one folder per KWB year. demo: the synthetic shapes the generator wrote; mirror: whatever the
+    folder holds (nothing is downloaded); live: years the mirror lacks are downloaded from PDOK
+    (BWM_GEO_BASE_URL). Boundaries are optional: a failed download is reported here and the site says
+    "geen kaart beschikbaar" for that year, so it never fails the refresh.
+    """
+    settings = Settings.from_env()
+    rows = geo.ensure_boundaries(settings, progress=context.log.info)
+    for r in rows:
+        if r["status"] in ("failed", "unavailable", "partial"):
+            context.log.warning(f"boundaries {r['year']}: {r['status']}; maps of that year show 'geen kaart'")
+    lines = ["| year | status | layers | synthetic |", "|---|---|---|---|"]
+    lines += [f"| {r['year']} | {r['status']} | {', '.join(r['layers'])} | {r['synthetic']} |" for r in rows]
+    return dg.MaterializeResult(metadata={
+        "years_with_buurten": sum("buurten" in r["layers"] for r in rows),
+        "years": len(rows),
+        "status": dg.MetadataValue.md("\n".join(lines)),
+    })

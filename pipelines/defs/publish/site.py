@@ -1,0 +1,63 @@
+"""The static site: the pages the poverty coordinator reads, built from the warehouse (bwm.site)."""
+
+import dagster as dg
+
+from bwm.settings import Settings
+from bwm.site import check
+from bwm.site.build import PAGE_BUDGET_BYTES, build_site
+
+SITE = dg.AssetKey(["publish", "site"])
+UPSTREAM = [
+    dg.AssetKey(["raw", "cbs_tables"]), dg.AssetKey(["staging", "areas"]),
+    *[dg.AssetKey(["indicators", n]) for n in ("catalogue", "values", "comparisons", "theme_summary")],
+    dg.AssetKey(["divide", "measures"]), dg.AssetKey(["divide", "trends"]), dg.AssetKey(["mirror", "geo"]),
+]
+
+
+@dg.asset(key=SITE, deps=UPSTREAM, group_name="publish", compute_kind="jinja")
+def publish_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The static site in BWM_SITE_DIR, built atomically (a failed build leaves the previous site).
+
+    Grain: one page per gemeente, wijk, buurt and (gemeente, indicator), plus the index and the about
+    page; plotly.js once in assets/. Metadata: pages per kind and the largest page of each kind (bytes).
+    """
+    settings = Settings.from_env()
+    result = build_site(settings.warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir,
+                        progress=context.log.debug)
+    context.log.info(f"site: {sum(result.pages.values())} pages in {result.seconds:.1f} s -> {result.index}")
+    return dg.MaterializeResult(metadata={
+        "index": dg.MetadataValue.path(str(result.index)),
+        "pages": sum(result.pages.values()),
+        **{f"pages_{kind}": n for kind, n in sorted(result.pages.items())},
+        **{f"largest_{kind}_bytes": size for kind, (_, size) in sorted(result.largest.items())},
+        "changes": result.changes.get("kind", ""),
+        "synthetic": result.synthetic,
+        "seconds": round(result.seconds, 2),
+    })
+
+
+@dg.asset_check(asset=SITE, description="Every internal link of the site resolves, and none leaves the machine.")
+def site_links_resolve() -> dg.AssetCheckResult:
+    report = check.check_links(Settings.from_env().site_dir)
+    return dg.AssetCheckResult(
+        passed=not report.broken and not report.external,
+        metadata={"pages": report.pages, "links": report.links, "broken": len(report.broken),
+                  "external": len(report.external),
+                  "examples": dg.MetadataValue.json([list(b) for b in (report.broken + report.external)[:10]])},
+    )
+
+
+@dg.asset_check(asset=SITE, description="Every wijk and buurt page is at most 300 KB (plotly.js not counted).")
+def site_pages_within_budget() -> dg.AssetCheckResult:
+    sizes = check.page_sizes(Settings.from_env().site_dir)
+    over = {p: s for p, s in sizes.items() if s > PAGE_BUDGET_BYTES}
+    largest = max(sizes.items(), key=lambda kv: kv[1]) if sizes else ("", 0)
+    return dg.AssetCheckResult(
+        passed=not over,
+        metadata={"pages": len(sizes), "budget_bytes": PAGE_BUDGET_BYTES, "largest_page": largest[0],
+                  "largest_bytes": largest[1], "over_budget": dg.MetadataValue.json(over)},
+    )
+
+
+site_assets = [publish_site]
+site_checks = [site_links_resolve, site_pages_within_budget]
