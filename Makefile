@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-slow dev lock clean help
+.PHONY: setup browser demo test test-slow test-faults dev lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -38,6 +38,9 @@ test: setup browser  ## the default (fast) test suite, as CI runs it
 
 test-slow: setup browser  ## only the slow suites
 	$(BIN)/python -m pytest -m slow
+
+test-faults: setup  ## the fault suite: killed runs, concurrent runs, CBS faults, full disk, read-only folders
+	$(BIN)/python -m pytest -m faults tests/faults -v
 
 dev: setup  ## the Dagster UI with this code location, on http://127.0.0.1:3000
 	$(BIN)/bwm dev

@@ -24,7 +24,14 @@ LEVELS = ("gemeente", "wijk", "buurt")
 SOURCE_LABELS = {
     "kwb": "CBS, Kerncijfers wijken en buurten",
     "health": "GGD'en, CBS en RIVM, Gezondheidsmonitor (CBS tabel 50090NED)",
+    "municipal": "Gemeentelijke registratie (aangeleverd databestand)",
 }
+#: The warehouse's indicators.catalogue also holds the indicators declared by municipal data files
+#: (bwm.municipal.catalogue; never in the YAML, which stays the single source for CBS indicators): source
+#: 'municipal', unit 'count' for counts (rates are 'pct' or 'per_1000'), aggregate 'sum' for counts.
+TABLE_SOURCES = SOURCES + ("municipal",)
+TABLE_UNITS = UNITS + ("count",)
+TABLE_AGGREGATES = AGGREGATES + ("sum",)
 
 
 class CatalogueError(ValueError):

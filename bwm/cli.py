@@ -5,7 +5,10 @@
     bwm mirror download IDS...    download CBS tables into a mirror folder (for locked-down networks)
     bwm mirror list               list the tables in a mirror folder
     bwm mirror serve              serve a mirror folder as a local CBS OData feed (replay server)
+    bwm mirror geo                download the CBS wijk- en buurtkaart (boundaries) into a mirror folder
     bwm synth                     write a synthetic mirror (demo or national scale) to a folder
+    bwm site build                build the static site (dashboards) from the warehouse
+    bwm export                    write indicator tables (CSV, Parquet, XLSX) for chosen municipalities, themes, years
     bwm dev                       start the Dagster UI with this code location
 """
 
@@ -32,40 +35,61 @@ def _say(msg: str) -> None:
 
 
 def run_refresh(settings: Settings) -> bool:
-    """Run the refresh job in this process; prints one line per step. Returns success."""
+    """Run the refresh job in this process, one progress line per asset and check. Returns success.
+
+    Holds the refresh lock for the whole run (a second refresh stops at once with a clear message), and
+    first marks runs of earlier `bwm run` processes that died (killed, power cut) as failed, so they
+    neither show as running forever nor hold concurrency slots.
+    """
     _dagster_env()
     import dagster as dg
 
+    from bwm.ops.alerts import notify_failure
+    from bwm.ops.lock import RefreshLocked, refresh_lock
+    from bwm.ops.recover import fail_dead_runs
     from pipelines.definitions import defs
 
     instance = dg.DagsterInstance.get()
     job = defs.resolve_job_def("refresh")
     started = time.monotonic()
-    failed_checks: list[str] = []
     print(f"Refresh: source={settings.source}, mirror={settings.mirror_dir}", flush=True)
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
+    try:
+        with refresh_lock(settings.warehouse_path, owner=f"bwm run (pid {os.getpid()})"):
+            for run_id in fail_dead_runs(instance):
+                print(f"  note: marked run {run_id} as failed (its process is gone); redoing its work", flush=True)
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags={"bwm/pid": str(os.getpid()), "bwm/trigger": "cli"},
+                run_config={"loggers": {"progress": {}}},
+            )
+    except RefreshLocked as exc:
+        print(f"Refresh NOT started: {exc}", file=sys.stderr, flush=True)
+        return False
+    failed_checks = []
     for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            key = "/".join(event.asset_key.path)
-            print(f"  done  {key}", flush=True)
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            status = "ok   " if data.passed else ("WARN " if data.severity.value == "WARN" else "FAIL ")
-            if status == "FAIL ":
-                failed_checks.append(data.check_name)
-            print(f"  {status} check {data.check_name} on {'/'.join(data.asset_key.path)}", flush=True)
-        elif event.event_type_value == "STEP_FAILURE":
-            err = event.event_specific_data.error
-            print(f"  ERROR in {event.step_key}: {err.message.strip() if err else 'unknown error'}", flush=True)
+        if event.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        data = event.event_specific_data
+        if data.passed or data.severity.value == "WARN":
+            continue
+        failed_checks.append(data.check_name)
+        report = data.metadata.get("report")
+        if report is not None:  # e.g. a rejected municipal file: say what to fix right here
+            text = str(getattr(report, "value", report)).strip().strip("`").strip()
+            print(f"  {data.check_name}:", flush=True)
+            print("\n".join(f"        {line}" for line in text.splitlines()), flush=True)
     print(f"Refresh {'finished' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s "
           f"(run {result.run_id})", flush=True)
     if failed_checks:
         print(f"{len(failed_checks)} check(s) failed: {', '.join(failed_checks)}. The tables were written; see the "
               "check's metadata in the Dagster UI (`make dev`) for the rows concerned.", flush=True)
+    if not result.success:
+        failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
+        message = failure.event_specific_data.error.message.strip() if failure else "the run failed"
+        notify_failure("refresh", result.run_id, message)
+        print("Nothing of the failed steps was published: the previous warehouse tables and site stay in place. "
+              "Fix the error above and run again.", flush=True)
     return result.success and not failed_checks
 
 
@@ -76,10 +100,72 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"Mirror (synthetic CBS tables): {settings.mirror_dir}")
     print(f"Warehouse (DuckDB):            {settings.warehouse_path}")
+    print(f"Municipal data files:          {settings.municipal_dir}{_file_summary(settings)}")
+    print(f"Exports (CSV, Parquet, XLSX):  {settings.export_dir}")
     if ok:
         print(f"Open it with: .venv/bin/python -c \"import duckdb; duckdb.connect('{settings.warehouse_path}', "
               "read_only=True).sql('select * from staging.areas limit 5').show()\"")
+    _print_site_index(settings.site_dir)  # the last line: where the pages are
     return 0 if ok else 1
+
+
+def _file_summary(settings: Settings) -> str:
+    """' (3 accepted, 0 rejected)' from municipal.file_status, or '' when the warehouse does not have it."""
+    from bwm import warehouse
+
+    try:
+        with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+            accepted, rejected = con.execute(
+                "select count(distinct file) filter (status = 'accepted'), "
+                "count(distinct file) filter (status = 'rejected') from municipal.file_status").fetchone()
+    except Exception:  # noqa: BLE001 - only a summary line; the refresh itself reported any failure
+        return ""
+    return f" ({accepted} accepted, {rejected} rejected)"
+
+
+def _print_site_index(site_dir: Path) -> None:
+    index = site_dir / "index.html"
+    if index.is_file():
+        print("Site (open this file in a browser; it works offline, also from a file share):")
+        print(index)
+
+
+def cmd_site_build(args: argparse.Namespace) -> int:
+    from bwm.site.build import SiteBuildError, build_site
+    from bwm.warehouse import WarehouseError
+
+    settings = Settings.from_env()
+    out = Path(args.out).resolve() if args.out else settings.site_dir
+    try:
+        result = build_site(settings.warehouse_path, out, mirror_dir=settings.mirror_dir, progress=_say)
+    except (SiteBuildError, WarehouseError) as exc:
+        print(f"The site was not built (the previous one, if any, is unchanged): {exc}", file=sys.stderr)
+        return 1
+    pages = ", ".join(f"{n} {kind}" for kind, n in sorted(result.pages.items()))
+    print(f"Built {sum(result.pages.values())} pages ({pages}) in {result.seconds:.1f} s")
+    _print_site_index(out)
+    return 0
+
+
+def cmd_mirror_geo(args: argparse.Namespace) -> int:
+    from bwm import geo
+    from bwm.settings import parse_municipalities, parse_years
+
+    settings = Settings.from_env()
+    mirror_dir = Path(args.mirror).resolve() if args.mirror else settings.mirror_dir
+    municipalities = parse_municipalities(args.municipalities) if args.municipalities else settings.municipalities
+    failed = 0
+    for year in parse_years(args.years or ""):
+        try:
+            got = geo.download_year(year, mirror_dir, municipalities, settings.geo_base_url,
+                                    timeout=settings.http_timeout_s, retries=settings.http_retries, progress=_say)
+        except geo.GeoError as exc:
+            print(f"  {year} FAILED: {exc}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        print(f"{year}: " + ", ".join(f"{layer} {status}" for layer, status in got.items()), flush=True)
+    print(f"Mirror: {mirror_dir}")
+    return 1 if failed else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -152,6 +238,50 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_arg(raw: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.strip() for p in (raw or "").replace(";", ",").split(",") if p.strip()))
+
+
+def _year_list(raw: str | None) -> tuple[int, ...]:
+    years: list[int] = []
+    for part in _list_arg(raw):
+        try:
+            lo, _, hi = part.partition("-")
+            years += range(int(lo), int(hi or lo) + 1)
+        except ValueError:
+            raise SettingsError(f"--years: {part!r} is not a year or a range like 2019-2024.") from None
+    return tuple(sorted(set(years)))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bwm.export.run import export
+    from bwm.export.tables import ExportError, Selection
+    from bwm.settings import parse_municipalities
+    from bwm.warehouse import WarehouseError
+
+    settings = Settings.from_env()
+    try:
+        selection = Selection(
+            municipalities=parse_municipalities(args.municipalities) if args.municipalities else settings.municipalities,
+            themes=_list_arg(args.themes), years=_year_list(args.years),
+            levels=_list_arg(args.levels) or ("gemeente", "wijk", "buurt"))
+        generated_at = dt.datetime.fromisoformat(args.generated_at) if args.generated_at else None
+        if generated_at is not None and generated_at.tzinfo is None:
+            generated_at = generated_at.replace(tzinfo=dt.timezone.utc)
+        paths = export(settings.warehouse_path, selection, Path(args.out).resolve() if args.out else settings.export_dir,
+                       name=args.name, formats=_list_arg(args.formats) or ("csv", "parquet", "xlsx"),
+                       csv_delimiter=args.csv_delimiter, generated_at=generated_at)
+    except (ExportError, WarehouseError, ValueError) as exc:
+        print(f"Export failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Exported {selection.describe()}:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     _dagster_env()
     cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "pipelines.definitions",
@@ -185,12 +315,38 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.set_defaults(func=cmd_mirror_serve)
+    geo_p = msub.add_parser("geo", help="download the CBS wijk- en buurtkaart (PDOK) into a mirror folder")
+    geo_p.add_argument("--years", help="KWB years, e.g. 2019-2024 (default BWM_YEARS)")
+    geo_p.add_argument("--municipalities", help="only these gemeenten (default BWM_MUNICIPALITIES)")
+    geo_p.add_argument("--mirror", help="mirror folder (default BWM_MIRROR_DIR)")
+    geo_p.set_defaults(func=cmd_mirror_geo)
 
     synth = sub.add_parser("synth", help="write a synthetic mirror")
     synth.add_argument("--scale", choices=["demo", "national"], default="demo")
     synth.add_argument("--seed", type=int, default=20240101)
     synth.add_argument("--out", required=True, help="folder to write the mirror to")
     synth.set_defaults(func=cmd_synth)
+
+    exp = sub.add_parser("export", help="write indicator tables as CSV, Parquet and XLSX",
+                         description="Indicator tables from the warehouse (BWM_WAREHOUSE) with definitions, sources and "
+                                     "notes. Municipal figures are disclosure-controlled already in the warehouse.")
+    exp.add_argument("--municipalities", help="gemeente codes, e.g. GM9901,GM9902 (default BWM_MUNICIPALITIES, or all)")
+    exp.add_argument("--themes", help="themes, e.g. materiele_welvaart,welzijn (default all)")
+    exp.add_argument("--years", help="years, e.g. 2019-2024 or 2020,2022 (default all)")
+    exp.add_argument("--levels", help="levels: gemeente,wijk,buurt (default) and/or land (the national row)")
+    exp.add_argument("--formats", help="csv,parquet,xlsx (default all three)")
+    exp.add_argument("--csv-delimiter", choices=[",", ";"], default=",",
+                     help="';' also writes decimal commas, as Excel with Dutch settings expects (default ',')")
+    exp.add_argument("--out", help="folder to write to (default BWM_EXPORT_DIR)")
+    exp.add_argument("--name", help="file name prefix (default from the selection, e.g. GM9901)")
+    exp.add_argument("--generated-at", help="timestamp to record instead of now (ISO 8601), for reproducible files")
+    exp.set_defaults(func=cmd_export)
+
+    site = sub.add_parser("site", help="the static site (dashboards)")
+    ssub = site.add_subparsers(dest="site_command", required=True)
+    sb = ssub.add_parser("build", help="build the static site from the warehouse (BWM_WAREHOUSE) into BWM_SITE_DIR")
+    sb.add_argument("--out", help="site folder (default BWM_SITE_DIR)")
+    sb.set_defaults(func=cmd_site_build)
 
     dev = sub.add_parser("dev", help="start the Dagster UI")
     dev.add_argument("--host", default="127.0.0.1")

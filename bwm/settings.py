@@ -44,6 +44,12 @@ class Settings:
     demo_scale: str = "demo"
     demo_seed: int = 20240101
     concentration_factor: float = 2.0
+    municipal_dir: Path = PROJECT_ROOT / "data" / "municipal"
+    disclosure_min_count: float = 10.0
+    disclosure_min_cases: float = 10.0
+    export_dir: Path = PROJECT_ROOT / "data" / "exports"
+    site_dir: Path = PROJECT_ROOT / "data" / "site"
+    geo_base_url: str = "https://api.pdok.nl/cbs"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -80,6 +86,14 @@ class Settings:
             demo_scale=scale,
             demo_seed=int(_positive_float(env, "BWM_DEMO_SEED", base.demo_seed)),
             concentration_factor=_positive_float(env, "BWM_CONCENTRATION_FACTOR", base.concentration_factor),
+            # The demo's synthetic municipal files live in their own subfolder, apart from an analyst's own.
+            municipal_dir=path("BWM_MUNICIPAL_DIR",
+                               base.municipal_dir / "demo" if source == "demo" else base.municipal_dir),
+            disclosure_min_count=_positive_float(env, "BWM_DISCLOSURE_MIN_COUNT", base.disclosure_min_count),
+            disclosure_min_cases=_positive_float(env, "BWM_DISCLOSURE_MIN_CASES", base.disclosure_min_cases),
+            export_dir=path("BWM_EXPORT_DIR", base.export_dir),
+            site_dir=path("BWM_SITE_DIR", base.site_dir),
+            geo_base_url=(env.get("BWM_GEO_BASE_URL", "").strip() or base.geo_base_url).rstrip("/"),
         )
 
 

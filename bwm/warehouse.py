@@ -38,10 +38,16 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        raise WarehouseError(
-            f"Cannot open the warehouse {path}: {exc}. Another refresh may be writing it; "
-            "wait for it to finish, or check the file's permissions."
-        ) from exc
+        text = str(exc)
+        if "lock" in text.lower():
+            hint = "Another process is writing it (a refresh, or a notebook with a write connection); wait for it."
+        elif "Read-only file system" in text or "Permission denied" in text:
+            hint = "Its folder is not writable; set BWM_WAREHOUSE to a writable location."
+        elif "No space left" in text:
+            hint = "The disk is full; free space and run again."
+        else:
+            hint = "Check the file and its folder."
+        raise WarehouseError(f"Cannot open the warehouse {path}: {text.splitlines()[0]} {hint}") from exc
     try:
         if not read_only:
             for schema in SCHEMAS:
@@ -72,10 +78,33 @@ def create_table_from_sql(
     try:
         con.execute(f"create or replace table {schema}.{table} as\n{select}", params or {})
         con.execute("commit")
-    except Exception:
-        con.execute("rollback")
+    except Exception as exc:
+        _rollback(con)
+        _raise_clear_write_error(con, schema, table, exc)
         raise
     return row_count(con, schema, table)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass  # the failed statement may already have ended the transaction
+
+
+def _raise_clear_write_error(con: duckdb.DuckDBPyConnection, schema: str, table: str, exc: Exception) -> None:
+    """Turn a disk problem deep inside DuckDB into a message that says what happened and what to do."""
+    if not isinstance(exc, (duckdb.IOException, OSError)) and "No space left" not in str(exc):
+        return
+    try:
+        path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    except duckdb.Error:
+        path = "the warehouse"
+    reason = "No space left on device" if "No space left" in str(exc) else str(exc).splitlines()[0]
+    raise WarehouseError(
+        f"Cannot write {schema}.{table} to {path}: {reason}. The previous version of the table is unchanged. "
+        "Free disk space (or point BWM_WAREHOUSE at a disk with room) and run the refresh again."
+    ) from exc
 
 
 def replace_table_from_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame) -> int:
@@ -88,8 +117,9 @@ def replace_table_from_frame(con: duckdb.DuckDBPyConnection, schema: str, table:
     try:
         con.execute(f"create or replace table {schema}.{table} as select * from _bwm_frame")
         con.execute("commit")
-    except Exception:
-        con.execute("rollback")
+    except Exception as exc:
+        _rollback(con)
+        _raise_clear_write_error(con, schema, table, exc)
         raise
     finally:
         con.unregister("_bwm_frame")

@@ -2,17 +2,32 @@
 
 import dagster as dg
 
+from bwm.ops.progress import progress_logger
+from pipelines.defs.automation.schedules import nightly_refresh
+from pipelines.defs.automation.sensors import (
+    PUBLISHED,
+    freshness_policy,
+    municipal_files,
+    purge_old_runs,
+    refresh_failure_alert,
+)
 from pipelines.defs.divide.assets import divide_assets
 from pipelines.defs.divide.checks import divide_checks
 from pipelines.defs.indicators.assets import indicator_assets
 from pipelines.defs.indicators.checks import indicator_checks
 from pipelines.defs.mirror.assets import mirror_cbs
+from pipelines.defs.mirror.geo import mirror_geo
+from pipelines.defs.municipal.assets import municipal_assets
+from pipelines.defs.municipal.checks import municipal_checks
+from pipelines.defs.publish.exports import export_assets
+from pipelines.defs.publish.site import site_assets, site_checks
 from pipelines.defs.raw.assets import raw_assets
 from pipelines.defs.staging.assets import staging_assets
 from pipelines.defs.staging.checks import staging_checks
 
-all_assets = [mirror_cbs, *raw_assets, *staging_assets, *indicator_assets, *divide_assets]
-all_checks = [*staging_checks, *indicator_checks, *divide_checks]
+all_assets = [mirror_cbs, mirror_geo, *raw_assets, *staging_assets, *municipal_assets, *indicator_assets,
+              *divide_assets, *export_assets, *site_assets]
+all_checks = [*staging_checks, *municipal_checks, *indicator_checks, *divide_checks, *site_checks]
 
 #: The main job: the mirror, then every layer, with every check.
 refresh_job = dg.define_asset_job(
@@ -21,4 +36,24 @@ refresh_job = dg.define_asset_job(
     description="Bring the mirror up to date and rebuild every layer of the warehouse.",
 )
 
-defs = dg.Definitions(assets=all_assets, asset_checks=all_checks, jobs=[refresh_job])
+_defs = dg.Definitions(
+    assets=all_assets,
+    asset_checks=all_checks,
+    jobs=[refresh_job],
+    schedules=[nightly_refresh],
+    sensors=[
+        municipal_files,
+        refresh_failure_alert,
+        purge_old_runs,
+    ],
+    loggers={"console": dg.colored_console_logger, "progress": progress_logger},
+    # One process per run: every step shares the run's resources, and only one step writes DuckDB at a
+    # time (DuckDB has a single writer). On two cores parallel steps would gain little anyway.
+    executor=dg.in_process_executor,
+)
+
+# What is published (site, exports) carries a freshness policy, so the UI flags it when the nightly
+# refresh has not rebuilt it in time.
+defs = _defs.map_resolved_asset_specs(
+    func=lambda spec: dg.apply_freshness_policy(spec, freshness_policy()), selection=PUBLISHED
+)

@@ -33,6 +33,8 @@ def bwm_env(tmp_path, monkeypatch):
     monkeypatch.setenv("BWM_WAREHOUSE", str(paths["warehouse"]))
     monkeypatch.setenv("BWM_MIRROR_DIR", str(paths["mirror"]))
     monkeypatch.setenv("BWM_DAGSTER_STORAGE", str(tmp_path / "dagster"))
+    monkeypatch.setenv("BWM_SITE_DIR", str(tmp_path / "site"))
+    monkeypatch.setenv("BWM_EXPORT_DIR", str(tmp_path / "exports"))
     return paths
 
 
@@ -51,6 +53,8 @@ def demo_warehouse(tmp_path_factory) -> dict:
         "BWM_SOURCE": "demo",
         "BWM_WAREHOUSE": str(base / "bwm.duckdb"),
         "BWM_MIRROR_DIR": str(base / "mirror"),
+        "BWM_SITE_DIR": str(base / "site"),
+        "BWM_EXPORT_DIR": str(base / "exports"),
     }
     saved = {k: os.environ.get(k) for k in list(os.environ) if k.startswith("BWM_")}
     for k in saved:
@@ -68,4 +72,5 @@ def demo_warehouse(tmp_path_factory) -> dict:
     checks = [
         e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    return {"warehouse": base / "bwm.duckdb", "mirror": base / "mirror", "result": result, "checks": checks}
+    return {"warehouse": base / "bwm.duckdb", "mirror": base / "mirror", "site": base / "site",
+            "exports": base / "exports", "result": result, "checks": checks}

@@ -4,6 +4,7 @@ import duckdb
 import pytest
 
 from bwm import catalogue, warehouse
+from bwm.municipal import store as municipal_store
 
 CATALOGUE = {
     "themes": {t: {"name_nl": t, "name_en": t} for t in catalogue.THEMES},
@@ -82,6 +83,7 @@ def con(tmp_path):
                            "table_id varchar)")
         frame = catalogue.catalogue_frame(catalogue.parse(CATALOGUE))
         warehouse.replace_table_from_frame(connection, "indicators", "catalogue", frame)
+        municipal_store.ensure_tables(connection)  # no municipal files here: empty tables
         for name in ("area_series", "weights", "values", "aggregated", "comparisons", "theme_summary"):
             warehouse.create_table_from_sql(connection, "indicators", name)
         yield connection

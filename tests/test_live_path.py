@@ -44,6 +44,9 @@ def live_run(demo_warehouse, tmp_path_factory):
             "BWM_MIRROR_DIR": str(base / "mirror"),
             "BWM_WAREHOUSE": str(base / "bwm.duckdb"),
             "BWM_HTTP_TIMEOUT": "10",
+            "BWM_SITE_DIR": str(base / "site"),
+            # boundaries are asked of the replay server too (it has none: 404), so nothing leaves the machine
+            "BWM_GEO_BASE_URL": server.base_url,
         }
         first = _run_refresh(env)
         first_requests = len(server.requests)

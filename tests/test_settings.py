@@ -35,9 +35,9 @@ def test_bad_source_says_what_is_allowed():
 
 def test_readme_documents_every_variable():
     """The README's configuration table and the code name the same BWM_ variables."""
-    code = set(re.findall(r'"(BWM_[A-Z_]+)"', (PROJECT_ROOT / "bwm" / "settings.py").read_text()))
-    for extra in ("bwm/cli.py", "tests/conftest.py"):
-        code |= set(re.findall(r'"(BWM_[A-Z_]+)"', (PROJECT_ROOT / extra).read_text()))
+    sources = [*(PROJECT_ROOT / "bwm").rglob("*.py"), *(PROJECT_ROOT / "pipelines").rglob("*.py"),
+               PROJECT_ROOT / "tests" / "conftest.py"]
+    code = {name for path in sources for name in re.findall(r'"(BWM_[A-Z_]+)"', path.read_text())}
     readme = (PROJECT_ROOT / "README.md").read_text()
     documented = set(re.findall(r"^\| `(BWM_[A-Z_]+)`", readme, flags=re.M))
     assert code - documented == set(), "undocumented in README"

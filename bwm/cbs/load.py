@@ -65,7 +65,13 @@ def load_typed_dataset(
         )
         con.execute("commit")
     except duckdb.Error as exc:
-        con.execute("rollback")
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
+        if isinstance(exc, duckdb.IOException) and "No space left" in str(exc):
+            raise RawLoadError(f"Cannot write {schema}.{table}: No space left on device. The previous version of "
+                               "the table is unchanged; free disk space and run again.") from exc
         raise RawLoadError(f"Cannot read {path} into {schema}.{table}: {exc}") from exc
     n = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
     if manifest.get("row_count") is not None and n != manifest["row_count"]:

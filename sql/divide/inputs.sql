@@ -10,6 +10,7 @@ catalogue as (
         source,
         direction
     from indicators.catalogue
+    where unit <> 'count'  -- municipal counts grow with an area's size: their spread is not a divide
 ),
 
 indicator_values as (

@@ -6,10 +6,12 @@
 --   none:          not aggregated (medians)
 -- coverage is the share of the parent's buurt weight whose value is known: a low coverage means the
 -- aggregate rests on part of the area only (CBS suppressed the rest).
+-- Municipal indicators are left out: their wijk and gemeente totals are formed before disclosure control
+-- (municipal.published), and re-adding the published buurten would only give partial sums.
 with
 
 catalogue as (
-    select * from indicators.catalogue where aggregate <> 'none'
+    select * from indicators.catalogue where aggregate <> 'none' and source <> 'municipal'
 ),
 
 buurt_values as (

@@ -14,6 +14,7 @@ catalogue as (
         direction
     from indicators.catalogue
     where direction <> 'neutral'
+        and unit <> 'count'  -- municipal counts grow with an area's size, so they say nothing as a z-score
 ),
 
 indicator_values as (

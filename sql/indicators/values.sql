@@ -6,6 +6,13 @@
 --   denominator_too_small  a ratio whose denominator is below the catalogue's min_denominator: CBS rounds
 --                      small counts at random to multiples of 5, so such a ratio says little
 --   inconsistent_counts    a percentage whose rounded numerator exceeds its rounded denominator
+-- Municipal data files (source 'municipal') come from municipal.published, aggregated to wijk and gemeente
+-- and disclosure-controlled already (bwm.municipal.publish, bwm.disclosure), so every table downstream is
+-- safe by construction; their nulls carry
+--   suppressed_small_count  a count below BWM_DISCLOSURE_MIN_COUNT, or a rate on fewer cases than
+--                           BWM_DISCLOSURE_MIN_CASES (our primary suppression, distinct from CBS's)
+--   suppressed_secondary    hidden so that a suppressed area cannot be computed as a total minus the others
+--   not_published           the file has no figure for this area
 -- numerator/denominator are filled for ratio indicators (method 'ratio').
 -- series_id / series_break / break_reason come from indicators.area_series (KWB geography); the health
 -- table has one geography for all its periods, so its series are never cut.
@@ -50,6 +57,14 @@ health_areas as (
     from staging.health
 ),
 
+used_variables as (
+    select variable from catalogue where variable is not null
+    union
+    select numerator from catalogue where numerator is not null
+    union
+    select denominator from catalogue where denominator is not null
+),
+
 kwb as (
     select
         year,
@@ -58,6 +73,7 @@ kwb as (
         value,
         table_id
     from staging.kwb
+    where variable in (select variable from used_variables)
 ),
 
 health as (
@@ -83,7 +99,29 @@ kwb_targets as (
     where indicator_years.source = 'kwb'
 ),
 
-kwb_values as (
+-- Direct and ratio indicators are joined separately: a join condition that also tests t.method would
+-- turn DuckDB's hash join into a nested loop (minutes instead of seconds at national scale).
+kwb_direct as (
+    select
+        t.year,
+        t.area_code,
+        t.area_level,
+        t.gemeente_code,
+        t.indicator_id,
+        direct.value,
+        null::double as numerator,
+        null::double as denominator,
+        coalesce(direct.table_id, t.area_table_id) as source_table,
+        case
+            when direct.variable is null then 'not_published'
+            when direct.value is null then 'suppressed_by_cbs'
+        end as missing_reason
+    from (select * from kwb_targets where method = 'direct') as t
+    left join kwb as direct
+        on direct.year = t.year and direct.area_code = t.area_code and direct.variable = t.variable
+),
+
+kwb_ratio as (
     select
         t.year,
         t.area_code,
@@ -91,33 +129,31 @@ kwb_values as (
         t.gemeente_code,
         t.indicator_id,
         case
-            when t.method = 'direct' then direct.value
             when den.value > 0 and den.value >= coalesce(t.min_denominator, 0)
                 and not (t.factor = 100 and num.value > den.value)
                 then num.value / den.value * t.factor
         end as value,
-        case when t.method = 'ratio' then num.value end as numerator,
-        case when t.method = 'ratio' then den.value end as denominator,
-        coalesce(direct.table_id, num.table_id, t.area_table_id) as source_table,
+        num.value as numerator,
+        den.value as denominator,
+        coalesce(num.table_id, t.area_table_id) as source_table,
         case
-            when t.method = 'direct' and direct.variable is null then 'not_published'
-            when t.method = 'direct' and direct.value is null then 'suppressed_by_cbs'
-            when t.method = 'ratio' and (num.variable is null or den.variable is null) then 'not_published'
-            when t.method = 'ratio' and num.value is null then 'suppressed_by_cbs'
-            when t.method = 'ratio' and (den.value is null or den.value <= 0) then 'no_denominator'
-            when t.method = 'ratio' and den.value < t.min_denominator then 'denominator_too_small'
-            when t.method = 'ratio' and t.factor = 100 and num.value > den.value then 'inconsistent_counts'
+            when num.variable is null or den.variable is null then 'not_published'
+            when num.value is null then 'suppressed_by_cbs'
+            when den.value is null or den.value <= 0 then 'no_denominator'
+            when den.value < t.min_denominator then 'denominator_too_small'
+            when t.factor = 100 and num.value > den.value then 'inconsistent_counts'
         end as missing_reason
-    from kwb_targets as t
-    left join kwb as direct
-        on t.method = 'direct' and direct.year = t.year and direct.area_code = t.area_code
-        and direct.variable = t.variable
+    from (select * from kwb_targets where method = 'ratio') as t
     left join kwb as num
-        on t.method = 'ratio' and num.year = t.year and num.area_code = t.area_code
-        and num.variable = t.numerator_variable
+        on num.year = t.year and num.area_code = t.area_code and num.variable = t.numerator_variable
     left join kwb as den
-        on t.method = 'ratio' and den.year = t.year and den.area_code = t.area_code
-        and den.variable = t.denominator_variable
+        on den.year = t.year and den.area_code = t.area_code and den.variable = t.denominator_variable
+),
+
+kwb_values as (
+    select * from kwb_direct
+    union all
+    select * from kwb_ratio
 ),
 
 health_values as (
@@ -144,10 +180,27 @@ health_values as (
     where t.source = 'health'
 ),
 
+municipal_values as (
+    select
+        year,
+        area_code,
+        area_level,
+        gemeente_code,
+        indicator_id,
+        value,
+        numerator,
+        denominator,
+        source_table,
+        missing_reason
+    from municipal.published
+),
+
 all_values as (
     select * from kwb_values
     union all
     select * from health_values
+    union all
+    select * from municipal_values
 )
 
 select
@@ -170,7 +223,7 @@ select
 from all_values
 inner join catalogue on all_values.indicator_id = catalogue.indicator_id
 left join indicators.area_series as area_series
-    on catalogue.source = 'kwb'
+    on catalogue.source in ('kwb', 'municipal')
     and all_values.year = area_series.year
     and all_values.area_code = area_series.area_code
 order by all_values.year, all_values.area_code, all_values.indicator_id

@@ -3,6 +3,8 @@
 --   kwb:    the KWB figures of the same year.
 --   health: the health table has one geography for all its periods, so an area's weight comes from the
 --           KWB year nearest to the health period in which that area code exists (weight_year says which).
+--   municipal: the KWB figures of the year whose area codes the municipal file was read on
+--           (municipal.published.geography_year: the same year, or the newest KWB year for a later one).
 with
 
 kwb_areas as (
@@ -35,6 +37,14 @@ health_candidates as (
         ) as nearest
     from health_areas
     inner join kwb_areas on health_areas.area_code = kwb_areas.area_code
+),
+
+municipal_areas as (
+    select distinct
+        year,
+        area_code,
+        geography_year
+    from municipal.published
 )
 
 select
@@ -55,3 +65,15 @@ select
     households
 from health_candidates
 where nearest = 1
+union all
+select
+    'municipal' as source,
+    municipal_areas.year,
+    municipal_areas.area_code,
+    municipal_areas.geography_year as weight_year,
+    kwb_areas.inhabitants,
+    kwb_areas.households
+from municipal_areas
+inner join kwb_areas
+    on municipal_areas.geography_year = kwb_areas.year
+    and municipal_areas.area_code = kwb_areas.area_code

@@ -1,0 +1,31 @@
+"""Tell someone when a refresh fails: a log line always, and a JSON POST to BWM_ALERT_WEBHOOK if set."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import requests
+
+log = logging.getLogger("bwm.alerts")
+
+
+def notify_failure(job: str, run_id: str, message: str, webhook: str | None = None, timeout_s: float = 10.0) -> bool:
+    """Log the failure and post it to the webhook; returns whether a webhook accepted it.
+
+    The payload works for generic webhooks and for Slack/Mattermost/Teams-style incoming webhooks
+    (they read ``text``). A webhook that is down never raises: the failure is already logged.
+    """
+    text = f"Brede Welvaart Monitor: run {run_id} of job '{job}' failed: {message}"
+    log.error(text)
+    url = webhook if webhook is not None else os.environ.get("BWM_ALERT_WEBHOOK", "").strip()
+    if not url:
+        return False
+    try:
+        response = requests.post(url, json={"text": text, "job": job, "run_id": run_id, "message": message},
+                                 timeout=timeout_s)
+        response.raise_for_status()
+        return True
+    except requests.RequestException as exc:
+        log.error("could not post the failure to BWM_ALERT_WEBHOOK: %s", exc)
+        return False

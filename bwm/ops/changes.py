@@ -1,0 +1,79 @@
+"""What changed since the last refresh: CBS tables (their `Modified`) and municipal files (their bytes).
+
+Used by the nightly schedule to decide whether to run at all, and which raw assets to refresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from bwm import warehouse
+from bwm.cbs import mirror
+from bwm.settings import Settings
+from bwm.sources import SourceTable, expected_tables
+
+
+@dataclass(frozen=True)
+class TableChange:
+    table: SourceTable
+    mirror_modified: str | None
+    cbs_modified: str | None
+
+    @property
+    def reason(self) -> str:
+        if self.mirror_modified is None:
+            return "not in the mirror yet"
+        return f"CBS Modified {self.cbs_modified} (mirror has {self.mirror_modified})"
+
+
+def changed_cbs_tables(settings: Settings) -> list[TableChange]:
+    """The expected tables whose CBS `Modified` differs from the mirror's (or that the mirror lacks).
+
+    Asks CBS only for the catalogue entry of each table (a few hundred bytes each), never for data.
+    With BWM_SOURCE=demo or mirror nothing can change upstream, so only missing tables are reported.
+    """
+    changes = []
+    for table in expected_tables(settings):
+        manifest = mirror.read_manifest(settings.mirror_dir, table.table_id)
+        have = manifest.get("modified") if manifest else None
+        if settings.source == "live":
+            from bwm.cbs import client
+
+            client.configure(settings.cbs_base_url, settings.http_timeout_s)
+            now = client.table_modified(table.table_id)
+        else:
+            now = have
+        if have is None or now != have:
+            changes.append(TableChange(table, have, now))
+    return changes
+
+
+DATA_SUFFIXES = {".csv", ".xlsx"}
+
+
+def current_files(folder: Path) -> dict[str, str]:
+    """{file name relative to the folder: sha256} of every data file in the municipal drop folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith((".", "~$"))
+    }
+
+
+def municipal_changes(settings: Settings) -> list[str]:
+    """Names of files that are new, changed or gone since the warehouse's municipal.file_status."""
+    folder = getattr(settings, "municipal_dir", None)
+    if folder is None:
+        return []
+    now = current_files(folder)
+    seen: dict[str, str] = {}
+    if settings.warehouse_path.exists():
+        with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+            if warehouse.table_exists(con, "municipal", "file_status"):
+                seen = dict(con.execute("select distinct file, sha256 from municipal.file_status").fetchall())
+    return sorted(f for f in set(now) | set(seen) if now.get(f) != seen.get(f))

@@ -1,0 +1,77 @@
+"""Sensors: the municipal drop folder, failure alerts, freshness of what is published, and run retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import dagster as dg
+
+from bwm.ops.alerts import notify_failure
+from bwm.ops.changes import current_files
+from bwm.settings import Settings
+
+MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", "file_status"])]
+PUBLISHED = dg.AssetSelection.groups("publish")
+
+
+@dg.sensor(
+    name="municipal_files",
+    minimum_interval_seconds=300,
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 5 minutes: when a file in the municipal drop folder is added, changed or removed, "
+    "validate it and rebuild what depends on it.",
+)
+def municipal_files(context: dg.SensorEvaluationContext):
+    settings = Settings.from_env()
+    folder = getattr(settings, "municipal_dir", None)
+    files = current_files(folder) if folder else {}
+    fingerprint = ",".join(f"{name}={digest}" for name, digest in sorted(files.items()))
+    if context.cursor is None:
+        # First evaluation after the sensor is switched on: remember the folder; the nightly refresh covers it.
+        context.update_cursor(fingerprint)
+        return dg.SkipReason(f"Watching {folder} ({len(files)} files).")
+    if fingerprint == context.cursor:
+        return dg.SkipReason("No new or changed municipal files.")
+    graph = context.repository_def.asset_graph
+    roots = [k for k in MUNICIPAL_ROOTS if k in graph.get_all_asset_keys()]
+    context.update_cursor(fingerprint)
+    if not roots:
+        return dg.SkipReason("The municipal assets are not part of this code location.")
+    selection = dg.AssetSelection.assets(*roots).downstream().resolve(graph)
+    return dg.RunRequest(run_key=f"municipal-{abs(hash(fingerprint))}",
+                         asset_selection=sorted(selection, key=lambda k: k.to_user_string()),
+                         tags={"bwm/trigger": "municipal_files"})
+
+
+@dg.run_failure_sensor(name="refresh_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="Log every failed run and post it to BWM_ALERT_WEBHOOK when that is set.")
+def refresh_failure_alert(context: dg.RunFailureSensorContext):
+    message = context.failure_event.message if context.failure_event else "unknown error"
+    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message)
+
+
+def run_retention_days() -> int:
+    return int(os.environ.get("BWM_RUN_RETENTION_DAYS", "").strip() or 90)
+
+
+@dg.sensor(name="purge_old_runs", minimum_interval_seconds=24 * 3600,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Once a day: delete run history older than BWM_RUN_RETENTION_DAYS (default 90).")
+def purge_old_runs(context: dg.SensorEvaluationContext):
+    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=run_retention_days())
+    old = context.instance.get_run_records(dg.RunsFilter(created_before=cutoff), limit=500)
+    for record in old:
+        context.instance.delete_run(record.dagster_run.run_id)
+    return dg.SkipReason(f"Deleted {len(old)} runs created before {cutoff:%Y-%m-%d}.")
+
+
+def freshness_policy() -> dg.FreshnessPolicy:
+    """The published outputs must have been rebuilt within BWM_FRESHNESS_HOURS (default 30 hours).
+
+    30 hours leaves a nightly refresh room to be late or to retry once before the UI shows them stale.
+    """
+    hours = float(os.environ.get("BWM_FRESHNESS_HOURS", "").strip() or 30)
+    return dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=hours),
+                                          warn_window=dt.timedelta(hours=hours * 0.8))
