@@ -73,4 +73,5 @@ def demo_warehouse(tmp_path_factory) -> dict:
         e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
     return {"warehouse": base / "bwm.duckdb", "mirror": base / "mirror", "site": base / "site",
-            "exports": base / "exports", "result": result, "checks": checks}
+            "exports": base / "exports", "municipal": ROOT / "data" / "municipal" / "demo",
+            "result": result, "checks": checks}

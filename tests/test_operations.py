@@ -1,0 +1,105 @@
+"""Operations without the daemon: the refresh lock, dead-run recovery, alerts, and the nightly decision."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import dagster as dg
+import pytest
+
+from bwm.cbs import replay
+from bwm.ops import alerts
+from bwm.ops.lock import RefreshLocked, refresh_lock
+from bwm.ops.recover import fail_dead_runs
+from bwm.settings import Settings
+from pipelines.defs.automation.schedules import stale_roots
+from pipelines.definitions import defs
+
+
+def test_second_lock_is_refused_with_the_holder_named(tmp_path):
+    wh = tmp_path / "bwm.duckdb"
+    with refresh_lock(wh, owner="run A"):
+        with pytest.raises(RefreshLocked, match=r"Another refresh is writing .*run A"):
+            with refresh_lock(wh, owner="run B"):
+                pass
+    with refresh_lock(wh, owner="run C"):  # released when the holder is done
+        pass
+
+
+def test_lock_of_a_killed_process_is_released_by_the_os(tmp_path):
+    wh = tmp_path / "bwm.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from bwm.ops.lock import refresh_lock\n"
+         f"with refresh_lock(Path({str(wh)!r}), 'child'):\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(RefreshLocked):
+        with refresh_lock(wh):
+            pass
+    holder.kill()
+    holder.wait()
+    with refresh_lock(wh):  # no stale lock to clear by hand
+        pass
+
+
+def test_runs_of_dead_processes_are_marked_failed():
+    instance = dg.DagsterInstance.ephemeral()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = dead.stdout.strip()
+    run = instance.create_run_for_job(defs.resolve_job_def("refresh"), tags={"bwm/pid": pid})
+    instance.handle_run_event(run.run_id, dg.DagsterEvent(
+        event_type_value="PIPELINE_START", job_name=run.job_name, message="start"))
+    alive = instance.create_run_for_job(defs.resolve_job_def("refresh"), tags={"bwm/pid": str(os.getpid())})
+    instance.handle_run_event(alive.run_id, dg.DagsterEvent(
+        event_type_value="PIPELINE_START", job_name=alive.job_name, message="start"))
+    assert fail_dead_runs(instance) == [run.run_id]
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_failure_alert_posts_to_the_webhook_and_survives_a_dead_one():
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        assert alerts.notify_failure("refresh", "run-1", "CBS down", webhook=url) is True
+        assert _Hook.received[-1]["run_id"] == "run-1" and "CBS down" in _Hook.received[-1]["text"]
+    finally:
+        server.shutdown()
+    assert alerts.notify_failure("refresh", "run-2", "x", webhook=url, timeout_s=1) is False
+
+
+def test_nightly_decision_runs_nothing_when_nothing_changed_and_the_changed_table_when_cbs_publishes(
+        demo_warehouse, tmp_path, monkeypatch, bwm_env):
+    graph_keys = set(defs.resolve_asset_graph().get_all_asset_keys())
+    with replay.serve(demo_warehouse["mirror"]) as server:
+        monkeypatch.setenv("BWM_SOURCE", "live")
+        monkeypatch.setenv("BWM_CBS_BASE_URL", server.base_url)
+        monkeypatch.setenv("BWM_MIRROR_DIR", str(demo_warehouse["mirror"]))  # the mirror equals what CBS serves
+        monkeypatch.setenv("BWM_WAREHOUSE", str(demo_warehouse["warehouse"]))
+        monkeypatch.setenv("BWM_MUNICIPAL_DIR", str(demo_warehouse["municipal"]))
+        settings = Settings.from_env()
+        roots, reasons = stale_roots(settings, graph_keys)
+        assert (roots, reasons) == ([], [])
+        assert not [r for r in server.requests if "DataSet" in str(r)]  # asked the catalogue only
+
+        monkeypatch.setenv("BWM_MIRROR_DIR", str(tmp_path / "empty-mirror"))  # now the mirror lacks everything
+        roots, reasons = stale_roots(Settings.from_env(), graph_keys)
+        assert dg.AssetKey(["mirror", "cbs"]) in roots and dg.AssetKey(["raw", "kwb_2024"]) in roots
+        assert any("85984NED" in r for r in reasons)
