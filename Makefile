@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-slow test-faults dev lock clean help
+.PHONY: setup browser demo test test-slow test-faults bench bench-quick dev lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -42,11 +42,17 @@ test-slow: setup browser  ## only the slow suites
 test-faults: setup  ## the fault suite: killed runs, concurrent runs, CBS faults, full disk, read-only folders
 	$(BIN)/python -m pytest -m faults tests/faults -v
 
+bench: setup  ## benchmarks at national scale (issue 7): ~15 min, prints every figure, writes benchmarks/results/national.json
+	$(BIN)/python -m benchmarks
+
+bench-quick: setup  ## the same benchmarks at demo scale (3 municipalities), a few minutes; CI runs it so the harness cannot rot
+	$(BIN)/python -m benchmarks --quick
+
 dev: setup  ## the Dagster UI with this code location, on http://127.0.0.1:3000
 	$(BIN)/bwm dev
 
 lock:  ## regenerate requirements.lock from pyproject.toml (needs uv: pip install uv)
-	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:  ## remove generated data (demo mirror, warehouse, Dagster home); keeps .venv
 	rm -rf data/mirror data/warehouse data/dagster_home data/site data/exports data/tmp

@@ -13,7 +13,7 @@ from bwm.settings import Settings
 
 HEALTH_TABLE_ID = "50090NED"
 #: Bump when the synthetic generator's output changes, so existing demo mirrors are regenerated.
-DEMO_GENERATOR_VERSION = 1
+DEMO_GENERATOR_VERSION = 2
 DEMO_MARKER = "demo.json"
 
 Progress = Callable[[str], None]

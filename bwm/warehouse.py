@@ -13,6 +13,8 @@ from bwm.settings import PROJECT_ROOT
 
 SQL_DIR = PROJECT_ROOT / "sql"
 SCHEMAS = ("raw", "staging", "indicators", "divide", "publish")
+#: Dagster concurrency pool of every step that opens the warehouse (DuckDB allows one writer at a time).
+WAREHOUSE_POOL = "warehouse"
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 

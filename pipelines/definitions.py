@@ -5,8 +5,6 @@ import dagster as dg
 from bwm.ops.progress import progress_logger
 from pipelines.defs.automation.schedules import nightly_refresh
 from pipelines.defs.automation.sensors import (
-    PUBLISHED,
-    freshness_policy,
     municipal_files,
     purge_old_runs,
     refresh_failure_alert,
@@ -36,7 +34,7 @@ refresh_job = dg.define_asset_job(
     description="Bring the mirror up to date and rebuild every layer of the warehouse.",
 )
 
-_defs = dg.Definitions(
+defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[refresh_job],
@@ -50,10 +48,4 @@ _defs = dg.Definitions(
     # One process per run: every step shares the run's resources, and only one step writes DuckDB at a
     # time (DuckDB has a single writer). On two cores parallel steps would gain little anyway.
     executor=dg.in_process_executor,
-)
-
-# What is published (site, exports) carries a freshness policy, so the UI flags it when the nightly
-# refresh has not rebuilt it in time.
-defs = _defs.map_resolved_asset_specs(
-    func=lambda spec: dg.apply_freshness_policy(spec, freshness_policy()), selection=PUBLISHED
 )

@@ -21,8 +21,8 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark started runs of `bwm run` processes that no longer exist as failed; returns their run ids.
 
     Only runs tagged with the pid of the `bwm run` that executed them are considered (runs launched by the
-    Dagster daemon are watched by its run monitoring, see dagster.yaml). Marking a run failed also frees
-    the concurrency slots it held.
+    Dagster daemon are watched by its run monitoring, see dagster.yaml). The concurrency slots the dead
+    run held are freed too.
     """
     dead = []
     records = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
@@ -32,5 +32,7 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         pid = run.tags.get("bwm/pid")
         if pid and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             instance.report_run_failed(run, message=f"The process (pid {pid}) that ran this refresh is gone.")
+            # Its steps held slots of the "warehouse" pool; without this the next run would wait for them.
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
             dead.append(run.run_id)
     return dead

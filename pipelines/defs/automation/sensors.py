@@ -12,7 +12,6 @@ from bwm.ops.changes import current_files
 from bwm.settings import Settings
 
 MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", "file_status"])]
-PUBLISHED = dg.AssetSelection.groups("publish")
 
 
 @dg.sensor(
@@ -65,13 +64,3 @@ def purge_old_runs(context: dg.SensorEvaluationContext):
     for record in old:
         context.instance.delete_run(record.dagster_run.run_id)
     return dg.SkipReason(f"Deleted {len(old)} runs created before {cutoff:%Y-%m-%d}.")
-
-
-def freshness_policy() -> dg.FreshnessPolicy:
-    """The published outputs must have been rebuilt within BWM_FRESHNESS_HOURS (default 30 hours).
-
-    30 hours leaves a nightly refresh room to be late or to retry once before the UI shows them stale.
-    """
-    hours = float(os.environ.get("BWM_FRESHNESS_HOURS", "").strip() or 30)
-    return dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=hours),
-                                          warn_window=dt.timedelta(hours=hours * 0.8))

@@ -35,7 +35,7 @@ def national_share(con) -> dict[int, tuple[float, str]]:
     return {y: ((nl, "nederland") if nl is not None else (wh, "warehouse")) for y, nl, wh in rows if (nl or wh)}
 
 
-@dg.asset(key=MEASURES, deps=INDICATORS, group_name="divide", compute_kind="python")
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES, deps=INDICATORS, group_name="divide", compute_kind="python")
 def measures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Divide measures per (gemeente_code, year, level, indicator_id), level = buurt or wijk.
 
@@ -56,7 +56,7 @@ def measures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     })
 
 
-@dg.asset(key=["divide", "trends"], deps=[MEASURES], group_name="divide", compute_kind="python")
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["divide", "trends"], deps=[MEASURES], group_name="divide", compute_kind="python")
 def trends(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Trend of each divide measure per (gemeente_code, level, indicator_id, measure) over the years.
 

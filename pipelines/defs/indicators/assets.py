@@ -20,7 +20,7 @@ MUNICIPAL_PUBLISHED = dg.AssetKey(["municipal", "published"])
 def _sql_asset(name: str, deps: list[dg.AssetKey], doc: str):
     """An asset that is exactly `sql/indicators/<name>.sql`, wrapped in `create or replace table`."""
 
-    @dg.asset(key=["indicators", name], deps=deps, group_name="indicators", compute_kind="duckdb",
+    @dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["indicators", name], deps=deps, group_name="indicators", compute_kind="duckdb",
               description=doc)
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
@@ -33,7 +33,7 @@ def _sql_asset(name: str, deps: list[dg.AssetKey], doc: str):
     return _asset
 
 
-@dg.asset(key=CATALOGUE, deps=[MUNICIPAL_INDICATORS], group_name="indicators", compute_kind="python")
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=CATALOGUE, deps=[MUNICIPAL_INDICATORS], group_name="indicators", compute_kind="python")
 def indicator_catalogue(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The indicator catalogue as a table. Grain: one row per indicator.
 

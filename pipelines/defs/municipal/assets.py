@@ -19,7 +19,7 @@ INDICATORS = dg.AssetKey(["municipal", "indicators"])
 PUBLISHED = dg.AssetKey(["municipal", "published"])
 
 
-@dg.multi_asset(
+@dg.multi_asset(pool=warehouse.WAREHOUSE_POOL, 
     specs=[
         dg.AssetSpec(FILE_STATUS, deps=[AREAS], group_name="municipal", kinds={"python"},
                      description="One row per file (and sheet of a workbook) in the drop folder at this refresh: "
@@ -66,7 +66,7 @@ def municipal_files(context: dg.AssetExecutionContext):
     })
 
 
-@dg.asset(key=PUBLISHED, deps=[VALUES, INDICATORS, AREAS], group_name="municipal", kinds={"python"})
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=PUBLISHED, deps=[VALUES, INDICATORS, AREAS], group_name="municipal", kinds={"python"})
 def municipal_published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Municipal figures as they may be published: one row per (year, area_code, indicator_id) for every area of a
     delivering municipality at the declared level and above (wijk and gemeente totals by the catalogue's method:

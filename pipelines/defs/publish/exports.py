@@ -9,6 +9,7 @@ from bwm.export import writers
 from bwm.export.run import export
 from bwm.export.tables import Selection
 from bwm.settings import Settings
+from pipelines.defs.publish.policy import freshness_policy
 
 EXPORTS = dg.AssetKey(["publish", "exports"])
 INPUTS = [dg.AssetKey(["indicators", n]) for n in ("values", "catalogue")] + [
@@ -17,7 +18,8 @@ INPUTS = [dg.AssetKey(["indicators", n]) for n in ("values", "catalogue")] + [
 ]
 
 
-@dg.asset(key=EXPORTS, deps=INPUTS, group_name="publish", kinds={"python", "xlsx", "parquet", "csv"})
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=EXPORTS, deps=INPUTS, group_name="publish",
+          kinds={"python", "xlsx", "parquet", "csv"}, freshness_policy=freshness_policy())
 def publish_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """One export per municipality in BWM_EXPORT_DIR/<gemeente_code>/: every theme, year and level (gemeente, wijk,
     buurt) from indicators.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)

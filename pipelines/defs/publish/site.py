@@ -2,9 +2,11 @@
 
 import dagster as dg
 
+from bwm import warehouse
 from bwm.settings import Settings
 from bwm.site import check
 from bwm.site.build import PAGE_BUDGET_BYTES, build_site
+from pipelines.defs.publish.policy import freshness_policy
 
 SITE = dg.AssetKey(["publish", "site"])
 UPSTREAM = [
@@ -14,7 +16,8 @@ UPSTREAM = [
 ]
 
 
-@dg.asset(key=SITE, deps=UPSTREAM, group_name="publish", compute_kind="jinja")
+@dg.asset(key=SITE, deps=UPSTREAM, group_name="publish", compute_kind="jinja", pool=warehouse.WAREHOUSE_POOL,
+          freshness_policy=freshness_policy())
 def publish_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The static site in BWM_SITE_DIR, built atomically (a failed build leaves the previous site).
 

@@ -11,7 +11,7 @@ from bwm.sources import HEALTH_TABLE_ID, expected_tables
 MIRROR = dg.AssetKey(["mirror", "cbs"])
 
 
-@dg.multi_asset(
+@dg.multi_asset(pool=warehouse.WAREHOUSE_POOL, 
     specs=[
         dg.AssetSpec(["raw", "cbs_tables"], deps=[MIRROR], group_name="raw",
                      description="One row per CBS table in the mirror: title, period, CBS Modified, retrieval time."),
@@ -35,7 +35,7 @@ def raw_cbs_metadata(context: dg.AssetExecutionContext):
 
 
 def _kwb_raw_asset(year: int) -> dg.AssetsDefinition:
-    @dg.asset(
+    @dg.asset(pool=warehouse.WAREHOUSE_POOL, 
         key=["raw", f"kwb_{year}"],
         deps=[MIRROR],
         group_name="raw",
@@ -64,7 +64,7 @@ def _kwb_raw_asset(year: int) -> dg.AssetsDefinition:
 raw_kwb_assets = [_kwb_raw_asset(year) for year in KWB_YEARS]
 
 
-@dg.asset(key=["raw", "health_50090ned"], deps=[MIRROR], group_name="raw", compute_kind="duckdb",
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["raw", "health_50090ned"], deps=[MIRROR], group_name="raw", compute_kind="duckdb",
           tags={"source": "cbs-health"})
 def raw_health_50090ned(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """50090NED "Gezondheid per wijk en buurt" as delivered: one row per (Leeftijd, Marges, region, Perioden)."""

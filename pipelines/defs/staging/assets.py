@@ -27,7 +27,7 @@ def _resolution_frame(con) -> pl.DataFrame:
     return con.execute("select * from staging.kwb_key_resolution").pl()
 
 
-@dg.asset(key=RESOLUTION, deps=RAW_META, group_name="staging", compute_kind="python")
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=RESOLUTION, deps=RAW_META, group_name="staging", compute_kind="python")
 def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """How each raw KWB key of each year maps to a canonical variable.
 
@@ -60,7 +60,7 @@ def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     return dg.MaterializeResult(metadata={"rows": n, **{f"match_{c['match']}": c["len"] for c in counts}})
 
 
-@dg.asset(key=AREAS, deps=[*RAW_KWB, *RAW_META, RESOLUTION], group_name="staging", compute_kind="duckdb")
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=AREAS, deps=[*RAW_KWB, *RAW_META, RESOLUTION], group_name="staging", compute_kind="duckdb")
 def areas(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Every gemeente, wijk and buurt of each KWB year (and the national row).
 
@@ -84,7 +84,7 @@ def areas(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=["staging", "kwb"], deps=[*RAW_KWB, RESOLUTION, AREAS], group_name="staging", compute_kind="duckdb")
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["staging", "kwb"], deps=[*RAW_KWB, RESOLUTION, AREAS], group_name="staging", compute_kind="duckdb")
 def kwb(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """KWB harmonised over 2013-2024, long.
 
@@ -103,7 +103,7 @@ def kwb(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=["staging", "health"], deps=[dg.AssetKey(["raw", "health_50090ned"]), *RAW_META],
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["staging", "health"], deps=[dg.AssetKey(["raw", "health_50090ned"]), *RAW_META],
           group_name="staging", compute_kind="duckdb")
 def health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """50090NED "Gezondheid per wijk en buurt" harmonised.

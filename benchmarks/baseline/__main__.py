@@ -1,0 +1,5 @@
+import sys
+
+from benchmarks.baseline.run import main
+
+sys.exit(main())

@@ -1,0 +1,190 @@
+"""The scenarios the harness measures, each run as ``python -m benchmarks.scenarios NAME`` in a fresh process.
+
+The harness sets every ``BWM_*`` variable (mirror, warehouse, site, exports, Dagster storage, drop folder); a
+scenario reads them through ``Settings.from_env()`` like the pipeline does. Each prints, as its last line,
+``BENCH {json}`` with what it wants recorded besides time and memory (which the harness measures from outside).
+
+* ``floor``: DuckDB reading the raw mirror into staging and nothing else: the raw and staging asset functions
+  called directly (no Dagster run, no event log), the least any refresh must do;
+* ``refresh``: ``bwm run`` (the ``refresh`` job in-process, every asset and check);
+* ``nightly``: the ``nightly_refresh`` schedule's decision (``evaluate_tick``, as the daemon calls it) and the
+  run it requests, if any, executed in-process;
+* ``municipal``: what the ``municipal_files`` sensor requests after a file in the drop folder changed, made
+  complete (see ``municipal_selection``) and executed in-process;
+* ``site``: ``bwm site build``;
+* ``exports``: every indicator of every municipality to Parquet and XLSX (the export asset's loop).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _emit(**fields) -> None:
+    print("BENCH " + json.dumps(fields, default=str), flush=True)
+
+
+def _dagster_env() -> None:
+    from bwm.cli import _dagster_env as setup
+
+    setup()
+
+
+def floor() -> int:
+    import dagster as dg
+
+    from pipelines.defs.raw.assets import raw_assets
+    from pipelines.defs.staging.assets import staging_assets
+
+    steps = {}
+    for asset in [*raw_assets, *staging_assets]:
+        started = time.perf_counter()
+        out = asset(dg.build_asset_context())
+        if inspect.isgenerator(out):
+            list(out)
+        steps["/".join(asset.keys_by_output_name[next(iter(asset.keys_by_output_name))].path)] = round(
+            time.perf_counter() - started, 2)
+    _emit(steps=steps)
+    return 0
+
+
+def refresh() -> int:
+    from bwm.cli import main
+
+    return main(["run"])
+
+
+def _run_selection(keys, trigger: str) -> tuple[bool, float]:
+    """Execute the refresh job over ``keys`` in this process, holding the refresh lock like ``bwm run``."""
+    import dagster as dg
+
+    from bwm.ops.lock import refresh_lock
+    from bwm.settings import Settings
+    from pipelines.definitions import defs
+
+    started = time.perf_counter()
+    job = defs.resolve_job_def("refresh")
+    with refresh_lock(Settings.from_env().warehouse_path, owner=f"benchmark (pid {os.getpid()})"):
+        result = job.execute_in_process(instance=dg.DagsterInstance.get(), asset_selection=list(keys),
+                                        raise_on_error=False, tags={"bwm/trigger": trigger},
+                                        run_config={"loggers": {"progress": {}}})
+    return result.success, time.perf_counter() - started
+
+
+def nightly() -> int:
+    _dagster_env()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.defs.automation.schedules import nightly_refresh
+
+    started = time.perf_counter()
+    instance = dg.DagsterInstance.get()
+    context = dg.build_schedule_context(instance=instance, repository_def=defs.get_repository_def(),
+                                        scheduled_execution_time=dt.datetime.now(dt.timezone.utc))
+    data = nightly_refresh.evaluate_tick(context)
+    decided = time.perf_counter() - started
+    requests = list(data.run_requests or [])
+    ok, run_seconds, selected = True, 0.0, []
+    for request in requests:
+        selected += [k.to_user_string() for k in request.asset_selection or []]
+        success, seconds = _run_selection(request.asset_selection, "nightly")
+        ok, run_seconds = ok and success, run_seconds + seconds
+    _emit(decision="run" if requests else "skip", skip_message=data.skip_message, decide_seconds=round(decided, 2),
+          run_seconds=round(run_seconds, 2), selected=selected)
+    return 0 if ok else 1
+
+
+def municipal_selection(repo, requested) -> list:
+    """The sensor's requested keys, plus the other outputs of a multi-asset that cannot run in part, plus all
+    that is downstream of those: what a run started by the sensor actually rebuilds and must rebuild.
+
+    (Dagster runs a non-subsettable multi-asset whole, so its other outputs change too, and what reads them is
+    stale unless it is part of the run.)
+    """
+    import dagster as dg
+
+    keys = set(requested)
+    for key in requested:
+        assets_def = repo.assets_defs_by_key.get(key)
+        if assets_def is not None and not assets_def.can_subset:
+            keys |= set(assets_def.keys)
+    graph = repo.asset_graph
+    return sorted(dg.AssetSelection.assets(*keys).downstream().resolve(graph), key=lambda k: k.to_user_string())
+
+
+def municipal(cursor_file: str) -> int:
+    _dagster_env()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.defs.automation.sensors import municipal_files
+
+    started = time.perf_counter()
+    instance = dg.DagsterInstance.get()
+    repo = defs.get_repository_def()
+    cursor = Path(cursor_file).read_text(encoding="utf-8")
+    data = municipal_files.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                                                 repository_def=repo))
+    requests = list(data.run_requests or [])
+    if not requests:
+        _emit(error=f"the sensor requested no run: {data.skip_message}")
+        return 1
+    requested = [k for r in requests for k in (r.asset_selection or [])]
+    keys = municipal_selection(repo, requested)
+    decided = time.perf_counter() - started
+    ok, seconds = _run_selection(keys, "municipal_files")
+    _emit(sensor_selected=[k.to_user_string() for k in requested], executed=[k.to_user_string() for k in keys],
+          decide_seconds=round(decided, 2), run_seconds=round(seconds, 2))
+    return 0 if ok else 1
+
+
+def site() -> int:
+    from bwm.settings import Settings
+    from bwm.site.build import build_site
+
+    settings = Settings.from_env()
+    result = build_site(settings.warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir)
+    _emit(pages=result.pages, seconds=round(result.seconds, 2),
+          largest={k: list(v) for k, v in result.largest.items()})
+    return 0
+
+
+def exports(out: str) -> int:
+    from bwm import warehouse
+    from bwm.export.run import export
+    from bwm.export.tables import Selection
+    from bwm.settings import Settings
+
+    settings = Settings.from_env()
+    generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        codes = [r[0] for r in con.execute(
+            "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
+    files = []
+    for code in codes:
+        files += export(settings.warehouse_path, Selection(municipalities=(code,)), Path(out) / code, name=code,
+                        formats=("parquet", "xlsx"), generated_at=generated_at)
+    _emit(municipalities=len(codes), files=len(files), bytes=sum(p.stat().st_size for p in files))
+    return 0
+
+
+SCENARIOS = {"floor": floor, "refresh": refresh, "nightly": nightly, "municipal": municipal, "site": site,
+             "exports": exports}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in SCENARIOS:
+        print(f"usage: python -m benchmarks.scenarios {{{','.join(SCENARIOS)}}} [args]", file=sys.stderr)
+        return 2
+    return SCENARIOS[argv[0]](*argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
