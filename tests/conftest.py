@@ -38,16 +38,33 @@ def bwm_env(tmp_path, monkeypatch):
     return paths
 
 
+def run_refresh_in_process(env: dict, asset_selection=None, raise_on_error: bool = True):
+    """Run the refresh job in this process with exactly the given BWM_* variables, then restore the old ones."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    saved = {k: v for k, v in os.environ.items() if k.startswith("BWM_")}
+    for k in saved:
+        del os.environ[k]
+    os.environ.update({k: str(v) for k, v in env.items()})
+    try:
+        return defs.resolve_job_def("refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error, asset_selection=asset_selection,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    finally:
+        for k in env:
+            os.environ.pop(k, None)
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> dict:
     """The refresh job run once on the demo scale into a temporary warehouse; returns paths and the result.
 
     Session-scoped because it takes half a minute; tests must only read the warehouse it builds.
     """
-    import dagster as dg
-
-    from pipelines.definitions import defs
-
     base = tmp_path_factory.mktemp("demo")
     env = {
         "BWM_SOURCE": "demo",
@@ -56,19 +73,7 @@ def demo_warehouse(tmp_path_factory) -> dict:
         "BWM_SITE_DIR": str(base / "site"),
         "BWM_EXPORT_DIR": str(base / "exports"),
     }
-    saved = {k: os.environ.get(k) for k in list(os.environ) if k.startswith("BWM_")}
-    for k in saved:
-        del os.environ[k]
-    os.environ.update(env)
-    try:
-        result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=True,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-    finally:
-        for k in env:
-            os.environ.pop(k, None)
-        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    result = run_refresh_in_process(env)
     checks = [
         e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]

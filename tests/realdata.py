@@ -33,6 +33,7 @@ import polars as pl
 
 from bwm.cbs import mirror
 from bwm.harmonise import keymap
+from bwm.synth.writer import topic_property
 
 #: The real extracts per KWB year, combined into one mirror table each (rows of all files, union of keys).
 KWB_FILES: dict[int, tuple[str, ...]] = {
@@ -108,23 +109,6 @@ def cbs_value(cell: str | None, spec: keymap.KeySpec):
         except ValueError:
             return float(text)
     return float(text)
-
-
-def topic_property(i: int, spec: keymap.KeySpec) -> dict:
-    return {
-        "odata.type": "Cbs.OData.Topic",
-        "ID": i,
-        "Position": spec.position,
-        "ParentID": None,
-        "Type": "Topic",
-        "Key": spec.raw_key,
-        "Title": spec.title_nl,
-        "Description": None,
-        "Datatype": spec.datatype,
-        "Unit": spec.cbs_unit,
-        "Decimals": spec.decimals,
-        "Default": "Impossible",
-    }
 
 
 def _geo_detail(i: int, key: str, title: str) -> dict:

@@ -5,32 +5,17 @@ cbsodata (filtered to one municipality), writes a new mirror, and builds a wareh
 equal the demo warehouse's for that municipality.
 """
 
-import os
-
-import dagster as dg
 import duckdb
 import pytest
 
 from bwm.cbs import replay
-from pipelines.definitions import defs
+from conftest import run_refresh_in_process
 
 GEMEENTE = "GM9902"
 
 
-def _run_refresh(env: dict) -> dg.ExecuteInProcessResult:
-    saved = {k: v for k, v in os.environ.items() if k.startswith("BWM_")}
-    for k in saved:
-        del os.environ[k]
-    os.environ.update(env)
-    try:
-        return defs.resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-    finally:
-        for k in env:
-            os.environ.pop(k, None)
-        os.environ.update(saved)
+def _run_refresh(env: dict):
+    return run_refresh_in_process(env, raise_on_error=False)
 
 
 @pytest.fixture(scope="module")

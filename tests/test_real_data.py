@@ -17,13 +17,13 @@ folder is absent (``cbs_real`` fixture).
 from __future__ import annotations
 
 import math
-import os
 
 import duckdb
 import polars as pl
 import pytest
 
 import realdata
+from conftest import run_refresh_in_process
 from bwm.harmonise import keymap
 
 pytestmark = pytest.mark.real_data
@@ -49,9 +49,7 @@ HEALTH_INDICATORS = ("Eenzaam_28", "MoeiteMetRondkomen_38")
 @pytest.fixture(scope="session")
 def real_warehouse(cbs_real, tmp_path_factory) -> dict:
     """Real mirror (2019, 2021, 50090NED) built in a temp folder, then mirror + raw + staging materialised."""
-    import dagster as dg
-
-    from pipelines.definitions import all_assets, defs
+    from pipelines.definitions import all_assets
 
     base = tmp_path_factory.mktemp("real")
     mirror_dir = base / "mirror"
@@ -64,18 +62,7 @@ def real_warehouse(cbs_real, tmp_path_factory) -> dict:
         "BWM_DAGSTER_STORAGE": str(base / "dagster"),
     }
     selection = [key for asset in all_assets for key in asset.keys if key.path[0] in ("mirror", "raw", "staging")]
-    saved = {k: os.environ.get(k) for k in list(os.environ) if k.startswith("BWM_")}
-    for k in saved:
-        del os.environ[k]
-    os.environ.update(env)
-    try:
-        result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), asset_selection=selection, raise_on_error=True
-        )
-    finally:
-        for k in env:
-            os.environ.pop(k, None)
-        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    result = run_refresh_in_process(env, asset_selection=selection)
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     return {"warehouse": base / "bwm.duckdb", "mirror": mirror_dir, "tables": tables, "result": result,
             "checks": checks}

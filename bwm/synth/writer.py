@@ -164,7 +164,7 @@ def write_kwb_table(mirror_dir: Path, lat: Latent, year: int) -> tuple[str, int]
             "MapYear": year,
         }
     ]
-    props += [_topic(i, spec) for i, spec in enumerate(specs, 1)]
+    props += [topic_property(i, spec) for i, spec in enumerate(specs, 1)]
     files = {
         "TableInfos": [_table_info(table.table_id, title, modified, str(year), _KWB_SUMMARY)],
         "DataProperties": props,
@@ -244,7 +244,8 @@ def _percent_list(values: np.ndarray) -> list:
     return _PERCENTS[idx + 1].tolist()
 
 
-def _topic(i: int, spec: keymap.KeySpec) -> dict:
+def topic_property(i: int, spec: keymap.KeySpec) -> dict:
+    """A DataProperties Topic entry for a key, in the shape CBS's feed has (also used by the real-data tests)."""
     numeric = spec.datatype not in _TEXT_DATATYPES
     return {
         "odata.type": "Cbs.OData.Topic",
@@ -381,7 +382,7 @@ def write_health_table(mirror_dir: Path, lat: Latent) -> tuple[str, int]:
         },
         _dimension(3, "TimeDimension", "Perioden", "Perioden"),
     ]
-    props += [_topic(i, spec) for i, spec in enumerate(specs, 4)]
+    props += [topic_property(i, spec) for i, spec in enumerate(specs, 4)]
     files = {
         "TableInfos": [
             _table_info(HEALTH_TABLE_ID, title, modified, ", ".join(str(p) for p in HEALTH_PERIODS), _HEALTH_SUMMARY)
