@@ -103,3 +103,22 @@ def test_nightly_decision_runs_nothing_when_nothing_changed_and_the_changed_tabl
         roots, reasons = stale_roots(Settings.from_env(), graph_keys)
         assert dg.AssetKey(["mirror", "cbs"]) in roots and dg.AssetKey(["raw", "kwb_2024"]) in roots
         assert any("85984NED" in r for r in reasons)
+
+
+def test_municipal_sensor_requests_the_municipal_assets_when_a_file_changes(tmp_path, monkeypatch, bwm_env):
+    from pipelines.defs.automation.sensors import municipal_files
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "a.csv").write_text("area_code,year,indicator_id,value\n")
+    monkeypatch.setenv("BWM_MUNICIPAL_DIR", str(folder))
+    with dg.build_sensor_context(repository_def=defs.get_repository_def()) as context:
+        first = municipal_files(context)  # first look: remember the folder
+        assert isinstance(first, dg.SkipReason)
+        assert isinstance(municipal_files(context), dg.SkipReason)  # nothing changed
+        (folder / "a.csv").write_text("area_code,year,indicator_id,value\nBU99010101,2024,x,1\n")
+        request = municipal_files(context)
+    assert isinstance(request, dg.RunRequest)
+    keys = {k.to_user_string() for k in request.asset_selection}
+    assert {"municipal/file_status", "indicators/values", "publish/site", "publish/exports"} <= keys
+    assert "raw/kwb_2024" not in keys  # CBS data is not touched by a municipal file

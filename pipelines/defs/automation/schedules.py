@@ -18,7 +18,8 @@ import dagster as dg
 from bwm.settings import Settings
 
 MIRROR = dg.AssetKey(["mirror", "cbs"])
-MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", "file_status"])]
+#: The outputs of the municipal multi-asset (file status, values, declared indicators): refreshed together.
+MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators")]
 
 
 def refresh_cron() -> str:

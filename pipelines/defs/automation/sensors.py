@@ -11,7 +11,8 @@ from bwm.ops.alerts import notify_failure
 from bwm.ops.changes import current_files
 from bwm.settings import Settings
 
-MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", "file_status"])]
+#: The outputs of the municipal multi-asset (file status, values, declared indicators): refreshed together.
+MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators")]
 
 
 @dg.sensor(

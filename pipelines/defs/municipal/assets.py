@@ -19,7 +19,8 @@ INDICATORS = dg.AssetKey(["municipal", "indicators"])
 PUBLISHED = dg.AssetKey(["municipal", "published"])
 
 
-@dg.multi_asset(pool=warehouse.WAREHOUSE_POOL, 
+@dg.multi_asset(
+    pool=warehouse.WAREHOUSE_POOL,
     specs=[
         dg.AssetSpec(FILE_STATUS, deps=[AREAS], group_name="municipal", kinds={"python"},
                      description="One row per file (and sheet of a workbook) in the drop folder at this refresh: "

@@ -11,7 +11,8 @@ from bwm.sources import HEALTH_TABLE_ID, expected_tables
 MIRROR = dg.AssetKey(["mirror", "cbs"])
 
 
-@dg.multi_asset(pool=warehouse.WAREHOUSE_POOL, 
+@dg.multi_asset(
+    pool=warehouse.WAREHOUSE_POOL,
     specs=[
         dg.AssetSpec(["raw", "cbs_tables"], deps=[MIRROR], group_name="raw",
                      description="One row per CBS table in the mirror: title, period, CBS Modified, retrieval time."),
@@ -35,7 +36,8 @@ def raw_cbs_metadata(context: dg.AssetExecutionContext):
 
 
 def _kwb_raw_asset(year: int) -> dg.AssetsDefinition:
-    @dg.asset(pool=warehouse.WAREHOUSE_POOL, 
+    @dg.asset(
+        pool=warehouse.WAREHOUSE_POOL,
         key=["raw", f"kwb_{year}"],
         deps=[MIRROR],
         group_name="raw",
