@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_run import run_refresh_in_process
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -36,27 +38,6 @@ def bwm_env(tmp_path, monkeypatch):
     monkeypatch.setenv("BWM_SITE_DIR", str(tmp_path / "site"))
     monkeypatch.setenv("BWM_EXPORT_DIR", str(tmp_path / "exports"))
     return paths
-
-
-def run_refresh_in_process(env: dict, asset_selection=None, raise_on_error: bool = True):
-    """Run the refresh job in this process with exactly the given BWM_* variables, then restore the old ones."""
-    import dagster as dg
-
-    from pipelines.definitions import defs
-
-    saved = {k: v for k, v in os.environ.items() if k.startswith("BWM_")}
-    for k in saved:
-        del os.environ[k]
-    os.environ.update({k: str(v) for k, v in env.items()})
-    try:
-        return defs.resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=raise_on_error, asset_selection=asset_selection,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-    finally:
-        for k in env:
-            os.environ.pop(k, None)
-        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

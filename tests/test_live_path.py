@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from bwm.cbs import replay
-from conftest import run_refresh_in_process
+from pipeline_run import run_refresh_in_process
 
 GEMEENTE = "GM9902"
 

@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 
 import realdata
-from conftest import run_refresh_in_process
+from pipeline_run import run_refresh_in_process
 from bwm.harmonise import keymap
 
 pytestmark = pytest.mark.real_data
