@@ -12,7 +12,7 @@ scenario reads them through ``Settings.from_env()`` like the pipeline does. Each
 * ``municipal``: what the ``municipal_files`` sensor requests after a file in the drop folder changed, made
   complete (see ``municipal_selection``) and executed in-process;
 * ``site``: ``bwm site build``;
-* ``exports``: every indicator of every municipality to Parquet and XLSX (the export asset's loop).
+* ``exports``: every indicator of every municipality to Parquet and XLSX (what the export asset runs, without CSV).
 """
 
 from __future__ import annotations
@@ -158,8 +158,7 @@ def site() -> int:
 
 def exports(out: str) -> int:
     from bwm import warehouse
-    from bwm.export.run import export
-    from bwm.export.tables import Selection
+    from bwm.export.run import export_per_municipality
     from bwm.settings import Settings
 
     settings = Settings.from_env()
@@ -167,10 +166,8 @@ def exports(out: str) -> int:
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
         codes = [r[0] for r in con.execute(
             "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
-    files = []
-    for code in codes:
-        files += export(settings.warehouse_path, Selection(municipalities=(code,)), Path(out) / code, name=code,
-                        formats=("parquet", "xlsx"), generated_at=generated_at)
+    files = export_per_municipality(settings.warehouse_path, codes, Path(out), formats=("parquet", "xlsx"),
+                                    generated_at=generated_at)
     _emit(municipalities=len(codes), files=len(files), bytes=sum(p.stat().st_size for p in files))
     return 0
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from bwm.divide.frame import divide_measures
-from bwm.divide.measures import trend
+from bwm.divide.frame import _run_starts, divide_measures
+from bwm.divide.measures import trends_by_segment
 
 THEIL_INDICATORS = ("inkomen_per_inwoner",)
 DISSIMILARITY_INDICATOR = "huishoudens_laag_inkomen"
@@ -72,30 +72,24 @@ def compute_measures(inputs: pl.DataFrame, national_share: dict[int, tuple[float
 
 
 def compute_trends(measures: pl.DataFrame) -> pl.DataFrame:
-    """One row per (gemeente_code, level, indicator_id, measure): slope, changes and a plain label."""
+    """One row per (gemeente_code, level, indicator_id, measure): slope, changes and a plain label.
+
+    The rule of :func:`bwm.divide.measures.trend`, for every series at once (``trends_by_segment``): a loop
+    calling ``trend`` per series took ~20 s for the ~150 000 series of a national run.
+    """
+    keys = ["gemeente_code", "level", "indicator_id", "measure"]
     long = measures.unpivot(index=["gemeente_code", "level", "indicator_id", "year"], on=list(TREND_MEASURES),
-                            variable_name="measure", value_name="value").drop_nulls("value")
-    rows = []
-    for key, group in long.sort("year").group_by(["gemeente_code", "level", "indicator_id", "measure"],
-                                                 maintain_order=True):
-        years = group["year"].to_numpy().astype(float)
-        values = group["value"].to_numpy().astype(float)
-        t = trend(years, values)
-        rows.append({
-            "gemeente_code": key[0], "level": key[1], "indicator_id": key[2], "measure": key[3],
-            "label": t.label, "slope_per_year": t.slope_per_year, "change_since_first": t.change_since_first,
-            "change_since_previous": t.change_since_previous, "relative_change": t.relative_change,
-            "n_years": t.n_years, "first_year": _int(t.first_year), "last_year": _int(t.last_year),
-            "first_value": float(values[0]), "last_value": float(values[-1]),
-        })
+                            variable_name="measure", value_name="value").drop_nulls("value") \
+        .filter(pl.col("value").is_finite()).sort([*keys, "year"])
+    starts = _run_starts(long.select(keys)) if long.height else np.zeros(0, dtype=np.int64)
+    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, long.height)))
+    result = trends_by_segment(long["year"].to_numpy().astype(float), long["value"].to_numpy().astype(float), seg,
+                               starts.size)
     schema = {"gemeente_code": pl.String, "level": pl.String, "indicator_id": pl.String, "measure": pl.String,
               "label": pl.String, "slope_per_year": pl.Float64, "change_since_first": pl.Float64,
               "change_since_previous": pl.Float64, "relative_change": pl.Float64, "n_years": pl.Int64,
               "first_year": pl.Int64, "last_year": pl.Int64, "first_value": pl.Float64, "last_value": pl.Float64}
-    return pl.DataFrame(rows, schema=schema).with_columns(
-        pl.col(pl.Float64).fill_nan(None)
-    )
-
-
-def _int(v: float) -> int | None:
-    return None if v is None or np.isnan(v) else int(v)
+    frame = long.select(keys).gather(starts).hstack([
+        pl.Series(name, result[name], nan_to_null=name not in ("label", "n_years")).cast(schema[name])
+        for name in schema if name not in keys])
+    return frame.select(list(schema)).with_columns(pl.col(pl.Float64).fill_nan(None))

@@ -562,7 +562,8 @@ def trend(
     * otherwise ``'widening'`` or ``'narrowing'`` only when ``|relative_change| >=
       min_relative_change`` (5 %) *and* the OLS slope has the same sign as the change from first to
       last year, so the end points and the whole series agree;
-    * anything else: ``'no clear change'``.
+    * anything else: ``'no clear change'``. A slope within rounding of zero (``|slope| <= 1e-12 x`` the largest
+      value) counts as zero: the points then do not agree on a direction, however the sums were ordered.
 
     Sign: for gap-like measures (gap, ratio, std, CV, Theil, dissimilarity, concentration) a larger
     value is a wider divide, so a rise is ``'widening'``. Pass ``larger_is_wider=False`` for a
@@ -591,7 +592,7 @@ def trend(
     scale = abs(float(y[0])) or float(np.abs(y).mean())
     relative = change_first / scale if scale > 0 else 0.0
 
-    agree = change_first != 0 and np.sign(slope) == np.sign(change_first)
+    agree = change_first != 0 and _slope_sign(slope, float(np.abs(y).max())) == np.sign(change_first)
     if n < min_years:
         label = TOO_FEW_YEARS
     elif abs(relative) >= min_relative_change and agree:
@@ -599,3 +600,66 @@ def trend(
     else:
         label = NO_CLEAR_CHANGE
     return Trend(label, slope, change_first, change_previous, relative, n, float(t[0]), float(t[-1]))
+
+
+#: A slope this small relative to a series' largest value is zero up to rounding (see ``trend``).
+_SLOPE_ROUNDING = 1e-12
+
+
+def _slope_sign(slope, largest):
+    """Sign of the slope, 0 where it is zero up to rounding (works on numbers and on arrays)."""
+    return np.where(np.abs(slope) <= _SLOPE_ROUNDING * largest, 0.0, np.sign(slope))
+
+
+def trends_by_segment(years, values, seg, n_seg: int, *, min_years: int = 3,
+                      min_relative_change: float = 0.05) -> dict[str, np.ndarray]:
+    """:func:`trend` for many series at once (``larger_is_wider``): one result per segment ``0..n_seg-1``.
+
+    ``years`` and ``values`` are 1-d arrays with the segment of each row in ``seg``; rows must be sorted by
+    segment, then year, and a year may not repeat within a segment. Non-finite years or values are skipped, as
+    in :func:`trend`. Returns arrays ``label`` (object), ``slope_per_year``, ``change_since_first``,
+    ``change_since_previous``, ``relative_change``, ``n_years``, ``first_year``, ``last_year``,
+    ``first_value`` and ``last_value`` (NaN where undefined). The same rules and formulas as :func:`trend`;
+    means and sums are taken per segment with ``np.bincount``, so a slope may differ from :func:`trend`'s in the
+    last bits (the order of summation), which the label ignores (a slope within rounding of zero counts as zero).
+    """
+    t = np.asarray(years, dtype=float)
+    y = np.asarray(values, dtype=float)
+    seg = np.asarray(seg, dtype=np.int64)
+    keep = np.isfinite(t) & np.isfinite(y)
+    t, y, seg = t[keep], y[keep], seg[keep]
+    if t.size > 1 and (np.any(seg[1:] < seg[:-1]) or np.any((seg[1:] == seg[:-1]) & (t[1:] <= t[:-1]))):
+        raise ValueError("rows must be sorted by segment, then year, without repeated years")
+    n = np.bincount(seg, minlength=n_seg)
+    has = n > 0
+    first = np.zeros(n_seg, dtype=np.int64)
+    last = np.zeros(n_seg, dtype=np.int64)
+    if t.size:
+        starts = np.flatnonzero(np.concatenate(([True], seg[1:] != seg[:-1])))
+        ends = np.append(starts[1:], t.size) - 1
+        first[seg[starts]] = starts
+        last[seg[starts]] = ends
+    pick = (lambda a, idx, ok: np.where(ok, a[np.where(ok, idx, 0)], _NAN)) if t.size else \
+        (lambda a, idx, ok: np.full(n_seg, _NAN))
+    y0, y1, t0, t1 = pick(y, first, has), pick(y, last, has), pick(t, first, has), pick(t, last, has)
+    y_prev = pick(y, last - 1, n >= 2)
+    change_first = y1 - y0
+    change_previous = np.where(n >= 2, y1 - y_prev, _NAN)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_mean = np.bincount(seg, t, minlength=n_seg) / n
+        y_mean = np.bincount(seg, y, minlength=n_seg) / n
+        dt = t - t_mean[seg]
+        slope = np.bincount(seg, dt * (y - y_mean[seg]), minlength=n_seg) / np.bincount(seg, dt * dt, minlength=n_seg)
+        slope = np.where(n >= 2, slope, _NAN)
+        mean_abs = np.bincount(seg, np.abs(y), minlength=n_seg) / n
+        scale = np.where(np.abs(y0) != 0, np.abs(y0), mean_abs)
+        relative = np.where(scale > 0, change_first / scale, 0.0)
+    largest = np.zeros(n_seg)
+    np.maximum.at(largest, seg, np.abs(y))
+    agree = (change_first != 0) & (_slope_sign(slope, largest) == np.sign(change_first))
+    label = np.where(n < min_years, TOO_FEW_YEARS,
+                     np.where((np.abs(relative) >= min_relative_change) & agree,
+                              np.where(change_first > 0, WIDENING, NARROWING), NO_CLEAR_CHANGE)).astype(object)
+    return {"label": label, "slope_per_year": slope, "change_since_first": np.where(has, change_first, _NAN),
+            "change_since_previous": change_previous, "relative_change": np.where(has, relative, _NAN),
+            "n_years": n, "first_year": t0, "last_year": t1, "first_value": y0, "last_value": y1}

@@ -77,7 +77,25 @@ class ExportTables:
 
 def build(con, selection: Selection, generated_at: dt.datetime) -> ExportTables:
     """Read the export's tables from an open warehouse connection."""
-    long = _data_long(con, selection)
+    return _assemble(con, _data_long(con, selection), selection, generated_at)
+
+
+def build_per_municipality(con, codes: list[str], generated_at: dt.datetime, levels: tuple[str, ...] = DEFAULT_LEVELS,
+                           batch: int = 40):
+    """``(code, build(con, Selection(municipalities=(code,), levels=levels), generated_at))`` for every code, the
+    same tables, but the data of ``batch`` municipalities read in one query: the query reads the whole values table
+    whatever it selects, so one per municipality costs seconds per municipality at national scale."""
+    for first in range(0, len(codes), batch):
+        chunk = list(codes[first:first + batch])
+        long = _data_long(con, Selection(municipalities=tuple(chunk), levels=levels))
+        national = long.filter(pl.col("gemeente_code").is_null())  # area_level 'land', when levels has it
+        parts = long.filter(pl.col("gemeente_code").is_not_null()).partition_by("gemeente_code", as_dict=True)
+        for code in chunk:
+            part = pl.concat([national, parts.get((code,), long.clear())])
+            yield code, _assemble(con, _sorted(part), Selection(municipalities=(code,), levels=levels), generated_at)
+
+
+def _assemble(con, long: pl.DataFrame, selection: Selection, generated_at: dt.datetime) -> ExportTables:
     if long.is_empty():
         raise ExportError(f"nothing to export for {selection.describe()}: no such values in the warehouse")
     order = _indicator_order(con, long["indicator_id"].unique().to_list())
@@ -134,13 +152,19 @@ def _data_long(con, s: Selection) -> pl.DataFrame:
         """,
         params,
     ).pl()
-    level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
-    frame = frame.with_columns(
-        pl.col("missing_reason").map_elements(disclosure.marker, return_dtype=pl.String).alias("marker"),
-        pl.col("area_level").replace_strict(level_rank, return_dtype=pl.Int64).alias("_level"),
+    reasons = frame.get_column("missing_reason").drop_nulls().unique().to_list()
+    frame = frame.with_columns(  # the marker of each distinct reason (a handful), not a Python call per row
+        pl.col("missing_reason").replace_strict({r: disclosure.marker(r) for r in reasons}, default=None,
+                                                return_dtype=pl.String).alias("marker"),
     )
-    return frame.sort(["year", "gemeente_code", "_level", "area_code", "indicator_id"], nulls_last=False) \
-        .select(LONG_COLUMNS)
+    return _sorted(frame.select(LONG_COLUMNS))
+
+
+def _sorted(long: pl.DataFrame) -> pl.DataFrame:
+    """The long table in its fixed row order: year, gemeente, level (land first), area, indicator."""
+    level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+    return long.with_columns(pl.col("area_level").replace_strict(level_rank, return_dtype=pl.Int64).alias("_level")) \
+        .sort(["year", "gemeente_code", "_level", "area_code", "indicator_id"], nulls_last=False).select(LONG_COLUMNS)
 
 
 def _indicator_order(con, present: list[str]) -> list[str]:

@@ -54,21 +54,59 @@ def _csv_cell(value, decimal_comma: bool) -> str:
 
 
 def csv_bytes(frame: pl.DataFrame, delimiter: str = ",", markers: pl.DataFrame | None = None) -> bytes:
-    """The frame as CSV bytes (UTF-8 with BOM); ``markers`` fills the frame's null cells (data_wide)."""
+    """The frame as CSV bytes (UTF-8 with BOM); ``markers`` fills the frame's null cells (data_wide).
+
+    Every distinct value of a column is formatted once in Python (``_csv_cell``, quoted as ``csv.writer`` quotes),
+    and the lines are put together by polars: the same bytes as writing cell by cell, many times faster on the
+    tens of thousands of rows of an export.
+    """
     if delimiter not in (",", ";"):
         raise ExportError(f"CSV delimiter must be ',' or ';', not {delimiter!r}")
     decimal_comma = delimiter == ";"
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([neutralise(c) for c in frame.columns])
-    mark_rows = markers.iter_rows() if markers is not None else None
-    for row in frame.iter_rows():
-        marks = next(mark_rows) if mark_rows is not None else None
-        writer.writerow([
-            (neutralise(marks[i]) if marks is not None and v is None and marks[i] is not None else _csv_cell(v, decimal_comma))
-            for i, v in enumerate(row)
-        ])
-    return out.getvalue().encode("utf-8-sig")
+    quote = _csv_quoter(delimiter)
+    header = delimiter.join(quote(neutralise(c)) for c in frame.columns) + "\r\n"
+    if frame.height == 0:
+        return header.encode("utf-8-sig")
+    fields = []
+    for i, name in enumerate(frame.columns):
+        field = _per_value(frame.get_column(name), lambda v: quote(_csv_cell(v, decimal_comma)))
+        if markers is not None and frame.get_column(name).null_count():
+            mark = _per_value(markers.to_series(i), lambda m: quote(neutralise(m)) if m is not None else None)
+            field = pl.when(pl.col(name).is_null() & mark.is_not_null()).then(mark).otherwise(field)
+        fields.append(field)
+    lines = frame.select(pl.concat_str(fields, separator=delimiter).alias("line"))
+    body = "\r\n".join(lines.get_column("line").to_list())
+    return (header + body + "\r\n").encode("utf-8-sig")
+
+
+def _per_value(column: pl.Series, fmt) -> pl.Expr:
+    """``fmt`` applied to every value of ``column``, computed once per distinct value, as an expression of the
+    column's rows (a literal series of the same length); a null value gives ``fmt(None)``."""
+    distinct = column.drop_nulls().unique(maintain_order=True)
+    texts = [fmt(v) for v in distinct.to_list()]
+    mapped = column.replace_strict(distinct, pl.Series(texts, dtype=pl.String), default=None,
+                                   return_dtype=pl.String) if distinct.len() else \
+        pl.Series(column.name, [None] * column.len(), dtype=pl.String)
+    null_text = fmt(None)
+    if null_text is not None and column.null_count():
+        mapped = mapped.set(column.is_null(), null_text)
+    return pl.lit(mapped)
+
+
+def _csv_quoter(delimiter: str):
+    """The text of one field as ``csv.writer`` (QUOTE_MINIMAL, CRLF) writes it in a row of several fields."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+
+    def quote(text: str) -> str:
+        if text == "":
+            return ""
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([text])
+        return buffer.getvalue()[:-2]
+
+    return quote
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
@@ -85,14 +123,16 @@ def xlsx_bytes(tables: ExportTables) -> bytes:
             raise ExportError(f"table {name} has {frame.height:,} rows, more than an Excel sheet holds "
                               f"({XLSX_MAX_ROWS - 1:,}); narrow the selection or export CSV or Parquet")
         widths = [10 if c in NARROW else 40 if c in WIDE else 20 for c in frame.columns]
-        marks = tables.wide_markers.iter_rows() if name == "data_wide" else None
-
-        def rows(frame=frame, marks=marks):
-            for row in frame.iter_rows():
-                mrow = next(marks) if marks is not None else None
-                yield [_xlsx_cell(mrow[i] if mrow is not None and v is None else v) for i, v in enumerate(row)]
-
-        sheets.append((name, xlsx.sheet_xml([neutralise(c) for c in frame.columns], rows(), widths)))
+        tails = []
+        for i, column in enumerate(frame.columns):
+            tail = _per_value(frame.get_column(column), lambda v: xlsx._cell_tail(_xlsx_cell(v)))
+            if name == "data_wide" and frame.get_column(column).null_count():
+                mark = _per_value(tables.wide_markers.to_series(i),
+                                  lambda m: xlsx._cell_tail(_xlsx_cell(m)) if m is not None else None)
+                tail = pl.when(frame.get_column(column).is_null() & mark.is_not_null()).then(mark).otherwise(tail)
+            tails.append(tail)
+        sheets.append((name, xlsx.sheet_xml_from_tails([neutralise(c) for c in frame.columns], tails, frame.height,
+                                                        widths)))
     return xlsx.write_sheets(sheets, tables.generated_at, title=f"Brede Welvaart Monitor: {tables.selection.describe()}")
 
 

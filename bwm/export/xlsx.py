@@ -108,25 +108,30 @@ def _col(i: int) -> str:
 
 
 def _cell(ref: str, value, style: str = "") -> str:
+    tail = _cell_tail(value, style)
+    return f'<c r="{ref}"{tail}' if tail else ""
+
+
+def _cell_tail(value, style: str = "") -> str:
+    """A cell's XML after its reference (``<c r="A2"`` + this); "" for no cell (None, NaN, infinite)."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
+        return f'{style} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
-        return f'<c r="{ref}"{style}><v>{value}</v></c>'
+        return f"{style}><v>{value}</v></c>"
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return ""
-        return f'<c r="{ref}"{style}><v>{repr(value)}</v></c>'
+        return f"{style}><v>{repr(value)}</v></c>"
     if isinstance(value, (dt.datetime, dt.date)):
         value = value.isoformat()
     text = _esc(str(value))
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def sheet_xml(header: list[str], rows, widths: list[float]) -> bytes:
-    """One worksheet: a bold, frozen header row and the rows (lists of None/bool/int/float/str/date)."""
+def _head(header: list[str], widths: list[float]) -> list[str]:
     cols = [_col(i) for i in range(len(header))]
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -136,11 +141,40 @@ def sheet_xml(header: list[str], rows, widths: list[float]) -> bytes:
     parts.append('</cols><sheetData><row r="1">')
     parts += [_cell(f"{c}1", h, ' s="1"') for c, h in zip(cols, header)]
     parts.append("</row>")
+    return parts
+
+
+_TAIL = "</sheetData></worksheet>"
+
+
+def sheet_xml(header: list[str], rows, widths: list[float]) -> bytes:
+    """One worksheet: a bold, frozen header row and the rows (lists of None/bool/int/float/str/date)."""
+    cols = [_col(i) for i in range(len(header))]
+    parts = _head(header, widths)
     for n, row in enumerate(rows, 2):
         parts.append(f'<row r="{n}">')
         parts += [_cell(f"{c}{n}", v) for c, v in zip(cols, row)]
         parts.append("</row>")
-    parts.append("</sheetData></worksheet>")
+    parts.append(_TAIL)
+    return "".join(parts).encode("utf-8")
+
+
+def sheet_xml_from_tails(header: list[str], tails, n_rows: int, widths: list[float]) -> bytes:
+    """``sheet_xml`` for rows given column-wise: ``tails`` holds per column a polars string expression of every row's
+    ``_cell_tail`` ("" for no cell), computed by the caller once per distinct value. The same bytes as
+    ``sheet_xml``; the rows are put together by polars instead of cell by cell in Python."""
+    import polars as pl
+
+    parts = _head(header, widths)
+    if n_rows:
+        row = pl.int_range(2, n_rows + 2, eager=False).cast(pl.String)
+        cells = [pl.when(tail == "").then(pl.lit("")).otherwise(pl.concat_str([pl.lit(f'<c r="{_col(i)}'), row,
+                                                                              pl.lit('"'), tail]))
+                 for i, tail in enumerate(tails)]
+        lines = pl.select(pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
+                          .alias("row")).get_column("row")
+        parts += lines.to_list()
+    parts.append(_TAIL)
     return "".join(parts).encode("utf-8")
 
 

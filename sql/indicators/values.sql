@@ -217,13 +217,19 @@ select
     all_values.source_table,
     cast(all_values.year as varchar) as period,
     all_values.missing_reason,
-    coalesce(area_series.series_id, all_values.area_code || '@' || catalogue.source) as series_id,
-    coalesce(area_series.series_break, false) as series_break,
-    area_series.break_reason
+    coalesce(
+        case when catalogue.source in ('kwb', 'municipal') then area_series.series_id end,
+        all_values.area_code || '@' || catalogue.source
+    ) as series_id,
+    coalesce(case when catalogue.source in ('kwb', 'municipal') then area_series.series_break end, false)
+        as series_break,
+    case when catalogue.source in ('kwb', 'municipal') then area_series.break_reason end as break_reason
 from all_values
 inner join catalogue on all_values.indicator_id = catalogue.indicator_id
+-- Joined on the key alone, and only the KWB-geography sources take the series (the case expressions above):
+-- a test of catalogue.source inside this outer join's condition made DuckDB run it as a nested loop (minutes
+-- at national scale instead of seconds). indicators.area_series has one row per (year, area_code).
 left join indicators.area_series as area_series
-    on catalogue.source in ('kwb', 'municipal')
-    and all_values.year = area_series.year
+    on all_values.year = area_series.year
     and all_values.area_code = area_series.area_code
 order by all_values.year, all_values.area_code, all_values.indicator_id

@@ -8,6 +8,16 @@ unpivoted as (
     select * from kwb_unpivoted
 ),
 
+-- Each region row of each year's table, by its row id: the unpivoted rows are matched to their area on
+-- (year, row_id), integers, instead of on the trimmed region code of each of their ~20 million rows.
+region_rows as (
+    select
+        year,
+        row_id,
+        upper(trim(region_key)) as area_code
+    from kwb_region_rows
+),
+
 resolution as (
     select
         year,
@@ -22,11 +32,15 @@ resolution as (
 
 areas as (
     select
-        year,
-        area_code,
-        area_level,
-        gemeente_code
-    from staging.areas
+        region_rows.year,
+        region_rows.row_id,
+        staging_areas.area_code,
+        staging_areas.area_level,
+        staging_areas.gemeente_code
+    from region_rows
+    inner join staging.areas as staging_areas
+        on region_rows.year = staging_areas.year
+        and region_rows.area_code = staging_areas.area_code
 )
 
 select
@@ -47,5 +61,5 @@ inner join resolution
     and unpivoted.raw_key = resolution.raw_key
 inner join areas
     on unpivoted.year = areas.year
-    and upper(trim(unpivoted.region_key)) = areas.area_code
+    and unpivoted.row_id = areas.row_id
 order by unpivoted.year, areas.area_code, resolution.canonical

@@ -6,8 +6,7 @@ import dagster as dg
 
 from bwm import warehouse
 from bwm.export import writers
-from bwm.export.run import export
-from bwm.export.tables import Selection
+from bwm.export.run import export_per_municipality
 from bwm.settings import Settings
 from pipelines.defs.publish.policy import freshness_policy
 
@@ -31,11 +30,9 @@ def publish_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
         codes = [r[0] for r in con.execute(
             "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
-    written = []
-    for code in codes:
-        paths = export(settings.warehouse_path, Selection(municipalities=(code,)), settings.export_dir / code,
-                       name=code, formats=writers.FORMATS, generated_at=generated_at)
-        written += paths
+    # The same files as `export(..., Selection(municipalities=(code,)))` per code, read in batches of municipalities.
+    written = export_per_municipality(settings.warehouse_path, codes, settings.export_dir, formats=writers.FORMATS,
+                                      generated_at=generated_at)
     return dg.MaterializeResult(metadata={
         "folder": str(settings.export_dir), "municipalities": len(codes), "files": len(written),
         "bytes": sum(p.stat().st_size for p in written), "generated_at": generated_at.isoformat(),
