@@ -65,14 +65,19 @@ def _run_selection(keys, trigger: str) -> tuple[bool, float]:
     import dagster as dg
 
     from bwm.ops.lock import refresh_lock
+    from bwm.ops.recover import fail_dead_runs
     from bwm.settings import Settings
     from pipelines.definitions import defs
 
     started = time.perf_counter()
     job = defs.resolve_job_def("refresh")
+    instance = dg.DagsterInstance.get()
     with refresh_lock(Settings.from_env().warehouse_path, owner=f"benchmark (pid {os.getpid()})"):
-        result = job.execute_in_process(instance=dg.DagsterInstance.get(), asset_selection=list(keys),
-                                        raise_on_error=False, tags={"bwm/trigger": trigger},
+        # As `bwm run` does: a run killed earlier (e.g. a scenario stopped by --timeout) still holds a slot of the
+        # "warehouse" pool, and this run would wait for it forever.
+        fail_dead_runs(instance)
+        result = job.execute_in_process(instance=instance, asset_selection=list(keys), raise_on_error=False,
+                                        tags={"bwm/trigger": trigger, "bwm/pid": str(os.getpid())},
                                         run_config={"loggers": {"progress": {}}})
     return result.success, time.perf_counter() - started
 

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import duckdb
 
-from bwm.settings import PROJECT_ROOT
+from bwm.settings import PROJECT_ROOT, Settings
 
 SQL_DIR = PROJECT_ROOT / "sql"
 SCHEMAS = ("raw", "staging", "indicators", "divide", "publish")
@@ -51,6 +51,8 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             hint = "Check the file and its folder."
         raise WarehouseError(f"Cannot open the warehouse {path}: {text.splitlines()[0]} {hint}") from exc
     try:
+        # A setting of the database instance, not of this connection alone; DuckDB spills beyond it to disk.
+        con.execute(f"set memory_limit = '{Settings.from_env().duckdb_memory}'")
         if not read_only:
             for schema in SCHEMAS:
                 con.execute(f"create schema if not exists {schema}")

@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from bwm.settings import KWB_YEARS, PROJECT_ROOT, Settings, SettingsError, parse_municipalities, parse_years
+from bwm.settings import (KWB_YEARS, PROJECT_ROOT, Settings, SettingsError, parse_memory, parse_municipalities,
+                          parse_years)
 
 
 def test_defaults_point_inside_the_project():
@@ -42,3 +43,19 @@ def test_readme_documents_every_variable():
     documented = set(re.findall(r"^\| `(BWM_[A-Z_]+)`", readme, flags=re.M))
     assert code - documented == set(), "undocumented in README"
     assert documented - code == set(), "documented but unused"
+
+
+def test_duckdb_memory_limit_is_validated_and_applied(tmp_path, monkeypatch):
+    assert parse_memory("", "2GB") == "2GB"
+    assert parse_memory(" 512 MiB ", "2GB") == "512MiB"
+    with pytest.raises(SettingsError, match="BWM_DUCKDB_MEMORY: 'lots' is not a memory size"):
+        parse_memory("lots", "2GB")
+    with pytest.raises(SettingsError, match="not a memory size"):
+        Settings.from_env({"BWM_DUCKDB_MEMORY": "0GB"})
+
+    from bwm import warehouse
+
+    monkeypatch.setenv("BWM_DUCKDB_MEMORY", "300MB")
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert limit.replace(" ", "") in ("286.1MiB", "300.0MB", "286.0MiB"), limit

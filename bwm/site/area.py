@@ -129,8 +129,7 @@ def area_page(data: SiteData, code: str) -> dict:
     if area.last_year is not None and data.latest_kwb_year and area.last_year < data.latest_kwb_year:
         status.append(f"Deze {area.level} komt na {area.last_year} niet meer voor in de indeling van het CBS; "
                       f"de cijfers lopen tot en met {area.last_year}.")
-    first_years = [a.first_year for a in data.areas.values() if a.first_year]
-    if area.first_year and first_years and area.first_year > min(first_years):
+    if area.first_year and data.first_year and area.first_year > data.first_year:
         status.append(f"Deze {area.level} bestaat in deze indeling sinds {area.first_year}.")
     if not data.national:
         status.append("Het warehouse bevat geen landelijke cijfers; de grafieken vergelijken alleen met de gemeente.")

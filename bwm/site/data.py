@@ -71,6 +71,31 @@ class SiteData:
     mirror_dir: Path | None = None
     municipal_files: list[dict] = field(default_factory=list)  # municipal.file_status, when the warehouse has it
 
+    # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
+    # times, and a scan of every area each time made the national site quadratic (hours instead of minutes).
+    _members: dict | None = field(default=None, init=False, repr=False, compare=False)
+    _indicators_for: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _index(self) -> dict:
+        if self._members is None:
+            members: dict = defaultdict(list)
+            for a in self.areas.values():  # insertion order (area_code), so every list keeps the scans' order
+                members[(a.level, "gemeente_code", a.gemeente_code)].append(a)
+                members[(a.level, "wijk_code", a.wijk_code)].append(a)
+                members[("any", "gemeente_code", a.gemeente_code)].append(a)
+            first = [a.first_year for a in self.areas.values() if a.first_year]
+            self._members = {"members": dict(members), "first_year": min(first) if first else None}
+        return self._members
+
+    def in_gemeente(self, gemeente_code: str, level: str = "any") -> list[Area]:
+        """The areas of a gemeente at ``level`` (gemeente, wijk, buurt or 'any'), in area-code order."""
+        return self._index()["members"].get((level, "gemeente_code", gemeente_code), [])
+
+    @property
+    def first_year(self) -> int | None:
+        """The earliest year any area exists."""
+        return self._index()["first_year"]
+
     @property
     def indicators(self) -> dict[str, dict]:
         return {c["indicator_id"]: c for c in self.catalogue}
@@ -81,19 +106,22 @@ class SiteData:
     def children(self, code: str, level: str) -> list[Area]:
         """Wijken of a gemeente, or buurten of a wijk (current ones first, then former codes), by name."""
         parent_attr = "gemeente_code" if level == "wijk" else "wijk_code"
-        kids = [a for a in self.areas.values() if a.level == level and getattr(a, parent_attr) == code]
+        kids = self._index()["members"].get((level, parent_attr, code), [])
         return sorted(kids, key=lambda a: (a.last_year != self.latest_kwb_year, a.name.lower(), a.code))
 
     def indicators_for(self, gemeente_code: str) -> list[dict]:
         """The catalogue entries a gemeente's pages show: every CBS indicator, and the indicators of municipal
         data files only where that gemeente delivered figures (another gemeente's file is not its business)."""
-        codes = [a.code for a in self.areas.values() if a.gemeente_code == gemeente_code]
+        if gemeente_code in self._indicators_for:
+            return self._indicators_for[gemeente_code]
+        codes = [a.code for a in self.in_gemeente(gemeente_code)]
         out = []
         for c in self.catalogue:
             if c["source"] in ("kwb", "health") or any(
                     p.value is not None or p.missing_reason
                     for code in codes for p in self.series(code, c["indicator_id"])):
                 out.append(c)
+        self._indicators_for[gemeente_code] = out
         return out
 
     def series(self, code: str, indicator_id: str) -> list[Point]:

@@ -15,7 +15,7 @@ MEASURES = ("gap", "ratio", "weighted_std", "cv", "theil_total", "theil_between"
 def spread(data: SiteData, code: str, ind: dict) -> Chart | None:
     gemeente = data.areas[code]
     iid, unit = ind["indicator_id"], ind["unit"]
-    buurten = [a for a in data.areas.values() if a.level == "buurt" and a.gemeente_code == code]
+    buurten = data.in_gemeente(code, "buurt")
     per_year: dict[int, list[float]] = {}
     tables: dict[int, str | None] = {}
     for b in buurten:
@@ -70,8 +70,7 @@ def indicator_page(data: SiteData, code: str, indicator_id: str) -> dict:
     gemeente = data.areas[code]
     ind = data.indicators[indicator_id]
     points = data.series(code, indicator_id)
-    buurt_points = [p for a in data.areas.values() if a.level == "buurt" and a.gemeente_code == code
-                    for p in data.series(a.code, indicator_id)]
+    buurt_points = [p for a in data.in_gemeente(code, "buurt") for p in data.series(a.code, indicator_id)]
     table_by_year: dict[int, str] = {}
     for p in points + buurt_points:
         if p.source_table:

@@ -23,9 +23,16 @@ SIMPLIFY_DEGREES = 0.00007
 
 @lru_cache(maxsize=64)
 def _year_shapes(mirror_dir: Path | None, year: int):
+    """The buurt shapes of a year grouped by gemeente: {gemeente_code: [(code, shape), ...]} (file order)."""
     if mirror_dir is None:
         return None
-    return geo.shapes(mirror_dir, year, "buurt")
+    shapes = geo.shapes(mirror_dir, year, "buurt")
+    if shapes is None:
+        return None
+    by_gemeente: dict[str, list] = {}
+    for code, shape in shapes.items():
+        by_gemeente.setdefault(geo.gemeente_of(code), []).append((code, shape))
+    return by_gemeente
 
 
 def outlines(data: SiteData, gemeente_code: str, year: int) -> list[tuple[str, str, list, list]] | None:
@@ -35,9 +42,7 @@ def outlines(data: SiteData, gemeente_code: str, year: int) -> list[tuple[str, s
     if shapes is None:
         return None
     out = []
-    for code, shape in shapes.items():
-        if geo.gemeente_of(code) != gemeente_code:
-            continue
+    for code, shape in shapes.get(gemeente_code, []):
         area = data.areas.get(code)
         name = area.name if area else (shape.name or code)
         xs, ys = figures.outline(shape.polygons, lambda r: geo.simplify_ring(r, SIMPLIFY_DEGREES))
@@ -54,7 +59,7 @@ def _extent(xs, ys) -> float:
 
 def latest_year(data: SiteData, gemeente_code: str, indicator_id: str) -> int | None:
     """The latest year with a value for any buurt of the gemeente."""
-    years = [p.year for a in data.areas.values() if a.level == "buurt" and a.gemeente_code == gemeente_code
+    years = [p.year for a in data.in_gemeente(gemeente_code, "buurt")
              for p in data.series(a.code, indicator_id) if p.value is not None]
     return max(years) if years else None
 
@@ -62,9 +67,7 @@ def latest_year(data: SiteData, gemeente_code: str, indicator_id: str) -> int | 
 def buurt_values(data: SiteData, gemeente_code: str, ind: dict, year: int) -> list[dict]:
     """Every buurt of the gemeente with a row in ``year`` (value or missing), ranked (1 = best-off)."""
     out = []
-    for area in data.areas.values():
-        if area.level != "buurt" or area.gemeente_code != gemeente_code:
-            continue
+    for area in data.in_gemeente(gemeente_code, "buurt"):
         point = next((p for p in data.series(area.code, ind["indicator_id"]) if p.year == year), None)
         if point is None:
             continue

@@ -69,8 +69,7 @@ def index_page(data: SiteData, change_list: dict) -> dict:
     rows, links = [], []
     for g in data.gemeenten():
         wijken = [w for w in data.children(g.code, "wijk") if w.last_year == data.latest_kwb_year]
-        buurten = [b for b in data.areas.values() if b.level == "buurt" and b.gemeente_code == g.code
-                   and b.last_year == data.latest_kwb_year]
+        buurten = [b for b in data.in_gemeente(g.code, "buurt") if b.last_year == data.latest_kwb_year]
         rows.append([g.name, g.code, fmt.number(g.inhabitants), str(len(wijken)), str(len(buurten)),
                      fmt.year_span(g.years)])
         links.append([page_path("gemeente", g.code), None, None, None, None, None])
