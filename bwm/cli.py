@@ -137,12 +137,14 @@ def cmd_site_build(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     out = Path(args.out).resolve() if args.out else settings.site_dir
     try:
-        result = build_site(settings.warehouse_path, out, mirror_dir=settings.mirror_dir, progress=_say)
+        result = build_site(settings.warehouse_path, out, mirror_dir=settings.mirror_dir, progress=_say,
+                            reuse=not args.full)
     except (SiteBuildError, WarehouseError) as exc:
         print(f"The site was not built (the previous one, if any, is unchanged): {exc}", file=sys.stderr)
         return 1
     pages = ", ".join(f"{n} {kind}" for kind, n in sorted(result.pages.items()))
-    print(f"Built {sum(result.pages.values())} pages ({pages}) in {result.seconds:.1f} s")
+    print(f"Built {sum(result.pages.values())} pages ({pages}) in {result.seconds:.1f} s; "
+          f"{result.rendered} gemeenten rendered, {result.reused} unchanged since the previous build")
     _print_site_index(out)
     return 0
 
@@ -346,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     ssub = site.add_subparsers(dest="site_command", required=True)
     sb = ssub.add_parser("build", help="build the static site from the warehouse (BWM_WAREHOUSE) into BWM_SITE_DIR")
     sb.add_argument("--out", help="site folder (default BWM_SITE_DIR)")
+    sb.add_argument("--full", action="store_true",
+                    help="render every page (by default a gemeente whose data did not change keeps its pages)")
     sb.set_defaults(func=cmd_site_build)
 
     dev = sub.add_parser("dev", help="start the Dagster UI")

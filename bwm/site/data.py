@@ -6,8 +6,9 @@ indicators.theme_summary, divide.measures, divide.trends and raw.cbs_tables (dat
 computes a statistic of its own beyond minima and maxima for the spread chart, so a page cannot disagree
 with the warehouse.
 
-Sizes: the demo has ~23,000 value rows; a warehouse of a few real municipalities a few hundred thousand.
-Everything is held in memory as tuples grouped by area, which is what page building needs.
+Sizes: the demo has ~23,000 value rows, a national warehouse 4.3 million. What every page needs (areas, the
+catalogue, national figures) is held for the whole build; the figures per area are held for a few gemeenten at
+a time (``load_scope``), as tuples grouped by area, which is what page building needs.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class SiteData:
     latest_kwb_year: int | None
     mirror_dir: Path | None = None
     municipal_files: list[dict] = field(default_factory=list)  # municipal.file_status, when the warehouse has it
+    concentration_basis: str | None = None  # divide.measures: what the concentration threshold is based on
 
     # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
     # times, and a scan of every area each time made the national site quadratic (hours instead of minutes).
@@ -144,89 +146,117 @@ def _catalogue(con) -> list[dict]:
 
 
 def load(warehouse_path: Path, mirror_dir: Path | None = None) -> SiteData:
-    """Read the warehouse into a :class:`SiteData` (read-only; a refresh may not be writing it)."""
+    """Read the whole warehouse into a :class:`SiteData` (read-only; a refresh may not be writing it)."""
     with warehouse.connect(warehouse_path, read_only=True) as con:
-        catalogue = _catalogue(con)
-        theme_names = {c["theme"]: c["theme_nl"] for c in catalogue}
+        data = load_base(con, mirror_dir)
+        load_scope(con, data, [g.code for g in data.gemeenten()])
+    return data
 
-        areas: dict[str, Area] = {}
-        national_name = "Nederland"
-        synthetic = False
-        kwb_years = set()
-        for (year, code, level, name, gm, wijk, inh, hh, synth) in con.execute(
-            "select year, area_code, area_level, area_name, gemeente_code, wijk_code, inhabitants, households, "
-            "is_synthetic from staging.areas order by area_code, year"
-        ).fetchall():
-            synthetic = synthetic or bool(synth)
-            kwb_years.add(year)
-            if level == "land":
-                national_name = name or national_name
-                continue
-            area = areas.get(code)
-            if area is None:
-                area = areas[code] = Area(code=code, level=level, name=name or code, gemeente_code=gm,
-                                          wijk_code=wijk)
-            area.years.append(int(year))
-            area.name = name or area.name  # the latest year's name wins
-            area.wijk_code = wijk or area.wijk_code
-            area.inhabitants, area.households = inh, hh
 
-        values: dict[str, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
-        national: dict[str, dict[int, float]] = defaultdict(dict)
-        for (code, level, ind, year, value, reason, table, sid, brk, why) in con.execute(
-            "select area_code, area_level, indicator_id, year, value, missing_reason, source_table, series_id, "
-            "series_break, break_reason from indicators.values order by area_code, indicator_id, year"
-        ).fetchall():
-            if level == "land":
-                if value is not None:
-                    national[ind][int(year)] = value
-                continue
-            values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why))
+def load_base(con, mirror_dir: Path | None = None) -> SiteData:
+    """What every page may need: the catalogue, every area, the national figures and the CBS tables. The figures
+    per gemeente (values, ranks, theme scores, divide measures and trends) come later, a few gemeenten at a time
+    (:func:`load_scope`): held all at once, a national warehouse takes 4 GiB of Python objects."""
+    catalogue = _catalogue(con)
+    theme_names = {c["theme"]: c["theme_nl"] for c in catalogue}
 
-        ranks = {
-            (code, ind, int(year)): (int(rank), int(n))
-            for code, ind, year, rank, n in con.execute(
-                "select area_code, indicator_id, year, rank_in_gemeente, n_in_gemeente from indicators.comparisons "
-                "where rank_in_gemeente is not null").fetchall()
-        }
+    areas: dict[str, Area] = {}
+    national_name = "Nederland"
+    synthetic = False
+    kwb_years = set()
+    for (year, code, level, name, gm, wijk, inh, hh, synth) in con.execute(
+        "select year, area_code, area_level, area_name, gemeente_code, wijk_code, inhabitants, households, "
+        "is_synthetic from staging.areas order by area_code, year"
+    ).fetchall():
+        synthetic = synthetic or bool(synth)
+        kwb_years.add(year)
+        if level == "land":
+            national_name = name or national_name
+            continue
+        area = areas.get(code)
+        if area is None:
+            area = areas[code] = Area(code=code, level=level, name=name or code, gemeente_code=gm, wijk_code=wijk)
+        area.years.append(int(year))
+        area.name = name or area.name  # the latest year's name wins
+        area.wijk_code = wijk or area.wijk_code
+        area.inhabitants, area.households = inh, hh
 
-        themes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        for code, theme, year, score, n, of in con.execute(
-            "select area_code, theme, year, score, n_indicators, n_possible from indicators.theme_summary "
-            "order by area_code, theme, year"
-        ).fetchall():
-            themes[code][theme].append((int(year), score, int(n), int(of)))
+    national: dict[str, dict[int, float]] = defaultdict(dict)
+    for ind, year, value in con.execute(
+        "select indicator_id, year, value from indicators.values where area_level = 'land' and value is not null "
+        "order by area_code, indicator_id, year"
+    ).fetchall():
+        national[ind][int(year)] = value
 
-        measures: dict[tuple, list[dict]] = defaultdict(list)
-        cur = con.execute("select * from divide.measures order by gemeente_code, level, indicator_id, year")
+    # The about page names the basis of the concentration threshold: that of the first measure that has one.
+    basis = con.execute(
+        "select concentration_basis from divide.measures where concentration_threshold_pct is not null "
+        "order by gemeente_code, level, indicator_id, year limit 1").fetchone()
+
+    cur = con.execute("select * from raw.cbs_tables order by table_id")
+    cols = [d[0] for d in cur.description]
+    tables = [dict(zip(cols, row)) for row in cur.fetchall()]
+    synthetic = synthetic or any(t.get("source") == "synthetic" for t in tables)
+
+    municipal_files = []
+    if warehouse.table_exists(con, "municipal", "file_status"):
+        cur = con.execute("select file, sheet, status, n_rows, n_indicators, report, checked_at "
+                          "from municipal.file_status order by file, sheet")
         cols = [d[0] for d in cur.description]
-        for row in cur.fetchall():
-            r = dict(zip(cols, row))
-            measures[(r["gemeente_code"], r["level"], r["indicator_id"])].append(r)
-
-        cur = con.execute("select * from divide.trends")
-        cols = [d[0] for d in cur.description]
-        trends = {}
-        for row in cur.fetchall():
-            r = dict(zip(cols, row))
-            trends[(r["gemeente_code"], r["level"], r["indicator_id"], r["measure"])] = r
-
-        cur = con.execute("select * from raw.cbs_tables order by table_id")
-        cols = [d[0] for d in cur.description]
-        tables = [dict(zip(cols, row)) for row in cur.fetchall()]
-        synthetic = synthetic or any(t.get("source") == "synthetic" for t in tables)
-
-        municipal_files = []
-        if warehouse.table_exists(con, "municipal", "file_status"):
-            cur = con.execute("select file, sheet, status, n_rows, n_indicators, report, checked_at "
-                              "from municipal.file_status order by file, sheet")
-            cols = [d[0] for d in cur.description]
-            municipal_files = [dict(zip(cols, row)) for row in cur.fetchall()]
+        municipal_files = [dict(zip(cols, row)) for row in cur.fetchall()]
 
     return SiteData(
-        catalogue=catalogue, theme_names=theme_names, areas=areas,
-        values={k: dict(v) for k, v in values.items()}, national=dict(national), national_name=national_name,
-        ranks=ranks, themes={k: dict(v) for k, v in themes.items()}, measures=dict(measures), trends=trends,
-        tables=tables, synthetic=synthetic, latest_kwb_year=max(kwb_years) if kwb_years else None,
+        catalogue=catalogue, theme_names=theme_names, areas=areas, values={}, national=dict(national),
+        national_name=national_name, ranks={}, themes={}, measures={}, trends={}, tables=tables,
+        synthetic=synthetic, latest_kwb_year=max(kwb_years) if kwb_years else None,
         mirror_dir=Path(mirror_dir) if mirror_dir else None, municipal_files=municipal_files,
+        concentration_basis=basis[0] if basis else None,
     )
+
+
+def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
+    """Replace the figures held per gemeente by those of ``gemeente_codes`` (and their wijken and buurten):
+    pages of other gemeenten cannot be built until their scope is loaded."""
+    codes = list(gemeente_codes)
+    scope = "gemeente_code in (select unnest(?::varchar[]))"
+    values: dict[str, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
+    for (code, ind, year, value, reason, table, sid, brk, why) in con.execute(
+        "select area_code, indicator_id, year, value, missing_reason, source_table, series_id, series_break, "
+        f"break_reason from indicators.values where area_level <> 'land' and {scope} "
+        "order by area_code, indicator_id, year", [codes]
+    ).fetchall():
+        values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why))
+
+    ranks = {
+        (code, ind, int(year)): (int(rank), int(n))
+        for code, ind, year, rank, n in con.execute(
+            "select area_code, indicator_id, year, rank_in_gemeente, n_in_gemeente from indicators.comparisons "
+            f"where rank_in_gemeente is not null and {scope}", [codes]).fetchall()
+    }
+
+    themes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for code, theme, year, score, n, of in con.execute(
+        "select area_code, theme, year, score, n_indicators, n_possible from indicators.theme_summary "
+        f"where {scope} order by area_code, theme, year", [codes]
+    ).fetchall():
+        themes[code][theme].append((int(year), score, int(n), int(of)))
+
+    measures: dict[tuple, list[dict]] = defaultdict(list)
+    cur = con.execute(f"select * from divide.measures where {scope} order by gemeente_code, level, indicator_id, year",
+                      [codes])
+    cols = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        r = dict(zip(cols, row))
+        measures[(r["gemeente_code"], r["level"], r["indicator_id"])].append(r)
+
+    cur = con.execute(f"select * from divide.trends where {scope}", [codes])
+    cols = [d[0] for d in cur.description]
+    trends = {}
+    for row in cur.fetchall():
+        r = dict(zip(cols, row))
+        trends[(r["gemeente_code"], r["level"], r["indicator_id"], r["measure"])] = r
+
+    data.values = {k: dict(v) for k, v in values.items()}
+    data.ranks, data.themes = ranks, {k: dict(v) for k, v in themes.items()}
+    data.measures, data.trends = dict(measures), trends
+    data._indicators_for.clear()

@@ -117,11 +117,9 @@ def about_page(data: SiteData, map_years: dict[int, bool]) -> dict:
                c["source_label"],
                fmt.year_list(c["years"])] for c in data.catalogue],
         numeric=[False] * 6)
-    concentration = next((r for rows in data.measures.values() for r in rows
-                          if r.get("concentration_threshold_pct") is not None), None)
     return {"kind": "over", "title": "Over deze site", "crumbs": [("Alle gemeenten", page_path("index")),
                                                                    ("Over deze site", None)],
             "tables": tables, "indicators": indicators,
             "map_years": sorted(y for y, ok in map_years.items() if ok),
             "map_synthetic": any(map_years.values()) and data.synthetic,
-            "concentration_basis": (concentration or {}).get("concentration_basis")}
+            "concentration_basis": data.concentration_basis}

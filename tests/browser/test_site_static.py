@@ -137,8 +137,8 @@ def test_a_failed_build_leaves_the_previous_site_untouched(demo_warehouse, tmp_p
         real_write(path, html)
 
     monkeypatch.setattr(site_build, "write_page", failing_write)
-    with pytest.raises(OSError, match="disk full"):
-        site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"])
+    with pytest.raises(OSError, match="disk full"):  # reuse=False: render every page (nothing changed)
+        site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"], reuse=False)
     assert calls["n"] == 31
     assert _snapshot(site) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # the half-built folder is gone

@@ -22,12 +22,14 @@ def publish_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The static site in BWM_SITE_DIR, built atomically (a failed build leaves the previous site).
 
     Grain: one page per gemeente, wijk, buurt and (gemeente, indicator), plus the index and the about
-    page; plotly.js once in assets/. Metadata: pages per kind and the largest page of each kind (bytes).
+    page; plotly.js once in assets/. Metadata: pages per kind and the largest page of each kind (bytes), and how
+    many gemeenten were rendered or kept from the previous build (their data unchanged: bwm.site.build).
     """
     settings = Settings.from_env()
     result = build_site(settings.warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir,
                         progress=context.log.debug)
-    context.log.info(f"site: {sum(result.pages.values())} pages in {result.seconds:.1f} s -> {result.index}")
+    context.log.info(f"site: {sum(result.pages.values())} pages in {result.seconds:.1f} s ({result.rendered} gemeenten "
+                     f"rendered, {result.reused} unchanged since the previous build) -> {result.index}")
     return dg.MaterializeResult(metadata={
         "index": dg.MetadataValue.path(str(result.index)),
         "pages": sum(result.pages.values()),
@@ -35,6 +37,8 @@ def publish_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         **{f"largest_{kind}_bytes": size for kind, (_, size) in sorted(result.largest.items())},
         "changes": result.changes.get("kind", ""),
         "synthetic": result.synthetic,
+        "gemeenten_rendered": result.rendered,
+        "gemeenten_reused": result.reused,
         "seconds": round(result.seconds, 2),
     })
 
