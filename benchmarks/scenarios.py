@@ -155,8 +155,9 @@ def site() -> int:
     from bwm.site.build import build_site
 
     settings = Settings.from_env()
-    result = build_site(settings.warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir)
-    _emit(pages=result.pages, seconds=round(result.seconds, 2),
+    # reuse=False: every page rendered (the site of (a) is there, and would otherwise be taken over unchanged)
+    result = build_site(settings.warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir, reuse=False)
+    _emit(pages=result.pages, seconds=round(result.seconds, 2), rendered=result.rendered, reused=result.reused,
           largest={k: list(v) for k, v in result.largest.items()})
     return 0
 

@@ -56,6 +56,45 @@ def test_every_internal_link_resolves_and_none_leaves_the_site(demo_site):
     assert report.external == []
 
 
+def test_the_link_check_reads_what_an_html_parser_reads(demo_site, escape_site):
+    """check.parse uses a regular expression; on every page of our sites it finds what html.parser finds."""
+    from html.parser import HTMLParser
+
+    class Reference(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.refs, self.ids = [], set()
+
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name in ("href", "src") and value is not None:
+                    self.refs.append(value)
+                if name == "id" and value:
+                    self.ids.add(value)
+
+    pages = sorted(demo_site.rglob("*.html")) + sorted(escape_site["site"].rglob("*.html"))
+    for page in pages:
+        ours, reference = check.parse(page), Reference()
+        reference.feed(page.read_text(encoding="utf-8"))
+        assert (ours.refs, ours.ids) == (reference.refs, reference.ids), page
+
+
+def test_the_link_check_finds_broken_fragment_and_external_links(demo_site, tmp_path):
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(demo_site, site)
+    (site / "buurt" / "BU99010002.html").unlink()
+    page = site / "gemeente" / "GM9901.html"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "</main>", '<a href="../over.html#bestaat-niet">x</a> <img src="https://example.org/t.png" alt=""></main>'),
+        encoding="utf-8")
+    report = check.check_links(site)
+    broken = {ref for _, ref in report.broken}
+    assert "../buurt/BU99010002.html" in broken and "../over.html#bestaat-niet" in broken
+    assert report.external == [("gemeente/GM9901.html", "https://example.org/t.png")]
+
+
 def test_plotly_is_one_local_file_and_never_inlined(demo_site):
     import plotly
 
