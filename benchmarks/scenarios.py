@@ -21,6 +21,7 @@ import datetime as dt
 import inspect
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -172,6 +173,7 @@ def exports(out: str) -> int:
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
         codes = [r[0] for r in con.execute(
             "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
+    shutil.rmtree(out, ignore_errors=True)  # an empty folder: every municipality written (exports are incremental)
     files = export_per_municipality(settings.warehouse_path, codes, Path(out), formats=("parquet", "xlsx"),
                                     generated_at=generated_at)
     _emit(municipalities=len(codes), files=len(files), bytes=sum(p.stat().st_size for p in files))

@@ -8,11 +8,12 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from bwm import warehouse
+from bwm.export import incremental, writers
 from bwm.export import tables as export_tables
-from bwm.export import writers
 
 
 def default_name(selection: export_tables.Selection) -> str:
@@ -43,32 +44,86 @@ def export(warehouse_path: Path, selection: export_tables.Selection, folder: Pat
 PARALLEL_FROM = 20
 
 
+@dataclass
+class MunicipalExports:
+    """What ``update_per_municipality`` did: every file of every municipality (sorted), and which municipalities were
+    written now and which kept the files of an earlier export."""
+
+    files: list[Path]
+    written: list[str]
+    reused: list[str]
+
+
 def export_per_municipality(warehouse_path: Path, codes: list[str], folder: Path, formats=writers.FORMATS,
-                            generated_at: dt.datetime | None = None, workers: int | None = None) -> list[Path]:
+                            generated_at: dt.datetime | None = None, workers: int | None = None,
+                            csv_delimiter: str = ",") -> list[Path]:
+    """``update_per_municipality(...).files``: the files of every municipality, written now or kept.
+
+    It is incremental: into a folder that holds an earlier export, it writes only what changed since. To time or
+    force a full export, export into an empty folder (or delete the ``<folder>/<code>/.fingerprint`` records).
+    """
+    return update_per_municipality(warehouse_path, codes, folder, formats, generated_at, workers, csv_delimiter).files
+
+
+def update_per_municipality(warehouse_path: Path, codes: list[str], folder: Path, formats=writers.FORMATS,
+                            generated_at: dt.datetime | None = None, workers: int | None = None,
+                            csv_delimiter: str = ",") -> MunicipalExports:
     """One export per municipality into ``folder/<code>/<code>_*``: the same files as ``export`` with
-    ``Selection(municipalities=(code,))`` for each code, read in batches (``tables.build_per_municipality``).
+    ``Selection(municipalities=(code,))`` for each code, read in batches (``tables.build_per_municipality``), but
+    only for the municipalities whose files are missing or out of date.
+
+    A municipality keeps its files when its fingerprint (``incremental.fingerprints``: everything its files are made
+    from, and the formats) is the one recorded in ``folder/<code>/.fingerprint`` and all of its files are there.
+    Kept files keep their ``generated_at``, which says truly when those bytes were made; apart from it they are
+    the bytes a fresh export would write. The record of a municipality to write is removed first and written
+    (atomically) once every file of the run is written, so a run that stops halfway leaves no record vouching for
+    files it was replacing. A missing or unreadable record means writing that municipality. Folders of codes not in
+    ``codes`` (a municipality that merged away) are left as they are, record included: this never deletes files.
+
+    The fingerprints are read through a read-only connection that stays open until every file is written, so no
+    writer can open the warehouse in between (DuckDB's file lock) and the records match the files.
 
     Writing is pure Python and polars on one core (about half a second per municipality), so with many
-    municipalities the codes are split over ``workers`` processes (default: the cores, at most 2), each with its
-    own read-only connection; the files do not depend on it.
+    municipalities to write they are split over ``workers`` processes (default: the cores, at most 2), each with
+    its own read-only connection; the files do not depend on it.
     """
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    codes = list(codes)
+    codes, folder = list(dict.fromkeys(codes)), Path(folder)
+    with warehouse.connect(warehouse_path, read_only=True) as con:
+        prints = incremental.fingerprints(con, codes, formats, csv_delimiter)
+        reused = {c for c in codes if c in prints and incremental.recorded(folder / c) == prints[c]
+                  and all(p.is_file() for p in writers.paths(folder / c, c, formats))}
+        todo = [c for c in codes if c not in reused]
+        for code in todo:
+            incremental.forget(folder / code)
+        written = _export_in_parts(con, warehouse_path, todo, folder, formats, csv_delimiter, generated_at, workers)
+    for code in todo:  # every code to write has a fingerprint: a code without values failed above (nothing to export)
+        incremental.record(folder / code, prints[code])
+    kept = [c for c in codes if c in reused]
+    files = written + [p for c in kept for p in writers.paths(folder / c, c, formats)]
+    return MunicipalExports(sorted(files), todo, kept)
+
+
+def _export_in_parts(con, warehouse_path: Path, codes: list[str], folder: Path, formats, csv_delimiter: str,
+                     generated_at: dt.datetime, workers: int | None) -> list[Path]:
+    """Export ``codes``: this process through ``con``, and with ``workers`` > 1 the other parts in worker processes."""
+    if not codes:
+        return []
     if workers is None:
         workers = max(1, min(2, os.cpu_count() or 1, len(codes) // PARALLEL_FROM))
-    if workers <= 1:
-        return _export_codes(warehouse_path, codes, folder, formats, generated_at)
+    if workers <= 1 or len(codes) < 2:
+        return _export_codes(con, codes, folder, formats, csv_delimiter, generated_at)
     # The other parts go to fresh interpreters (`python -m bwm.export.run`), not multiprocessing: spawning
     # through multiprocessing re-imports the caller's __main__ (the Dagster process, a test runner, a script).
     parts = [codes[i::workers] for i in range(workers)]
     children = []
     for part in parts[1:]:
         job = {"warehouse": str(warehouse_path), "codes": part, "folder": str(folder), "formats": list(formats),
-               "generated_at": generated_at.isoformat()}
+               "csv_delimiter": csv_delimiter, "generated_at": generated_at.isoformat()}
         children.append(subprocess.Popen([sys.executable, "-m", "bwm.export.run", json.dumps(job)],
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
-        written = _export_codes(warehouse_path, parts[0], folder, formats, generated_at)
+        written = _export_codes(con, parts[0], folder, formats, csv_delimiter, generated_at)
     finally:
         results = [(child, *child.communicate(), child.returncode) for child in children]
     for child, out, err, code in results:
@@ -78,19 +133,20 @@ def export_per_municipality(warehouse_path: Path, codes: list[str], folder: Path
     return sorted(written)
 
 
-def _export_codes(warehouse_path: Path, codes: list[str], folder: Path, formats, generated_at: dt.datetime) -> list[Path]:
+def _export_codes(con, codes: list[str], folder: Path, formats, csv_delimiter: str,
+                  generated_at: dt.datetime) -> list[Path]:
     written: list[Path] = []
-    with warehouse.connect(warehouse_path, read_only=True) as con:
-        for code, built in export_tables.build_per_municipality(con, codes, generated_at):
-            written += writers.write(built, Path(folder) / code, code, formats)
+    for code, built in export_tables.build_per_municipality(con, codes, generated_at):
+        written += writers.write(built, Path(folder) / code, code, formats, csv_delimiter)
     return written
 
 
 def _worker() -> None:
-    """``python -m bwm.export.run JOB``: one part of ``export_per_municipality``, the job as JSON."""
+    """``python -m bwm.export.run JOB``: one part of ``update_per_municipality``, the job as JSON."""
     job = json.loads(sys.argv[1])
-    paths = _export_codes(Path(job["warehouse"]), job["codes"], Path(job["folder"]), tuple(job["formats"]),
-                          dt.datetime.fromisoformat(job["generated_at"]))
+    with warehouse.connect(Path(job["warehouse"]), read_only=True) as con:
+        paths = _export_codes(con, job["codes"], Path(job["folder"]), tuple(job["formats"]), job["csv_delimiter"],
+                              dt.datetime.fromisoformat(job["generated_at"]))
     print(json.dumps([str(p) for p in paths]))
 
 

@@ -21,6 +21,8 @@ DEFINITION_COLUMNS = ["indicator_id", "name_nl", "name_en", "theme", "theme_nl",
                       "disclosure"]
 SOURCE_COLUMNS = ["source_table", "title", "period", "modified", "retrieved_at", "attribution"]
 NOTE_COLUMNS = ["section", "item", "value", "nl", "en"]
+#: The tables of an export, in the order files and sheets are written (``ExportTables.named``).
+TABLE_NAMES = ("data_long", "data_wide", "definitions", "sources", "notes")
 ATTRIBUTION = {
     "kwb": "Bron: CBS (CC BY 4.0)",
     "health": "Bron: GGD'en, CBS en RIVM, Gezondheidsmonitor (CC BY 4.0)",
@@ -71,8 +73,7 @@ class ExportTables:
 
     def named(self) -> dict[str, pl.DataFrame]:
         """Table name -> frame, in the order files and sheets are written."""
-        return {"data_long": self.data_long, "data_wide": self.data_wide, "definitions": self.definitions,
-                "sources": self.sources, "notes": self.notes}
+        return dict(zip(TABLE_NAMES, (self.data_long, self.data_wide, self.definitions, self.sources, self.notes)))
 
 
 def build(con, selection: Selection, generated_at: dt.datetime) -> ExportTables:
@@ -84,7 +85,9 @@ def build_per_municipality(con, codes: list[str], generated_at: dt.datetime, lev
                            batch: int = 40):
     """``(code, build(con, Selection(municipalities=(code,), levels=levels), generated_at))`` for every code, the
     same tables, but the data of ``batch`` municipalities read in one query: the query reads the whole values table
-    whatever it selects, so one per municipality costs seconds per municipality at national scale."""
+    whatever it selects, so one per municipality costs seconds per municipality at national scale. The catalogue
+    and the sources' metadata are read once."""
+    catalogue, lookup = read_catalogue(con), SourceLookup.read(con)
     for first in range(0, len(codes), batch):
         chunk = list(codes[first:first + batch])
         long = _data_long(con, Selection(municipalities=tuple(chunk), levels=levels))
@@ -92,20 +95,36 @@ def build_per_municipality(con, codes: list[str], generated_at: dt.datetime, lev
         parts = long.filter(pl.col("gemeente_code").is_not_null()).partition_by("gemeente_code", as_dict=True)
         for code in chunk:
             part = pl.concat([national, parts.get((code,), long.clear())])
-            yield code, _assemble(con, _sorted(part), Selection(municipalities=(code,), levels=levels), generated_at)
+            yield code, _assemble(con, _sorted(part), Selection(municipalities=(code,), levels=levels), generated_at,
+                                  catalogue, lookup)
 
 
-def _assemble(con, long: pl.DataFrame, selection: Selection, generated_at: dt.datetime) -> ExportTables:
+def _assemble(con, long: pl.DataFrame, selection: Selection, generated_at: dt.datetime,
+              catalogue: pl.DataFrame | None = None, lookup: SourceLookup | None = None) -> ExportTables:
     if long.is_empty():
         raise ExportError(f"nothing to export for {selection.describe()}: no such values in the warehouse")
-    order = _indicator_order(con, long["indicator_id"].unique().to_list())
+    catalogue = read_catalogue(con) if catalogue is None else catalogue
+    lookup = SourceLookup.read(con) if lookup is None else lookup
+    order = indicator_order(catalogue, long["indicator_id"].unique().to_list())
     wide, markers = _wide(long, order)
-    definitions = _definitions(con, order)
-    return ExportTables(long, wide, markers, definitions, _sources(con, long), _notes(con, selection, generated_at),
-                        generated_at, selection)
+    return ExportTables(long, wide, markers, definitions(catalogue, order), lookup.sources(long),
+                        notes(con, selection, generated_at), generated_at, selection)
 
 
 def _data_long(con, s: Selection) -> pl.DataFrame:
+    sql, params = long_query(s)
+    frame = con.execute(sql, params).pl()
+    reasons = frame.get_column("missing_reason").drop_nulls().unique().to_list()
+    frame = frame.with_columns(  # the marker of each distinct reason (a handful), not a Python call per row
+        pl.col("missing_reason").replace_strict({r: disclosure.marker(r) for r in reasons}, default=None,
+                                                return_dtype=pl.String).alias("marker"),
+    )
+    return _sorted(frame.select(LONG_COLUMNS))
+
+
+def long_query(s: Selection) -> tuple[str, dict]:
+    """The query (and its parameters) of the warehouse rows the long table is made from: every column of it but
+    ``marker``, which follows from ``missing_reason``; in no particular order."""
     where, params = ["v.area_level in (select unnest($levels))"], {"levels": list(s.levels)}
     if s.municipalities:
         where.append("(v.gemeente_code in (select unnest($gm)) or v.area_level = 'land')")
@@ -116,8 +135,7 @@ def _data_long(con, s: Selection) -> pl.DataFrame:
     if s.years:
         where.append("v.year in (select unnest($years))")
         params["years"] = list(s.years)
-    frame = con.execute(
-        f"""
+    sql = f"""
         with names as (
             select area_code, year, area_name from staging.areas
         ),
@@ -149,15 +167,8 @@ def _data_long(con, s: Selection) -> pl.DataFrame:
         left join names as gn on gn.area_code = v.gemeente_code and gn.year = v.year
         left join latest as gl on gl.area_code = v.gemeente_code
         where {' and '.join(where)}
-        """,
-        params,
-    ).pl()
-    reasons = frame.get_column("missing_reason").drop_nulls().unique().to_list()
-    frame = frame.with_columns(  # the marker of each distinct reason (a handful), not a Python call per row
-        pl.col("missing_reason").replace_strict({r: disclosure.marker(r) for r in reasons}, default=None,
-                                                return_dtype=pl.String).alias("marker"),
-    )
-    return _sorted(frame.select(LONG_COLUMNS))
+        """
+    return sql, params
 
 
 def _sorted(long: pl.DataFrame) -> pl.DataFrame:
@@ -167,10 +178,15 @@ def _sorted(long: pl.DataFrame) -> pl.DataFrame:
         .sort(["year", "gemeente_code", "_level", "area_code", "indicator_id"], nulls_last=False).select(LONG_COLUMNS)
 
 
-def _indicator_order(con, present: list[str]) -> list[str]:
+def read_catalogue(con) -> pl.DataFrame:
+    """``indicators.catalogue`` as it is, in its row order."""
+    return con.execute("select * from indicators.catalogue").pl()
+
+
+def indicator_order(catalogue: pl.DataFrame, present) -> list[str]:
     """Catalogue order (CBS indicators as in the YAML, then municipal ones by id), restricted to ``present``."""
-    ids = [r[0] for r in con.execute("select indicator_id from indicators.catalogue").fetchall()]
-    return [i for i in ids if i in set(present)]
+    present = set(present)
+    return [i for i in catalogue.get_column("indicator_id").to_list() if i in present]
 
 
 def _wide(long: pl.DataFrame, order: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -186,9 +202,9 @@ def _wide(long: pl.DataFrame, order: list[str]) -> tuple[pl.DataFrame, pl.DataFr
     return values, marks
 
 
-def _definitions(con, order: list[str]) -> pl.DataFrame:
-    frame = con.execute("select * from indicators.catalogue").pl()
-    frame = frame.filter(pl.col("indicator_id").is_in(order)).with_columns(
+def definitions(catalogue: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """The definitions table: the catalogue rows of the indicators in ``order``, in that order."""
+    frame = catalogue.filter(pl.col("indicator_id").is_in(order)).with_columns(
         pl.col("levels").list.join(", "),
         pl.col("years").cast(pl.List(pl.String)).list.join(", "),
     )
@@ -197,43 +213,58 @@ def _definitions(con, order: list[str]) -> pl.DataFrame:
         .sort("_o").select(DEFINITION_COLUMNS)
 
 
-def _sources(con, long: pl.DataFrame) -> pl.DataFrame:
-    used = long.select("source", "source_table").drop_nulls().unique()
-    tables: dict[str, str] = {}
-    for source, table in used.iter_rows():
-        for t in str(table).split(", "):
-            tables.setdefault(t, source)
-    rows = []
-    cbs = {r[0]: r for r in con.execute(
-        "select table_id, title, period, modified, retrieved_at from raw.cbs_tables").fetchall()} \
-        if warehouse.table_exists(con, "raw", "cbs_tables") else {}
-    files = {}
-    if warehouse.table_exists(con, "municipal", "file_status"):
-        for file, checked_at in con.execute(
-                "select file, max(checked_at) from municipal.file_status group by file").fetchall():
-            files[file] = checked_at
-    municipal = {}
-    if warehouse.table_exists(con, "municipal", "indicators"):
-        for label, years, file_list in con.execute(
-                "select source_label, years, files from municipal.indicators order by indicator_id").fetchall():
-            for f in file_list:
-                entry = municipal.setdefault(f, [set(), set()])
-                entry[0].add(label)
-                entry[1] |= set(years)
-    for table in sorted(tables):
-        source = tables[table]
-        if table in cbs:
-            _, title, period, modified, retrieved = cbs[table]
-            rows.append([table, title, period, modified, retrieved, ATTRIBUTION.get(source)])
-        else:
-            labels, years = municipal.get(table, (set(), set()))
-            checked = files.get(table)
-            rows.append([table, "; ".join(sorted(labels)) or None, ", ".join(str(y) for y in sorted(years)) or None,
-                         None, checked.isoformat() if checked is not None else None, ATTRIBUTION.get(source)])
-    return pl.DataFrame(rows, schema={c: pl.String for c in SOURCE_COLUMNS}, orient="row")
+@dataclass(frozen=True)
+class SourceLookup:
+    """What the sources table says about each source table: CBS table metadata (``raw.cbs_tables``), when each
+    municipal file was last checked (``municipal.file_status``) and what was declared in it
+    (``municipal.indicators``). Read once, used for every municipality."""
+
+    cbs: dict[str, tuple]
+    checked: dict[str, dt.datetime]
+    municipal: dict[str, tuple[set, set]]
+
+    @classmethod
+    def read(cls, con) -> SourceLookup:
+        cbs = {r[0]: r for r in con.execute(
+            "select table_id, title, period, modified, retrieved_at from raw.cbs_tables").fetchall()} \
+            if warehouse.table_exists(con, "raw", "cbs_tables") else {}
+        checked = {}
+        if warehouse.table_exists(con, "municipal", "file_status"):
+            checked = dict(con.execute(
+                "select file, max(checked_at) from municipal.file_status group by file").fetchall())
+        municipal: dict[str, tuple[set, set]] = {}
+        if warehouse.table_exists(con, "municipal", "indicators"):
+            for label, years, file_list in con.execute(
+                    "select source_label, years, files from municipal.indicators order by indicator_id").fetchall():
+                for f in file_list:
+                    entry = municipal.setdefault(f, (set(), set()))
+                    entry[0].add(label)
+                    entry[1].update(years)
+        return cls(cbs, checked, municipal)
+
+    def sources(self, used: pl.DataFrame) -> pl.DataFrame:
+        """The sources table of the (source, source_table) pairs of ``used`` (the long table, or those columns)."""
+        used = used.select("source", "source_table").drop_nulls().unique(maintain_order=True)
+        tables: dict[str, str] = {}
+        for source, table in used.iter_rows():
+            for t in str(table).split(", "):
+                tables.setdefault(t, source)
+        rows = []
+        for table in sorted(tables):
+            source = tables[table]
+            if table in self.cbs:
+                _, title, period, modified, retrieved = self.cbs[table]
+                rows.append([table, title, period, modified, retrieved, ATTRIBUTION.get(source)])
+            else:
+                labels, years = self.municipal.get(table, (set(), set()))
+                checked = self.checked.get(table)
+                rows.append([table, "; ".join(sorted(labels)) or None, ", ".join(str(y) for y in sorted(years)) or None,
+                             None, checked.isoformat() if checked is not None else None, ATTRIBUTION.get(source)])
+        return pl.DataFrame(rows, schema={c: pl.String for c in SOURCE_COLUMNS}, orient="row")
 
 
-def _notes(con, s: Selection, generated_at: dt.datetime) -> pl.DataFrame:
+def notes(con, s: Selection, generated_at: dt.datetime) -> pl.DataFrame:
+    """The notes table: when and what was exported, the markers, the disclosure rule, how to read the columns."""
     rows = [["export", "generated_at", generated_at.isoformat(), "Gemaakt op", "Generated at"],
             ["export", "selection", s.describe(), "Selectie", "Selection"]]
     for reason, (mark, nl, en) in disclosure.MISSING_REASONS.items():

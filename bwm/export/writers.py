@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from bwm.export import xlsx
-from bwm.export.tables import ExportError, ExportTables
+from bwm.export.tables import TABLE_NAMES, ExportError, ExportTables
 
 FORMATS = ("csv", "parquet", "xlsx")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -146,11 +146,20 @@ def _xlsx_cell(value):
     return value
 
 
-def write(tables: ExportTables, folder: Path, name: str, formats=FORMATS, csv_delimiter: str = ",") -> list[Path]:
-    """Write the export into ``folder`` as ``<name>_<table>.csv|parquet`` and ``<name>.xlsx``; returns the paths."""
+def paths(folder: Path, name: str, formats=FORMATS) -> list[Path]:
+    """The files ``write`` writes into ``folder`` for ``name`` and ``formats``, sorted."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ExportError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    folder = Path(folder)
+    names = [f"{name}_{table}.{ext}" for table in TABLE_NAMES for ext in ("csv", "parquet") if ext in formats]
+    return sorted(folder / n for n in names + ([f"{name}.xlsx"] if "xlsx" in formats else []))
+
+
+def write(tables: ExportTables, folder: Path, name: str, formats=FORMATS, csv_delimiter: str = ",") -> list[Path]:
+    """Write the export into ``folder`` as ``<name>_<table>.csv|parquet`` and ``<name>.xlsx``; returns the paths
+    (``paths(folder, name, formats)``). Each file is written to a temporary name and renamed over the old one."""
+    expected = paths(folder, name, formats)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[Path, bytes] = {}
@@ -162,8 +171,9 @@ def write(tables: ExportTables, folder: Path, name: str, formats=FORMATS, csv_de
             files[folder / f"{name}_{table}.parquet"] = parquet_bytes(frame)
     if "xlsx" in formats:
         files[folder / f"{name}.xlsx"] = xlsx_bytes(tables)
+    assert sorted(files) == expected, "paths() must name the files write() writes (incremental exports check them)"
     for path, data in files.items():
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
-    return sorted(files)
+    return expected

@@ -6,7 +6,7 @@ import dagster as dg
 
 from bwm import warehouse
 from bwm.export import writers
-from bwm.export.run import export_per_municipality
+from bwm.export.run import update_per_municipality
 from bwm.settings import Settings
 from pipelines.defs.publish.policy import freshness_policy
 
@@ -24,18 +24,25 @@ def publish_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     buurt) from indicators.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)
     and ``.parquet`` for the tables data_long (one row per year, area and indicator; value in the indicator's
     unit), data_wide (one row per year and area, a column per indicator), definitions, sources and notes; and
-    ``<code>.xlsx`` with those tables as sheets. Same warehouse, same bytes, apart from generated_at."""
+    ``<code>.xlsx`` with those tables as sheets. Same warehouse, same bytes, apart from generated_at.
+
+    Incremental: a municipality whose inputs (its values, names, definitions and sources; the shared notes and
+    formats) have the fingerprint recorded in BWM_EXPORT_DIR/<gemeente_code>/.fingerprint keeps its files,
+    generated_at included; only the others are written. Metadata ``written`` and ``reused`` count the municipalities."""
     settings = Settings.from_env()
     generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
         codes = [r[0] for r in con.execute(
             "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
     # The same files as `export(..., Selection(municipalities=(code,)))` per code, read in batches of municipalities.
-    written = export_per_municipality(settings.warehouse_path, codes, settings.export_dir, formats=writers.FORMATS,
-                                      generated_at=generated_at)
+    result = update_per_municipality(settings.warehouse_path, codes, settings.export_dir, formats=writers.FORMATS,
+                                     generated_at=generated_at)
+    context.log.info(f"exports: {len(result.written)} municipalities written, {len(result.reused)} reused (unchanged)")
+    shown = ", ".join(result.written[:20]) + (", ..." if len(result.written) > 20 else "")
     return dg.MaterializeResult(metadata={
-        "folder": str(settings.export_dir), "municipalities": len(codes), "files": len(written),
-        "bytes": sum(p.stat().st_size for p in written), "generated_at": generated_at.isoformat(),
+        "folder": str(settings.export_dir), "municipalities": len(codes), "written": len(result.written),
+        "reused": len(result.reused), "written_codes": shown or "none", "files": len(result.files),
+        "bytes": sum(p.stat().st_size for p in result.files), "generated_at": generated_at.isoformat(),
     })
 
 
