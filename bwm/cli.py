@@ -45,6 +45,7 @@ def run_refresh(settings: Settings) -> bool:
     import dagster as dg
 
     from bwm.ops.alerts import notify_failure
+    from bwm.ops.progress import failure_text
     from bwm.ops.lock import RefreshLocked, refresh_lock
     from bwm.ops.recover import fail_dead_runs
     from pipelines.definitions import defs
@@ -86,7 +87,7 @@ def run_refresh(settings: Settings) -> bool:
               "check's metadata in the Dagster UI (`make dev`) for the rows concerned.", flush=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
-        message = failure.event_specific_data.error.message.strip() if failure else "the run failed"
+        message = failure_text(failure.event_specific_data.error) if failure else "the run failed"
         notify_failure("refresh", result.run_id, message)
         print("Nothing of the failed steps was published: the previous warehouse tables and site stay in place. "
               "Fix the error above and run again.", flush=True)

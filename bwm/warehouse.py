@@ -97,7 +97,14 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _raise_clear_write_error(con: duckdb.DuckDBPyConnection, schema: str, table: str, exc: Exception) -> None:
-    """Turn a disk problem deep inside DuckDB into a message that says what happened and what to do."""
+    """Turn a disk or memory problem deep inside DuckDB into a message that says what happened and what to do."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        limit = Settings.from_env().duckdb_memory
+        raise WarehouseError(
+            f"DuckDB ran out of memory writing {schema}.{table} (BWM_DUCKDB_MEMORY={limit}): "
+            f"{str(exc).splitlines()[0]} The previous version of the table is unchanged. Set BWM_DUCKDB_MEMORY "
+            "higher (e.g. 4GB; at most what the machine can spare) and run the refresh again."
+        ) from exc
     if not isinstance(exc, (duckdb.IOException, OSError)) and "No space left" not in str(exc):
         return
     try:

@@ -46,7 +46,7 @@ def test_readme_documents_every_variable():
 
 
 def test_duckdb_memory_limit_is_validated_and_applied(tmp_path, monkeypatch):
-    assert parse_memory("", "2GB") == "2GB"
+    assert parse_memory("", "3GB") == "3GB" and Settings.from_env({}).duckdb_memory == "3GB"
     assert parse_memory(" 512 MiB ", "2GB") == "512MiB"
     with pytest.raises(SettingsError, match="BWM_DUCKDB_MEMORY: 'lots' is not a memory size"):
         parse_memory("lots", "2GB")
@@ -59,3 +59,32 @@ def test_duckdb_memory_limit_is_validated_and_applied(tmp_path, monkeypatch):
     with warehouse.connect(tmp_path / "w.duckdb") as con:
         limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     assert limit.replace(" ", "") in ("286.1MiB", "300.0MB", "286.0MiB"), limit
+
+
+def test_running_out_of_duckdb_memory_says_which_table_and_what_to_set(tmp_path, monkeypatch):
+    from bwm import warehouse
+
+    monkeypatch.setenv("BWM_DUCKDB_MEMORY", "30MB")
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.create_table_from_sql(con, "staging", "big", "select 1 as s")
+        with pytest.raises(warehouse.WarehouseError) as err:  # one huge string: nothing DuckDB can spill
+            warehouse.create_table_from_sql(
+                con, "staging", "big", "select string_agg(md5(range::varchar), ',') as s from range(3000000)")
+        assert con.execute("select s from staging.big").fetchall() == [(1,)]  # the previous table stays
+    text = str(err.value)
+    assert "ran out of memory writing staging.big (BWM_DUCKDB_MEMORY=30MB)" in text
+    assert "Set BWM_DUCKDB_MEMORY higher" in text
+
+
+def test_a_failed_step_is_reported_by_its_innermost_cause():
+    from dagster._utils.error import SerializableErrorInfo
+
+    from bwm.ops.progress import failure_text
+
+    cause = SerializableErrorInfo("bwm.warehouse.WarehouseError: DuckDB ran out of memory writing x.y\n", [],
+                                  "WarehouseError")
+    error = SerializableErrorInfo('dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while '
+                                  'executing op "indicators__values":\n', [], "DagsterExecutionStepExecutionError",
+                                  cause=cause)
+    assert failure_text(error) == "WarehouseError: DuckDB ran out of memory writing x.y"
+    assert failure_text(None) == "unknown error"

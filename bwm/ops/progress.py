@@ -46,10 +46,22 @@ class ProgressHandler(logging.Handler):
             status = "ok  " if data.passed else ("WARN" if data.severity.value == "WARN" else "FAIL")
             self._say(f"{status}  check {data.check_name} on {data.asset_key.to_user_string()}")
         elif kind == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = error.message.strip().splitlines()[-1] if error else "unknown error"
-            cause = error.cause.message.strip().splitlines()[-1] if error and error.cause else ""
-            self._say(f"ERROR {step}: {cause or message}")
+            self._say(f"ERROR {step}: {failure_text(event.event_specific_data.error).splitlines()[0]}")
+
+
+def failure_text(error) -> str:
+    """What went wrong in a failed step: the message of the innermost cause (Dagster wraps the asset's own
+    exception in "Error occurred while executing op ..."), without the exception's module path."""
+    root = error
+    while root is not None and getattr(root, "cause", None) is not None:
+        root = root.cause
+    text = (root.message if root is not None else "").strip()
+    if not text:
+        return "unknown error"
+    head, sep, rest = text.partition(": ")
+    if sep and "." in head and " " not in head:  # "bwm.warehouse.WarehouseError: ..." -> "WarehouseError: ..."
+        text = f"{head.rsplit('.', 1)[-1].lstrip('_')}: {rest}"
+    return text
 
 
 @dg.logger(description="Compact progress lines for terminals (bwm run / bwm demo).")

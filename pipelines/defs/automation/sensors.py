@@ -8,6 +8,7 @@ import os
 import dagster as dg
 
 from bwm.ops.alerts import notify_failure
+from bwm.ops.progress import failure_text
 from bwm.ops.changes import current_files
 from bwm.settings import Settings
 
@@ -48,7 +49,11 @@ def municipal_files(context: dg.SensorEvaluationContext):
 @dg.run_failure_sensor(name="refresh_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
                        description="Log every failed run and post it to BWM_ALERT_WEBHOOK when that is set.")
 def refresh_failure_alert(context: dg.RunFailureSensorContext):
-    message = context.failure_event.message if context.failure_event else "unknown error"
+    steps = context.get_step_failure_events()
+    if steps:  # what went wrong, not only "Steps failed: [...]"
+        message = f"{steps[0].step_key}: {failure_text(steps[0].event_specific_data.error)}"
+    else:
+        message = context.failure_event.message if context.failure_event else "unknown error"
     notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message)
 
 
