@@ -122,3 +122,26 @@ def test_municipal_sensor_requests_the_municipal_assets_when_a_file_changes(tmp_
     keys = {k.to_user_string() for k in request.asset_selection}
     assert {"municipal/file_status", "indicators/values", "publish/site", "publish/exports"} <= keys
     assert "raw/kwb_2024" not in keys  # CBS data is not touched by a municipal file
+
+
+def test_the_failure_alert_sensor_names_the_step_and_its_cause(monkeypatch):
+    from pipelines.defs.automation import sensors
+
+    @dg.op
+    def load_values():
+        raise RuntimeError("DuckDB ran out of memory writing indicators.values")
+
+    @dg.job
+    def refresh():
+        load_values()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = refresh.execute_in_process(instance=instance, raise_on_error=False)
+    run_failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    sent = []
+    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message: sent.append((job, run_id, message)))
+    context = dg.build_run_status_sensor_context(sensor_name="refresh_failure_alert", dagster_instance=instance,
+                                                 dagster_run=result.dagster_run, dagster_event=run_failure)
+    sensors.refresh_failure_alert(context.for_run_failure())
+    assert sent == [("refresh", result.run_id,
+                     "load_values: RuntimeError: DuckDB ran out of memory writing indicators.values")]
