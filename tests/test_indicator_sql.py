@@ -155,3 +155,29 @@ def test_ratios_of_small_rounded_counts_are_left_out_with_a_reason(con):
     assert value(con, 2020, "BU00010101", "alleen")[0::3] == (None, "inconsistent_counts")  # 65 of 60 households
     assert value(con, 2020, "BU00010102", "alleen")[0::3] == (None, "denominator_too_small")  # 40 < 50
     assert value(con, 2020, "GM0001", "alleen")[0] == pytest.approx(20.0)  # 300 / 1500 x 100
+
+
+def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path, monkeypatch):
+    """Counts rounded to tens per buurt move a small gemeente's ratio by more than 5%; a large one's may not."""
+    from pipelines.defs.indicators.checks import gemeente_totals_match_buurten
+
+    path = tmp_path / "w.duckdb"
+    with warehouse.connect(path) as c:
+        c.execute("create table indicators.values (year int, area_code varchar, area_level varchar, "
+                  "indicator_id varchar, unit varchar, value double, denominator double)")
+        c.execute("create table indicators.aggregated (year int, area_code varchar, area_level varchar, "
+                  "indicator_id varchar, method varchar, value double, n_buurten_with_value int, coverage double)")
+        rows = [  # (gemeente, CBS value, denominator, our aggregate, buurten)
+            ("GM0001", 17.171, 3902, 15.385, 4),  # 67 benefits, 4 buurten rounded to tens: 60
+            ("GM0002", 15.0, 800_000, 17.0, 400),  # 13% apart over 400 buurten: not rounding
+        ]
+        for code, value, den, agg, n in rows:
+            c.execute("insert into indicators.values values (2024, ?, 'gemeente', 'ww_per_1000', 'per_1000', ?, ?)",
+                      [code, value, den])
+            c.execute("insert into indicators.aggregated values (2024, ?, 'gemeente', 'ww_per_1000', 'ratio', ?, ?, 1.0)",
+                      [code, agg, n])
+    monkeypatch.setenv("BWM_WAREHOUSE", str(path))
+    result = gemeente_totals_match_buurten.node_def.compute_fn.decorated_fn()
+    assert not result.passed
+    assert result.metadata["compared"].value == 2 and result.metadata["mismatches"].value == 1
+    assert "GM0002" in result.metadata["examples"].value and "GM0001" not in result.metadata["examples"].value
