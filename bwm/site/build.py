@@ -308,6 +308,8 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
+#: Decimals of a double in the fingerprints: finer than any page shows, coarser than floating-point jitter.
+FINGERPRINT_DECIMALS = 6
 #: The tables a gemeente's pages are made of, each with the column that names the gemeente.
 _SCOPED_TABLES = ("staging.areas", "indicators.values", "indicators.comparisons", "indicators.theme_summary",
                   "divide.measures", "divide.trends")
@@ -316,16 +318,20 @@ _SCOPED_TABLES = ("staging.areas", "indicators.values", "indicators.comparisons"
 def fingerprints(con, data: site_data.SiteData) -> dict:
     """``{'global': ..., 'gemeenten': {code: ...}}``: what the pages of a gemeente are made of, hashed.
 
-    Per gemeente: every row (all columns) of the tables in ``_SCOPED_TABLES`` with its gemeente code, summed as
-    128-bit integers (order does not matter, a duplicated row does). Global, shared by every page: the catalogue,
+    Per gemeente: every row (all columns, doubles to ``FINGERPRINT_DECIMALS``) of the tables in ``_SCOPED_TABLES``
+    with its gemeente code, hashed and summed as 128-bit integers (order does not matter, a duplicated row does). Global, shared by every page: the catalogue,
     the national figures, the CBS tables, the area-wide facts (latest year, first year, synthetic), the boundary
     files of the mirror, and the code and templates. Over-inclusive on purpose: a page rebuilt for nothing costs
     milliseconds, a stale page would be wrong.
     """
     parts: dict[str, list[str]] = {}
     for table in _SCOPED_TABLES:
+        # Doubles rounded to 6 decimals (pages show at most 4): DuckDB's parallel aggregates leave ~1e-13 of
+        # run-to-run jitter in indicators.theme_summary, which would otherwise make every gemeente "changed".
+        columns = ", ".join(f"round({name}, {FINGERPRINT_DECIMALS})" if kind in ("DOUBLE", "FLOAT") else name
+                            for name, kind, *_ in con.execute(f"describe {table}").fetchall())
         for code, total in con.execute(
-                f"select gemeente_code, sum(hash(t)::hugeint)::varchar from {table} t "
+                f"select gemeente_code, sum(hash({columns})::hugeint)::varchar from {table} "
                 "where gemeente_code is not null group by 1").fetchall():
             parts.setdefault(code, []).append(f"{table}={total}")
     shared = {"catalogue": data.catalogue, "themes": data.theme_names, "national": data.national,
