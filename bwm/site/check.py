@@ -14,8 +14,11 @@ national site took it longer than building the site.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -55,12 +58,47 @@ def parse(path: Path) -> PageLinks:
     return page
 
 
-def check_links(site_dir: Path) -> LinkReport:
+#: Pages from which a second process checks half of them (it costs ~1 s to start; a national site has 29,000).
+PARALLEL_FROM = 2000
+
+
+def check_links(site_dir: Path, workers: int | None = None) -> LinkReport:
+    """Every ``href`` and ``src`` of every page: broken (no such file, or no such ``id`` for a fragment) or external.
+
+    With many pages, every second page is checked by a second process (``python -m bwm.site.check``; the default
+    ``workers`` is the cores, at most 2): the check is Python per link, 1.5 million links on a national site.
+    """
     site_dir = Path(site_dir).resolve()
-    root = str(site_dir) + os.sep
     pages = sorted(str(p) for p in site_dir.rglob("*.html"))
+    if workers is None:
+        workers = max(1, min(2, os.cpu_count() or 1)) if len(pages) >= PARALLEL_FROM else 1
+    if workers <= 1:
+        return _check_pages(site_dir, pages, set(pages))
+    job = {"site": str(site_dir), "part": 1, "of": workers}
+    children = [subprocess.Popen([sys.executable, "-m", "bwm.site.check", json.dumps({**job, "part": part})],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for part in range(1, workers)]
+    try:
+        report = _check_pages(site_dir, pages[0::workers], set(pages))
+    finally:
+        results = [(child, *child.communicate()) for child in children]
+    for child, out, err in results:
+        if child.returncode != 0:
+            raise RuntimeError(f"a link-check worker failed (exit {child.returncode}): {err.strip()[-2000:]}")
+        part = json.loads(out)
+        report.links += part["links"]
+        report.broken += [tuple(b) for b in part["broken"]]
+        report.external += [tuple(e) for e in part["external"]]
+    report.pages = len(pages)
+    report.broken.sort()
+    report.external.sort()
+    return report
+
+
+def _check_pages(site_dir: Path, pages: list[str], files: set[str]) -> LinkReport:
+    """Check the links of ``pages`` (absolute paths) against the site's ``files``."""
+    root = str(site_dir) + os.sep
     report = LinkReport(pages=len(pages))
-    files = set(pages)
     ids: dict[str, set[str]] = {}  # of the pages that fragments point to, read once each
     split: dict[str, tuple] = {}  # ref -> urlsplit(ref): most links repeat from page to page
     targets: dict[tuple[str, str], str] = {}  # (folder, path) -> normalised target
@@ -99,6 +137,15 @@ def check_links(site_dir: Path) -> LinkReport:
     return report
 
 
+def _worker() -> None:
+    """``python -m bwm.site.check JOB``: part ``part`` of ``of`` of the site's pages; the report as JSON."""
+    job = json.loads(sys.argv[1])
+    site_dir = Path(job["site"])
+    pages = sorted(str(p) for p in site_dir.rglob("*.html"))
+    report = _check_pages(site_dir, pages[job["part"]::job["of"]], set(pages))
+    print(json.dumps({"links": report.links, "broken": report.broken, "external": report.external}))
+
+
 def page_sizes(site_dir: Path, kinds=("wijk", "buurt")) -> dict[str, int]:
     """Bytes of every page of the given kinds (their folder names), by path from the site root."""
     site_dir = Path(site_dir)
@@ -108,3 +155,7 @@ def page_sizes(site_dir: Path, kinds=("wijk", "buurt")) -> dict[str, int]:
 
 def over_budget(site_dir: Path, budget: int = PAGE_BUDGET_BYTES) -> dict[str, int]:
     return {path: size for path, size in page_sizes(site_dir).items() if size > budget}
+
+
+if __name__ == "__main__":
+    _worker()

@@ -89,10 +89,13 @@ def test_the_link_check_finds_broken_fragment_and_external_links(demo_site, tmp_
     page.write_text(page.read_text(encoding="utf-8").replace(
         "</main>", '<a href="../over.html#bestaat-niet">x</a> <img src="https://example.org/t.png" alt=""></main>'),
         encoding="utf-8")
-    report = check.check_links(site)
+    report = check.check_links(site, workers=1)
     broken = {ref for _, ref in report.broken}
     assert "../buurt/BU99010002.html" in broken and "../over.html#bestaat-niet" in broken
     assert report.external == [("gemeente/GM9901.html", "https://example.org/t.png")]
+    two = check.check_links(site, workers=2)  # half the pages in a second process: the same report
+    assert (two.pages, two.links, sorted(two.broken), two.external) == (
+        report.pages, report.links, sorted(report.broken), report.external)
 
 
 def test_plotly_is_one_local_file_and_never_inlined(demo_site):
