@@ -6,8 +6,8 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from bwm import warehouse
-from bwm.export import incremental, run, writers
+from bwm import warehouse, workers
+from bwm.export import incremental, writers
 from bwm.export.run import export, update_per_municipality
 from bwm.export.tables import Selection
 from pipelines.defs.publish.exports import publish_exports
@@ -170,7 +170,7 @@ def test_worker_processes_only_for_what_is_written(wh, tmp_path, monkeypatch):  
     def no_worker(*args, **kwargs):
         raise AssertionError("a worker process started for fewer than two municipalities to write")
 
-    monkeypatch.setattr(run.subprocess, "Popen", no_worker)
+    monkeypatch.setattr(workers.subprocess, "Popen", no_worker)
     _change(wh, "update indicators.values set value = 1 where area_code = 'GM0002'")
     assert update_per_municipality(wh, CODES, out, generated_at=LATER, workers=2).written == ["GM0002"]
     assert update_per_municipality(wh, CODES, out, generated_at=LATER, workers=2).written == []

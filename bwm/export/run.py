@@ -6,12 +6,12 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from bwm import warehouse
+from bwm import workers as workers_
 from bwm.export import incremental, writers
 from bwm.export import tables as export_tables
 
@@ -113,23 +113,13 @@ def _export_in_parts(con, warehouse_path: Path, codes: list[str], folder: Path, 
         workers = max(1, min(2, os.cpu_count() or 1, len(codes) // PARALLEL_FROM))
     if workers <= 1 or len(codes) < 2:
         return _export_codes(con, codes, folder, formats, csv_delimiter, generated_at)
-    # The other parts go to fresh interpreters (`python -m bwm.export.run`), not multiprocessing: spawning
-    # through multiprocessing re-imports the caller's __main__ (the Dagster process, a test runner, a script).
     parts = [codes[i::workers] for i in range(workers)]
-    children = []
-    for part in parts[1:]:
-        job = {"warehouse": str(warehouse_path), "codes": part, "folder": str(folder), "formats": list(formats),
-               "csv_delimiter": csv_delimiter, "generated_at": generated_at.isoformat()}
-        children.append(subprocess.Popen([sys.executable, "-m", "bwm.export.run", json.dumps(job)],
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    try:
-        written = _export_codes(con, parts[0], folder, formats, csv_delimiter, generated_at)
-    finally:
-        results = [(child, *child.communicate(), child.returncode) for child in children]
-    for child, out, err, code in results:
-        if code != 0:
-            raise export_tables.ExportError(f"an export worker failed (exit {code}): {err.strip()[-2000:]}")
-        written += [Path(p) for p in json.loads(out)]
+    jobs = [{"warehouse": str(warehouse_path), "codes": part, "folder": str(folder), "formats": list(formats),
+             "csv_delimiter": csv_delimiter, "generated_at": generated_at.isoformat()} for part in parts[1:]]
+    written, others = workers_.run_alongside(
+        "bwm.export.run", jobs, lambda: _export_codes(con, parts[0], folder, formats, csv_delimiter, generated_at),
+        export_tables.ExportError, "an export worker")
+    written += [Path(p) for paths in others for p in paths]
     return sorted(written)
 
 

@@ -18,8 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from typing import Callable
 import jinja2
 
 from bwm import geo, warehouse
+from bwm import workers as workers_
 from bwm.settings import PROJECT_ROOT
 from bwm.site import area as area_pages
 from bwm.site import data as site_data
@@ -245,15 +244,13 @@ def _render(con, warehouse_path: Path, data: site_data.SiteData, root: Path, sit
         workers = max(1, min(2, os.cpu_count() or 1))
     if workers > 1 and len(todo) >= PARALLEL_FROM:
         parts = [todo[i::workers] for i in range(workers)]
-        children = [_start_worker(warehouse_path, data.mirror_dir, root, built_at, part) for part in parts[1:]]
-        try:
-            render_gemeenten(con, data, writer, parts[0], say)
-        finally:
-            results = [(child, *child.communicate()) for child in children]
-        for child, out, err in results:
-            if child.returncode != 0:
-                raise SiteBuildError(f"a site worker failed (exit {child.returncode}): {err.strip()[-2000:]}")
-            for code, pages in json.loads(out).items():
+        jobs = [{"warehouse": str(warehouse_path), "mirror": str(data.mirror_dir) if data.mirror_dir else None,
+                 "root": str(root), "built_at": built_at, "codes": part} for part in parts[1:]]
+        _, others = workers_.run_alongside("bwm.site.worker", jobs,
+                                           lambda: render_gemeenten(con, data, writer, parts[0], say),
+                                           SiteBuildError, "a site worker")
+        for written in others:
+            for code, pages in written.items():
                 writer.gemeente = code
                 for path, (kind, size) in pages.items():
                     writer.count(path, kind, size)
@@ -402,16 +399,6 @@ def _link_pages(site_dir: Path, root: Path, pages: dict) -> bool:
 
 
 # --- the second process ----------------------------------------------------------------------------------------
-
-def _start_worker(warehouse_path: Path, mirror_dir: Path | None, root: Path, built_at: str,
-                  codes: list[str]) -> subprocess.Popen:
-    # A fresh interpreter (`python -m bwm.site.worker`), not multiprocessing: spawning through multiprocessing
-    # re-imports the caller's __main__ (the Dagster process, a test runner), and forking copies a 4 GiB heap.
-    job = {"warehouse": str(warehouse_path), "mirror": str(mirror_dir) if mirror_dir else None, "root": str(root),
-           "built_at": built_at, "codes": codes}
-    return subprocess.Popen([sys.executable, "-m", "bwm.site.worker", json.dumps(job)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
 
 def render_part(job: dict) -> dict:
     """The worker's half: render the pages of ``job['codes']`` into ``job['root']``; returns what it wrote."""

@@ -17,12 +17,12 @@ import html
 import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from bwm import workers as workers_
 from bwm.site.build import PAGE_BUDGET_BYTES
 
 #: A space, not ``\s``: the templates separate attributes with one space, and a literal first character lets the
@@ -74,18 +74,11 @@ def check_links(site_dir: Path, workers: int | None = None) -> LinkReport:
         workers = max(1, min(2, os.cpu_count() or 1)) if len(pages) >= PARALLEL_FROM else 1
     if workers <= 1:
         return _check_pages(site_dir, pages, set(pages))
-    job = {"site": str(site_dir), "part": 1, "of": workers}
-    children = [subprocess.Popen([sys.executable, "-m", "bwm.site.check", json.dumps({**job, "part": part})],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for part in range(1, workers)]
-    try:
-        report = _check_pages(site_dir, pages[0::workers], set(pages))
-    finally:
-        results = [(child, *child.communicate()) for child in children]
-    for child, out, err in results:
-        if child.returncode != 0:
-            raise RuntimeError(f"a link-check worker failed (exit {child.returncode}): {err.strip()[-2000:]}")
-        part = json.loads(out)
+    jobs = [{"site": str(site_dir), "part": part, "of": workers} for part in range(1, workers)]
+    report, others = workers_.run_alongside("bwm.site.check", jobs,
+                                            lambda: _check_pages(site_dir, pages[0::workers], set(pages)),
+                                            RuntimeError, "a link-check worker")
+    for part in others:
         report.links += part["links"]
         report.broken += [tuple(b) for b in part["broken"]]
         report.external += [tuple(e) for e in part["external"]]
