@@ -152,3 +152,25 @@ def open_page(browser):
             assert not w.dialogs, f"a dialog opened (script from data ran?): {w.dialogs}"
     finally:
         context.close()
+
+
+@pytest.fixture()
+def fail_writes_after(monkeypatch):
+    """``fail_writes_after(n)``: from the site build's (n+1)-th page on, writing fails with a simulated full disk.
+    Returns the counter of write attempts ({"n": ...})."""
+    from bwm.site import build as site_build
+
+    def install(n: int) -> dict:
+        real_write, calls = site_build.write_page, {"n": 0}
+
+        def failing_write(path, html):
+            calls["n"] += 1
+            if calls["n"] > n:
+                raise OSError("disk full (simulated)")
+            real_write(path, html)
+
+        monkeypatch.setattr(site_build, "write_page", failing_write)
+        return calls
+
+    return install
+

@@ -92,20 +92,12 @@ def test_a_missing_or_unreadable_previous_page_is_rendered_again(demo_warehouse,
 
 
 def test_a_failed_incremental_build_leaves_the_previous_site_untouched(demo_warehouse, changed_warehouse, tmp_path,
-                                                                       monkeypatch):
+                                                                       fail_writes_after):
     """The reused pages are hard links to the previous site's files: nothing may be written through them."""
     site = tmp_path / "site"
     _build(demo_warehouse["warehouse"], site, demo_warehouse["mirror"])
     before = {p: hashlib.sha256(b).hexdigest() for p, b in _files(site).items()}
-    real_write, calls = site_build.write_page, {"n": 0}
-
-    def failing_write(path, html):
-        calls["n"] += 1
-        if calls["n"] > 10:
-            raise OSError("disk full (simulated)")
-        real_write(path, html)
-
-    monkeypatch.setattr(site_build, "write_page", failing_write)
+    fail_writes_after(10)
     with pytest.raises(OSError, match="disk full"):
         _build(changed_warehouse, site, demo_warehouse["mirror"])
     assert {p: hashlib.sha256(b).hexdigest() for p, b in _files(site).items()} == before

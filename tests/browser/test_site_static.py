@@ -165,20 +165,12 @@ def _snapshot(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_a_failed_build_leaves_the_previous_site_untouched(demo_warehouse, tmp_path, monkeypatch):
+def test_a_failed_build_leaves_the_previous_site_untouched(demo_warehouse, tmp_path, monkeypatch, fail_writes_after):
     site = tmp_path / "site"
     site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"])
     before = _snapshot(site)
     real_write = site_build.write_page
-    calls = {"n": 0}
-
-    def failing_write(path, html):
-        calls["n"] += 1
-        if calls["n"] > 30:
-            raise OSError("disk full (simulated)")
-        real_write(path, html)
-
-    monkeypatch.setattr(site_build, "write_page", failing_write)
+    calls = fail_writes_after(30)
     with pytest.raises(OSError, match="disk full"):  # reuse=False: render every page (nothing changed)
         site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"], reuse=False)
     assert calls["n"] == 31
