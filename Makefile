@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-slow test-faults bench bench-quick dev lock clean help
+.PHONY: setup browser demo test test-real test-slow test-faults bench bench-quick dev lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -35,6 +35,9 @@ demo: setup  ## build the demo mirror and warehouse from synthetic data, and pri
 
 test: setup browser  ## the default (fast) test suite, as CI runs it
 	$(BIN)/python -m pytest
+
+test-real: setup  ## the real-data acceptance suite: whole refreshes on ../shared/cbs-real through bwm mirror serve (~5 min)
+	$(BIN)/python -m pytest -m acceptance tests/test_real_acceptance.py -v
 
 test-slow: setup browser  ## only the slow suites
 	$(BIN)/python -m pytest -m slow

@@ -23,7 +23,7 @@ WEIGHTS = ("inhabitants", "households")
 LEVELS = ("gemeente", "wijk", "buurt")
 SOURCE_LABELS = {
     "kwb": "CBS, Kerncijfers wijken en buurten",
-    "health": "GGD'en, CBS en RIVM, Gezondheidsmonitor (CBS tabel 50090NED)",
+    "health": "GGD'en, CBS en RIVM, Gezondheidsmonitor (Gezondheid per wijk en buurt)",
     "municipal": "Gemeentelijke registratie (aangeleverd databestand)",
 }
 #: The warehouse's indicators.catalogue also holds the indicators declared by municipal data files

@@ -4,6 +4,7 @@
     bwm run                       run the refresh job with the BWM_* settings of the environment
     bwm mirror download IDS...    download CBS tables into a mirror folder (for locked-down networks)
     bwm mirror list               list the tables in a mirror folder
+    bwm mirror import DIRS...     check folders written by cbsodata.download_data and add them to a mirror
     bwm mirror serve              serve a mirror folder as a local CBS OData feed (replay server)
     bwm mirror geo                download the CBS wijk- en buurtkaart (boundaries) into a mirror folder
     bwm synth                     write a synthetic mirror (demo or national scale) to a folder
@@ -178,8 +179,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_mirror_download(args: argparse.Namespace) -> int:
     from bwm.cbs import client
     from bwm.harmonise import keymap
+    from bwm import registry
     from bwm.settings import parse_municipalities, parse_years
-    from bwm.sources import HEALTH_TABLE_ID
 
     settings = Settings.from_env()
     mirror_dir = Path(args.mirror).resolve() if args.mirror else settings.mirror_dir
@@ -187,7 +188,7 @@ def cmd_mirror_download(args: argparse.Namespace) -> int:
     if args.kwb_years:
         ids += [keymap.kwb_table(y).table_id for y in parse_years(args.kwb_years)]
     if args.health:
-        ids.append(HEALTH_TABLE_ID)
+        ids.append(registry.health_table(settings).table_id)
     if not ids:
         print("Name one or more table ids (e.g. 85984NED), or use --kwb-years 2013-2024 and/or --health.",
               file=sys.stderr)
@@ -223,11 +224,45 @@ def cmd_mirror_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mirror_import(args: argparse.Namespace) -> int:
+    from bwm.cbs import mirror
+
+    mirror_dir = Path(args.mirror).resolve() if args.mirror else Settings.from_env().mirror_dir
+    if args.table_id and len(args.dirs) > 1:
+        print("--table-id names the table of one folder: import the folders one at a time, or leave --table-id "
+              "out (each folder's TableInfos.json names its table).", file=sys.stderr)
+        return 2
+    failed = 0
+    for i, raw in enumerate(args.dirs, 1):
+        src = Path(raw).resolve()
+        print(f"[{i}/{len(args.dirs)}] {src}", flush=True)
+        untyped = not (src / "TypedDataSet.json").is_file() and (src / "UntypedDataSet.json").is_file()
+        try:
+            path = mirror.import_folder(src, mirror_dir, table_id=args.table_id)
+        except mirror.MirrorError as exc:
+            print(f"  FAILED: {exc}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        manifest = mirror.read_manifest(mirror_dir, path.name) or {}
+        note = " (UntypedDataSet.json converted to typed values)" if untyped else ""
+        print(f"  imported {manifest.get('table_id')}: {manifest.get('row_count')} rows, CBS modified "
+              f"{manifest.get('modified')}{note}, into {path}", flush=True)
+    print(f"Mirror: {mirror_dir}")
+    if failed:
+        print(f"{failed} of {len(args.dirs)} folder(s) NOT imported (see above); the mirror's copies of those "
+              "tables, if any, are unchanged.", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_mirror_serve(args: argparse.Namespace) -> int:
     from bwm.cbs import replay
 
     mirror_dir = Path(args.mirror).resolve() if args.mirror else Settings.from_env().mirror_dir
     argv = ["--mirror", str(mirror_dir), "--port", str(args.port), "--host", args.host]
+    if args.catalog:
+        argv += ["--catalog", args.catalog]
+    for spec in args.fault:
+        argv += ["--fault", spec]
     return replay.main(argv) or 0
 
 
@@ -300,12 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="build the demo mirror and warehouse").set_defaults(func=cmd_demo)
     sub.add_parser("run", help="run the refresh job with the BWM_* settings").set_defaults(func=cmd_run)
 
-    mirror = sub.add_parser("mirror", help="download, list or serve a CBS mirror folder")
+    mirror = sub.add_parser("mirror", help="download, import, list or serve a CBS mirror folder")
     msub = mirror.add_subparsers(dest="mirror_command", required=True)
     dl = msub.add_parser("download", help="download CBS tables into a mirror folder")
     dl.add_argument("table_ids", nargs="*", help="CBS table ids, e.g. 85984NED")
     dl.add_argument("--kwb-years", help="also the KWB tables of these years, e.g. 2013-2024")
-    dl.add_argument("--health", action="store_true", help="also the health table 50090NED")
+    dl.add_argument("--health", action="store_true",
+                    help="also the health table (BWM_HEALTH_TABLE, default 50120NED, from dataderden.cbs.nl)")
     dl.add_argument("--municipalities", help="only these gemeenten, e.g. GM0344,GM0518 (default BWM_MUNICIPALITIES)")
     dl.add_argument("--mirror", help="mirror folder (default BWM_MIRROR_DIR)")
     dl.add_argument("--force", action="store_true", help="download even when CBS's Modified is unchanged")
@@ -313,10 +349,24 @@ def build_parser() -> argparse.ArgumentParser:
     ls = msub.add_parser("list", help="list the tables in a mirror folder")
     ls.add_argument("--mirror", help="mirror folder (default BWM_MIRROR_DIR)")
     ls.set_defaults(func=cmd_mirror_list)
+    imp = msub.add_parser("import", help="check folders written by cbsodata.download_data and add them to a mirror",
+                          description="Verify each folder that cbsodata.download_data(table_id, dir=...) wrote (JSON, "
+                                      "DataProperties, dimensions, data values), convert an UntypedDataSet to typed "
+                                      "values, and write it into the mirror with a manifest. The folders are only read "
+                                      "(a folder inside the mirror itself is replaced by its checked copy).")
+    imp.add_argument("dirs", nargs="+", metavar="DIR", help="folder written by cbsodata.download_data")
+    imp.add_argument("--mirror", help="mirror folder (default BWM_MIRROR_DIR)")
+    imp.add_argument("--table-id", help="table id, when neither TableInfos.json nor the folder name gives it")
+    imp.set_defaults(func=cmd_mirror_import)
     serve = msub.add_parser("serve", help="serve a mirror folder as a local CBS OData v3 feed")
     serve.add_argument("--mirror", help="mirror folder (default BWM_MIRROR_DIR)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--catalog", choices=("opendata", "dataderden"),
+                       help="serve only one CBS catalogue's tables, as that host does (run one server per catalogue "
+                            "and point BWM_CBS_BASE_URL and BWM_CBS_DATADERDEN_URL at them); default: every table")
+    serve.add_argument("--fault", action="append", default=[], metavar="KIND[,path=TEXT][,times=N|always][,status=N]",
+                       help="inject a fault (error, delay, truncate, drop), as python -m bwm.cbs.replay --fault")
     serve.set_defaults(func=cmd_mirror_serve)
     geo_p = msub.add_parser("geo", help="download the CBS wijk- en buurtkaart (PDOK) into a mirror folder")
     geo_p.add_argument("--years", help="KWB years, e.g. 2019-2024 (default BWM_YEARS)")

@@ -16,8 +16,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Years of the "Kerncijfers wijken en buurten" the monitor knows about.
 KWB_YEARS = tuple(range(2013, 2025))
-#: Periods of the health table 50090NED ("Gezondheid per wijk en buurt").
-HEALTH_YEARS = (2012, 2016, 2020, 2022)
+#: The health tables ("Gezondheid per wijk en buurt") the monitor can read; their periods are in the registry
+#: (data/reference/cbs_tables.csv). 50120NED (indeling 2022) is the default: it has every period on one geography.
+HEALTH_TABLES = ("50120NED", "50090NED")
 
 SOURCES = ("demo", "mirror", "live")
 DEMO_SCALES = ("demo", "national")
@@ -39,12 +40,17 @@ class Settings:
     municipalities: tuple[str, ...] = ()
     years: tuple[int, ...] = KWB_YEARS
     cbs_base_url: str = "https://opendata.cbs.nl"
+    #: CBS's third-party catalogue, where RIVM publishes the health tables 50090NED and 50120NED.
+    cbs_dataderden_url: str = "https://dataderden.cbs.nl"
+    health_table: str = "50120NED"
     http_timeout_s: float = 60.0
     http_retries: int = 4
     demo_scale: str = "demo"
     demo_seed: int = 20240101
     concentration_factor: float = 2.0
     municipal_dir: Path = PROJECT_ROOT / "data" / "municipal"
+    #: The largest municipal data file read, in MB of 1 048 576 bytes; a larger one is rejected unread.
+    municipal_max_mb: float = 50.0
     disclosure_min_count: float = 10.0
     disclosure_min_cases: float = 10.0
     export_dir: Path = PROJECT_ROOT / "data" / "exports"
@@ -85,6 +91,8 @@ class Settings:
             municipalities=parse_municipalities(env.get("BWM_MUNICIPALITIES", "")),
             years=parse_years(env.get("BWM_YEARS", "")),
             cbs_base_url=(env.get("BWM_CBS_BASE_URL", "").strip() or base.cbs_base_url).rstrip("/"),
+            cbs_dataderden_url=(env.get("BWM_CBS_DATADERDEN_URL", "").strip() or base.cbs_dataderden_url).rstrip("/"),
+            health_table=parse_health_table(env.get("BWM_HEALTH_TABLE", ""), base.health_table),
             http_timeout_s=_positive_float(env, "BWM_HTTP_TIMEOUT", base.http_timeout_s),
             http_retries=int(_positive_float(env, "BWM_HTTP_RETRIES", base.http_retries)),
             demo_scale=scale,
@@ -93,6 +101,7 @@ class Settings:
             # The demo's synthetic municipal files live in their own subfolder, apart from an analyst's own.
             municipal_dir=path("BWM_MUNICIPAL_DIR",
                                base.municipal_dir / "demo" if source == "demo" else base.municipal_dir),
+            municipal_max_mb=_positive_float(env, "BWM_MUNICIPAL_MAX_MB", base.municipal_max_mb),
             disclosure_min_count=_positive_float(env, "BWM_DISCLOSURE_MIN_COUNT", base.disclosure_min_count),
             disclosure_min_cases=_positive_float(env, "BWM_DISCLOSURE_MIN_CASES", base.disclosure_min_cases),
             export_dir=path("BWM_EXPORT_DIR", base.export_dir),
@@ -100,6 +109,17 @@ class Settings:
             geo_base_url=(env.get("BWM_GEO_BASE_URL", "").strip() or base.geo_base_url).rstrip("/"),
             duckdb_memory=parse_memory(env.get("BWM_DUCKDB_MEMORY", ""), base.duckdb_memory),
         )
+
+
+def parse_health_table(raw: str, default: str) -> str:
+    """``"50090ned"`` -> ``"50090NED"``; empty means ``default``; anything else is refused with the choices."""
+    table = raw.strip().upper() or default
+    if table not in HEALTH_TABLES:
+        raise SettingsError(
+            f"BWM_HEALTH_TABLE={raw.strip()!r} is not a health table the monitor reads; use one of "
+            f"{', '.join(HEALTH_TABLES)} (50120NED: 2012-2022 on the 2022 boundaries; 50090NED: 2012-2020 on 2020's)."
+        )
+    return table
 
 
 def parse_municipalities(raw: str) -> tuple[str, ...]:

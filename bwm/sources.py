@@ -3,42 +3,28 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from bwm import registry
 from bwm.cbs import mirror as mirror_mod
-from bwm.harmonise import keymap
 from bwm.settings import Settings
 
-HEALTH_TABLE_ID = "50090NED"
 #: Bump when the synthetic generator's output changes, so existing demo mirrors are regenerated.
-DEMO_GENERATOR_VERSION = 2
+DEMO_GENERATOR_VERSION = 3
 DEMO_MARKER = "demo.json"
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class SourceTable:
-    table_id: str
-    kind: str  # "kwb" or "health"
-    year: int | None  # the KWB year; None for the multi-period health table
-    region_dimension: str
 
 
 class SourceError(RuntimeError):
     """The configured source cannot provide the tables; the message says what to do."""
 
 
-def expected_tables(settings: Settings) -> list[SourceTable]:
-    """The KWB table of every configured year, plus the health table."""
-    tables = [
-        SourceTable(t.table_id, "kwb", t.year, t.region_dimension)
-        for t in keymap.kwb_tables()
-        if t.year in settings.years
-    ]
-    tables.append(SourceTable(HEALTH_TABLE_ID, "health", None, "WijkenEnBuurten"))
+def expected_tables(settings: Settings) -> list[registry.CbsTable]:
+    """The KWB table of every configured year, plus the configured health table (``BWM_HEALTH_TABLE``)."""
+    tables = [t for t in registry.tables("kwb") if t.year in settings.years]
+    tables.append(registry.health_table(settings))
     return tables
 
 
@@ -57,8 +43,10 @@ def ensure_mirror(settings: Settings, progress: Progress | None = None) -> list[
     if settings.source == "mirror":
         missing = [t.table_id for t in tables if mirror_mod.read_manifest(mirror_dir, t.table_id) is None]
         if missing:
+            hints = " ".join(h for h in (mirror_mod.missing_table_hint(mirror_dir, t) for t in missing) if h)
             raise SourceError(
-                f"The mirror {mirror_dir} lacks {', '.join(missing)}. Download them where CBS is reachable with "
+                f"The mirror {mirror_dir} lacks {', '.join(missing)}. " + (hints + " Otherwise download" if hints
+                else "Download") + " them where CBS is reachable with "
                 f"`bwm mirror download {' '.join(missing)} --mirror {mirror_dir}`, copy the folder here, or run "
                 "with BWM_SOURCE=live."
             )
@@ -67,7 +55,7 @@ def ensure_mirror(settings: Settings, progress: Progress | None = None) -> list[
 
     statuses = []
     for i, t in enumerate(tables, 1):
-        say(f"[{i}/{len(tables)}] {t.table_id} ({t.kind} {t.year or ''})".rstrip())
+        say(f"[{i}/{len(tables)}] {t.table_id} ({t.kind} {t.year or ''}) from {registry.catalog_label(t.catalog)}")
         result = client.download_table(
             t.table_id, mirror_dir, municipalities=settings.municipalities, settings=settings, progress=say
         )
@@ -75,7 +63,7 @@ def ensure_mirror(settings: Settings, progress: Progress | None = None) -> list[
     return statuses
 
 
-def _ensure_demo(settings: Settings, tables: list[SourceTable], say: Progress) -> list[dict]:
+def _ensure_demo(settings: Settings, tables: list[registry.CbsTable], say: Progress) -> list[dict]:
     from bwm.synth.writer import generate_mirror
 
     mirror_dir = settings.mirror_dir
@@ -93,7 +81,7 @@ def _ensure_demo(settings: Settings, tables: list[SourceTable], say: Progress) -
     return [_status(mirror_dir, t, "generated") for t in tables]
 
 
-def _status(mirror_dir: Path, table: SourceTable, status: str) -> dict:
+def _status(mirror_dir: Path, table: registry.CbsTable, status: str) -> dict:
     manifest = mirror_mod.read_manifest(mirror_dir, table.table_id) or {}
     return {
         "table_id": table.table_id,

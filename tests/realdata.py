@@ -50,6 +50,8 @@ KWB_FILES: dict[int, tuple[str, ...]] = {
 }
 KWB_YEARS = tuple(KWB_FILES)
 
+#: The real health files are 50090NED (2020 boundaries); 50120NED's data is not in shared/cbs-real.
+HEALTH_TABLE_ID = "50090NED"
 HEALTH_PERIODS = (2012, 2016, 2020)
 #: The 8 health files: (period, age label in the file name). CBS's 2020 18-64 file is not in the snapshot.
 HEALTH_FILES: tuple[tuple[int, str], ...] = tuple(
@@ -210,7 +212,7 @@ def _cbs_column(name: str, spec: keymap.KeySpec) -> pl.Expr:
 
 def health_table_files(cbs_real: Path) -> dict[str, list]:
     """The mirror files of 50090NED built from the 8 real UntypedDataSet files."""
-    specs = keymap.health_keys()
+    specs = keymap.health_keys(HEALTH_TABLE_ID)
     by_key = {s.raw_key: s for s in specs}
     frames = []
     for period, age in HEALTH_FILES:
@@ -244,7 +246,7 @@ def health_table_files(cbs_real: Path) -> dict[str, list]:
     props += [topic_property(i, s) for i, s in enumerate(specs, 4)]
     periods = distinct["Perioden"]
     return {
-        "TableInfos": [_table_info(keymap.HEALTH_TABLE_ID, HEALTH_TITLE, ", ".join(p[:4] for p in periods))],
+        "TableInfos": [_table_info(HEALTH_TABLE_ID, HEALTH_TITLE, ", ".join(p[:4] for p in periods))],
         "DataProperties": props,
         "TypedDataSet": typed,
         "CategoryGroups": [],
@@ -272,9 +274,9 @@ def build_mirror(
         written.append(table_id)
     if health:
         files = health_table_files(cbs_real)
-        mirror.write_table(mirror_dir, keymap.HEALTH_TABLE_ID, files, title=files["TableInfos"][0]["Title"],
+        mirror.write_table(mirror_dir, HEALTH_TABLE_ID, files, title=files["TableInfos"][0]["Title"],
                            modified=_MODIFIED, source="cbs", base_url=None)
-        written.append(keymap.HEALTH_TABLE_ID)
+        written.append(HEALTH_TABLE_ID)
     return written
 
 
@@ -290,7 +292,7 @@ def health_frame(
     ``marges`` and one Float64 column per key (null where the file's cell is empty or '.').
     """
     keys = list(keys)
-    spec = {s.raw_key: s for s in keymap.health_keys()}
+    spec = {s.raw_key: s for s in keymap.health_keys(HEALTH_TABLE_ID)}
     frames = []
     for period in HEALTH_PERIODS:
         if not health_path(cbs_real, period, age).exists():
@@ -322,3 +324,109 @@ def kwb2024_inhabitants(cbs_real: Path) -> pl.DataFrame:
          "inhabitants": [None if is_missing(r[inw_col]) else int(r[inw_col].strip()) for r in rows]},
         schema={"area_code": pl.String, "inhabitants": pl.Int64},
     )
+
+
+# --- the real national KWB 2020 (first release, March 2021) and StatLine exports of other years -----------
+
+KWB_2020_NATIONAL = "84799NED_2020_NL_release-2021-03"
+
+
+def kwb2020_national_files(cbs_real: Path) -> tuple[str, str, dict[str, list]]:
+    """(table id, Modified, mirror files) of the real whole-country KWB 2020 release, as CBS's feed had it.
+
+    The files are CBS's own OData v3 answers (stored as Parquet by dataverbinders/statline-bq): TypedDataSet
+    with padded codes, DataProperties as ``cbsodata.download_data`` writes it, the WijkenEnBuurten dimension,
+    and the table's metadata (its TableInfos).
+    """
+    import json
+
+    folder = cbs_real / "kwb" / KWB_2020_NATIONAL
+    info = json.loads((folder / "cbs.v3.84799NED_Metadata.json").read_text(encoding="utf-8"))
+    props = json.loads((folder / "DataProperties.json").read_text(encoding="utf-8"))
+    typed = pl.read_parquet(folder / "cbs.v3.84799NED_TypedDataSet.parquet").sort("ID").to_dicts()
+    regions = pl.read_parquet(folder / "cbs.v3.84799NED_WijkenEnBuurten.parquet").to_dicts()
+    for item in regions:  # the feed pads dimension keys like the data set's codes
+        item["Key"] = item["Key"].ljust(10)
+    files = {"TableInfos": [info], "DataProperties": props, "TypedDataSet": typed, "CategoryGroups": [],
+             "WijkenEnBuurten": regions}
+    return info["Identifier"], info["Modified"], files
+
+
+def evidence_keys(shared: Path, year: int) -> list[dict[str, str]]:
+    """``shared/reference/kwb-keys-evidence/keys_<year>.csv``: key, unit, datatype, title, source per Topic."""
+    path = shared / "reference" / "kwb-keys-evidence" / f"keys_{year}.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _mangled(text: str) -> str:
+    """What R's ``make.names`` leaves of a title, for comparing: letters and digits only, lower case."""
+    return "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
+
+
+def _r_number(cell: str | None) -> float | None:
+    if cell is None:
+        return None
+    text = cell.strip()
+    if text in ("", ".", "NA"):
+        return None
+    return float(text.replace(",", "."))
+
+
+def statline_r_files(cbs_real: Path, shared: Path, year: int, file_name: str) -> tuple[str, dict[str, list], list]:
+    """(table id, mirror files) of a StatLine export that R re-saved (column titles mangled by ``make.names``).
+
+    The export has one column per Topic, in the table's DataProperties order, titled "<theme>.<title>..<unit>.".
+    Each column is mapped to its OData key by position in ``keys_<year>.csv``, and the mapping is accepted only
+    where the column's title ends in the key's unit (from the evidence, or the key map), so a shifted column
+    fails loudly instead of mislabelling a figure; columns whose title differs from the evidence's title are
+    returned as ``(key, evidence title, column)`` (CBS retitles topics between releases: 2017's position 35). DataProperties are built from the evidence's
+    unit, datatype and title, falling back to the key map; the region key is the Codering column.
+    """
+    table = keymap.kwb_table(year)
+    region = table.region_dimension
+    header, rows = read_csv_rows(cbs_real / "kwb" / file_name, ",")
+    evidence = evidence_keys(shared, year)
+    topics = header[2:]  # the row number R added, then "Wijken.en.buurten" (the region title)
+    if len(topics) != len(evidence):
+        raise ValueError(f"{file_name}: {len(topics)} topic columns, keys_{year}.csv lists {len(evidence)}")
+    specs = {s.raw_key: s for s in keymap.keys_for_year(year)}
+    by_stem = {keymap.stem(k).lower(): s for k, s in specs.items()}
+    props, keys, retitled = [_geo_detail(0, region, "Wijken en buurten")], [], []
+    for i, (column, ev) in enumerate(zip(topics, evidence), 1):
+        key = ev["key"]
+        spec = specs.get(key) or by_stem.get(keymap.stem(key).lower())
+        unit = ev["unit"] or (spec.cbs_unit if spec else "")
+        title = ev["title"] or (spec.title_nl if spec else "")
+        datatype = ev["datatype"] or (spec.datatype if spec else "Double")
+        mangled = _mangled(column)
+        if unit and not mangled.endswith(_mangled(unit)):
+            raise ValueError(f"{file_name}, column {i + 2} {column!r}: expected unit {unit!r} of {key}")
+        if ev["title"] and _mangled(ev["title"]) not in mangled:
+            retitled.append((key, ev["title"], column))
+        props.append({"odata.type": "Cbs.OData.Topic", "ID": i, "Position": i, "ParentID": None, "Type": "Topic",
+                      "Key": key, "Title": title, "Description": None, "Datatype": datatype, "Unit": unit,
+                      "Decimals": spec.decimals if spec else 0, "Default": "Impossible", "PresentationType": ""})
+        keys.append((key, datatype))
+    codering = next(i for i, h in enumerate(header) if h.startswith("Regioaanduiding.Codering"))
+    typed, dimension = [], []
+    for n, row in enumerate(rows):
+        code = row[codering].strip()
+        record: dict = {"ID": n, region: code.ljust(10)}
+        for (key, datatype), cell in zip(keys, row[2:]):
+            if datatype in _TEXT:
+                record[key] = None if cell in ("NA",) else cell
+            else:
+                value = _r_number(cell)
+                record[key] = int(value) if value is not None and datatype in _INT else value
+        typed.append(record)
+        dimension.append({"Key": code.ljust(10), "Title": row[1].strip(), "Description": None,
+                          "DetailRegionCode": code, "Municipality": None})
+    files = {"TableInfos": [_table_info(table.table_id, table.title, str(year))], "DataProperties": props,
+             "TypedDataSet": typed, "CategoryGroups": [], region: dimension}
+    return table.table_id, files, retitled
+
+
+def write_files(mirror_dir: Path, table_id: str, files: dict[str, list], modified: str = _MODIFIED) -> None:
+    mirror.write_table(mirror_dir, table_id, files, title=files["TableInfos"][0]["Title"], modified=modified,
+                       source="cbs", base_url=None)

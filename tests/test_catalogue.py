@@ -13,9 +13,9 @@ REQUIRED = {
     "arbeid_en_vrije_tijd": {"nettoarbeidsparticipatie", "bijstand_per_1000", "ww_per_1000", "ao_per_1000",
                              "wekelijkse_sporters", "afstand_huisarts", "afstand_supermarkt", "afstand_school"},
     "gezondheid": {"ervaren_gezondheid_goed", "langdurige_aandoening", "beperkt_gezondheid",
-                   "risico_angst_depressie", "overgewicht", "roker", "jeugdzorg", "wmo_per_1000"},
-    "welzijn": {"eenzaam", "ernstig_eenzaam", "regie_eigen_leven", "veel_stress", "moeite_met_rondkomen"},
-    "samenleving": {"vrijwilligerswerk", "mantelzorger", "geluidhinder_buren", "eenpersoonshuishoudens"},
+                   "hoog_risico_angst_depressie", "overgewicht", "roker", "jeugdzorg", "wmo_per_1000"},
+    "welzijn": {"eenzaam", "ernstig_eenzaam", "mist_emotionele_steun", "veel_stress", "moeite_met_rondkomen"},
+    "samenleving": {"vrijwilligerswerk", "mantelzorger", "eenpersoonshuishoudens"},
 }
 
 

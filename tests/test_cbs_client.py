@@ -28,7 +28,8 @@ DEAD_PROXY = "http://10.255.255.1:9"
 
 
 def settings_for(server, timeout_s: float = 5.0, retries: int = 3) -> Settings:
-    return Settings(cbs_base_url=server.base_url, http_timeout_s=timeout_s, http_retries=retries)
+    return Settings(cbs_base_url=server.base_url, cbs_dataderden_url=server.base_url, http_timeout_s=timeout_s,
+                    http_retries=retries)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -165,10 +166,11 @@ def test_configure_sets_cbsodata_options(cbs_options, monkeypatch):
 
 def test_region_filter_uses_startswith_per_level():
     assert client.region_filter("WijkenEnBuurten", ("GM0344",)) == (
+        "startswith(WijkenEnBuurten,'NL') or "
         "(startswith(WijkenEnBuurten,'GM0344') or startswith(WijkenEnBuurten,'WK0344') "
         "or startswith(WijkenEnBuurten,'BU0344'))"
     )
-    assert client.region_filter("RegioS", ("GM0518", "GM0344")).count(" or ") == 5
+    assert client.region_filter("RegioS", ("GM0518", "GM0344")).count(" or ") == 6
     with pytest.raises(ValueError, match="gemeente code"):
         client.region_filter("RegioS", ("0344",))
 
@@ -197,16 +199,17 @@ def test_municipality_filter_keeps_only_that_municipality(served, cbs_options, t
     result = client.download_table(KWB, tmp_path, municipalities=("GM0344",), settings=settings_for(served), **FAST)
     rows = mirror.read_json(tmp_path, KWB, "TypedDataSet")
     codes = [row["WijkenEnBuurten"] for row in rows]
-    assert result.row_count == len(rows) == 1 + 10 + 200  # GM, its 10 wijken and 200 buurten
-    assert all(code[:6] in ("GM0344", "WK0344", "BU0344") for code in codes)
+    assert result.row_count == len(rows) == 1 + 1 + 10 + 200  # NL, GM, its 10 wijken and 200 buurten
+    assert codes[0].strip() == "NL01"  # the national row always comes along: comparisons need it
+    assert all(code[:6] in ("GM0344", "WK0344", "BU0344") for code in codes[1:])
     assert "WK103440  " not in codes and "BU10344001" not in codes  # GM1034's codes contain '0344' too
     assert [d["Key"] for d in mirror.read_json(tmp_path, KWB, "WijkenEnBuurten")] == codes
     sent = served.requests_for("TypedDataSet")[0]["query"]["$filter"]
     assert sent == client.region_filter("WijkenEnBuurten", ("GM0344",)) and "substringof" not in sent
-    assert mirror.read_manifest(tmp_path, KWB)["region_filter"] == ["GM0344"]
+    assert mirror.read_manifest(tmp_path, KWB)["region_filter"] == ["NL", "GM0344"]
 
     health = client.download_table(HEALTH, tmp_path, municipalities=("GM1034", "gm0344"), settings=settings_for(served), **FAST)
-    assert health.row_count == 12  # 2 age groups x (GM, WK, BU) x 2 municipalities; NL01 left out
+    assert health.row_count == 14  # 2 age groups x (NL01 + (GM, WK, BU) x 2 municipalities)
     assert len(mirror.read_json(tmp_path, HEALTH, "Leeftijd")) == 2  # other dimensions stay whole
 
 
@@ -223,7 +226,7 @@ def test_unchanged_table_is_skipped_without_requesting_data(served, cbs_options,
     assert client.download_table(HEALTH, tmp_path, settings=settings, force=True, **FAST).status == "downloaded"
     assert len(served.requests_for("TypedDataSet")) == 1
     other_filter = client.download_table(HEALTH, tmp_path, municipalities=("GM0344",), settings=settings, **FAST)
-    assert other_filter.status == "downloaded" and other_filter.row_count == 6
+    assert other_filter.status == "downloaded" and other_filter.row_count == 6 + 2  # and NL01 per age group
 
 
 def test_changed_modified_triggers_a_download(served, cbs_options, tmp_path):

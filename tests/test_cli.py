@@ -10,6 +10,7 @@ from bwm.cbs import mirror, replay
 def feed(demo_warehouse, monkeypatch, bwm_env):
     with replay.serve(demo_warehouse["mirror"]) as server:
         monkeypatch.setenv("BWM_CBS_BASE_URL", server.base_url)
+        monkeypatch.setenv("BWM_CBS_DATADERDEN_URL", server.base_url)
         monkeypatch.setenv("BWM_HTTP_TIMEOUT", "10")
         yield server
 
@@ -20,17 +21,17 @@ def test_mirror_download_then_skip_then_list(feed, tmp_path, capsys):
             "--mirror", str(target)]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
-    assert "[1/2] 85984NED" in out and "[2/2] 50090NED" in out
+    assert "[1/2] 85984NED" in out and "[2/2] 50120NED" in out
     assert out.count("downloaded:") == 2
     manifest = mirror.read_manifest(target, "85984NED")
-    assert manifest["region_filter"] == ["GM9901"]
+    assert manifest["region_filter"] == ["NL", "GM9901"]
 
     assert cli.main(args) == 0
     assert capsys.readouterr().out.count("skipped:") == 2
 
     assert cli.main(["mirror", "list", "--mirror", str(target)]) == 0
     listing = capsys.readouterr().out
-    assert "85984NED" in listing and "50090NED" in listing
+    assert "85984NED" in listing and "50120NED" in listing
 
 
 def test_download_failure_is_reported_and_exit_code_nonzero(feed, tmp_path, capsys):

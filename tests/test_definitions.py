@@ -4,7 +4,7 @@ from pipelines.definitions import defs
 
 EXPECTED = {
     "mirror/cbs",
-    "raw/cbs_tables", "raw/cbs_data_properties", "raw/cbs_dimensions", "raw/health_50090ned",
+    "raw/cbs_tables", "raw/cbs_data_properties", "raw/cbs_dimensions", "raw/health",
     *{f"raw/kwb_{year}" for year in range(2013, 2025)},
     "staging/kwb_key_resolution", "staging/areas", "staging/kwb", "staging/health",
     "indicators/catalogue", "indicators/area_series", "indicators/weights", "indicators/values",

@@ -76,11 +76,12 @@ def con(tmp_path):
             "wijk_code varchar, inhabitants bigint, households bigint, comparability_code int, table_id varchar)")
         connection.executemany("insert into staging.areas values (?, ?, ?, ?, ?, ?, ?, ?, 'T')", AREAS)
         connection.execute("create table staging.kwb (year int, area_code varchar, variable varchar, value double, "
-                           "table_id varchar)")
-        connection.executemany("insert into staging.kwb values (?, ?, ?, ?, 'T')", KWB)
+                           "table_id varchar, value_status varchar)")
+        connection.executemany("insert into staging.kwb values (?, ?, ?, ?, 'T', ?)",
+                               [(*row, "published" if row[3] is not None else "suppressed") for row in KWB])
         connection.execute("create table staging.health (year int, area_code varchar, area_level varchar, "
                            "gemeente_code varchar, age_group_code varchar, variable varchar, value double, "
-                           "table_id varchar)")
+                           "table_id varchar, value_status varchar)")
         frame = catalogue.catalogue_frame(catalogue.parse(CATALOGUE))
         warehouse.replace_table_from_frame(connection, "indicators", "catalogue", frame)
         municipal_store.ensure_tables(connection)  # no municipal files here: empty tables
@@ -100,6 +101,18 @@ def test_direct_values_and_missing_reasons(con):
     assert value(con, 2021, "BU00010103", "inkomen")[3] == "suppressed_by_cbs"
     assert value(con, 2021, "GM0001", "inkomen")[3] == "not_published"
     assert value(con, 2021, "GM0001", "inkomen")[0] is None
+
+
+def test_missing_reasons_tell_what_cbs_did(con):
+    """A '.' in a filled column is CBS's suppression; an empty column is "not published yet"; a key with an
+    unexpected unit is quarantined. Each gets its own reason, and none reads as suppressed by CBS."""
+    for code, status in (("BU00010101", "not_published_yet"), ("BU00010102", "quarantined")):
+        con.execute("update staging.kwb set value = null, value_status = ? where year = 2021 and area_code = ? "
+                    "and variable = 'inkomen_per_inwoner_eur'", [status, code])
+    warehouse.create_table_from_sql(con, "indicators", "values")
+    assert value(con, 2021, "BU00010101", "inkomen")[:4] == (None, None, None, "not_published_yet")
+    assert value(con, 2021, "BU00010102", "inkomen")[:4] == (None, None, None, "unit_quarantined")
+    assert value(con, 2021, "BU00010103", "inkomen")[3] == "suppressed_by_cbs"
 
 
 def test_ratio_values(con):
@@ -176,8 +189,19 @@ def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path
                       [code, value, den])
             c.execute("insert into indicators.aggregated values (2024, ?, 'gemeente', 'ww_per_1000', 'ratio', ?, ?, 1.0)",
                       [code, agg, n])
+        # A health estimate of 2012 weighted by residents of KWB 2020 (the only KWB year in the build), 15% off:
+        # weights eight years away say little about 2012's population mix, so it is not compared.
+        c.execute("insert into indicators.values values (2012, 'GM0001', 'gemeente', 'stress', 'pct', 24.9, null)")
+        c.execute("insert into indicators.aggregated values (2012, 'GM0001', 'gemeente', 'stress', 'weighted_mean', "
+                  "21.2, 30, 1.0)")
+        c.execute("create table indicators.catalogue (indicator_id varchar, source varchar)")
+        c.execute("insert into indicators.catalogue values ('ww_per_1000', 'kwb'), ('stress', 'health')")
+        c.execute("create table indicators.weights (source varchar, year int, area_code varchar, weight_year int)")
+        c.execute("insert into indicators.weights values ('kwb', 2024, 'GM0001', 2024), ('kwb', 2024, 'GM0002', 2024), "
+                  "('health', 2012, 'GM0001', 2020)")
     monkeypatch.setenv("BWM_WAREHOUSE", str(path))
     result = gemeente_totals_match_buurten.node_def.compute_fn.decorated_fn()
     assert not result.passed
     assert result.metadata["compared"].value == 2 and result.metadata["mismatches"].value == 1
+    assert result.metadata["not_compared_weights_far"].value == 1
     assert "GM0002" in result.metadata["examples"].value and "GM0001" not in result.metadata["examples"].value

@@ -225,11 +225,11 @@ def test_health_header_equals_the_health_map():
     for path in sorted((_real_dir() / "health").glob("50090NED_*_UntypedDataSet.csv.gz")):
         header = _header(path, ",")
         assert header[:5] == ["ID", "Leeftijd", "Marges", "WijkenEnBuurten", "Perioden"]
-        assert header[5:] == [s.raw_key for s in km.health_keys()], path.name
+        assert header[5:] == [s.raw_key for s in km.health_keys("50090NED")], path.name
 
 
 def test_health_keys_are_percentages_with_pct_names():
-    specs = km.health_keys()
+    specs = km.health_keys("50090NED")
     assert [s.position for s in specs] == list(range(1, 39))
     by_key = {s.raw_key: s.canonical for s in specs}
     assert by_key["Eenzaam_28"] == "eenzaam_pct" and by_key["MoeiteMetRondkomen_38"] == "moeite_met_rondkomen_pct"
@@ -246,8 +246,10 @@ def test_health_keys_are_percentages_with_pct_names():
 def test_resolve_matches_a_shifted_suffix_by_stem():
     out = km.resolve(2024, [_topic("GemiddeldInkomenPerInwoner_99", "x 1 000 euro"), _topic("Onbekend_7", "aantal")])
     rows = out.rows(named=True)
-    assert out.columns == ["raw_key", "canonical", "action", "match", "scale", "unit"]
+    assert out.columns == ["raw_key", "canonical", "action", "match", "scale", "unit", "cbs_unit",
+                           "expected_cbs_unit", "note"]
     assert (rows[0]["canonical"], rows[0]["match"], rows[0]["scale"]) == ("inkomen_per_inwoner_eur", "stem", 1000.0)
+    assert "GemiddeldInkomenPerInwoner_83" in rows[0]["note"]
     assert (rows[1]["canonical"], rows[1]["match"]) == (None, "unmapped")
 
 
@@ -267,11 +269,28 @@ def test_resolve_skips_non_topics_and_reports_ignored_keys():
         ("Verkeersterrein_103", "ignore", None), ("AantalInwoners_4", "map", "inwoners")]
 
 
-def test_resolve_raises_on_a_unit_that_does_not_convert():
-    with pytest.raises(km.KeymapError, match=r"2024.*AantalInwoners_5.*'%'.*'count'"):
-        km.resolve(2024, [_topic("AantalInwoners_5", "%")])
-    with pytest.raises(km.KeymapError, match="GemiddeldInkomenPerInwoner_83"):
-        km.resolve(2024, [_topic("GemiddeldInkomenPerInwoner_83", "euro per maand")])
+def test_resolve_quarantines_a_unit_that_does_not_convert():
+    # Used to raise KeymapError and abort the whole refresh; now only that key is held back.
+    out = km.resolve(2024, [_topic("AantalInwoners_5", "%"), _topic("GemiddeldInkomenPerInwoner_83", "euro per maand"),
+                            _topic("Mannen_6", "aantal")])
+    rows = out.rows(named=True)
+    assert [(r["raw_key"], r["action"], r["canonical"], r["scale"]) for r in rows] == [
+        ("AantalInwoners_5", "quarantine", "inwoners", None),
+        ("GemiddeldInkomenPerInwoner_83", "quarantine", "inkomen_per_inwoner_eur", None),
+        ("Mannen_6", "map", "mannen", 1.0)]
+    assert (rows[0]["cbs_unit"], rows[0]["expected_cbs_unit"], rows[0]["unit"], rows[0]["match"]) == (
+        "%", "aantal", "count", "exact")
+    assert rows[0]["note"] == "CBS unit '%' does not convert to 'count' (expected 'aantal')"
+    assert rows[1]["note"] == "CBS unit 'euro per maand' does not convert to 'eur' (expected 'x 1 000 euro')"
+    assert rows[2]["note"] is None and rows[2]["cbs_unit"] == rows[2]["expected_cbs_unit"] == "aantal"
+
+
+def test_quarantine_never_scales_the_wrong_way():
+    # x 1 000 euro where a percentage is expected: a factor of 1 000 on a share must never happen.
+    row = km.resolve(2024, [_topic("Koopwoningen_47", "x 1 000 euro")]).row(0, named=True)
+    assert (row["action"], row["canonical"], row["scale"], row["expected_cbs_unit"]) == (
+        "quarantine", "koopwoningen_pct", None, "%")
+    assert row["note"] == "CBS unit 'x 1 000 euro' does not convert to 'pct' (expected '%')"
 
 
 def test_stem():
@@ -297,11 +316,178 @@ def test_2018_layout_a_keys_still_resolve_by_stem():
 
 
 def test_resolve_health_returns_the_percentage_topics_only():
-    props = [_topic(s.raw_key, s.cbs_unit) for s in km.health_keys()] + [_topic("NieuwIndicator_39", "%")]
-    out = km.resolve_health(props)
+    props = [_topic(s.raw_key, s.cbs_unit) for s in km.health_keys("50090NED")] + [_topic("NieuwIndicator_39", "%")]
+    out = km.resolve_health(props, "50090NED")
     assert out.height == 36  # 35 percentage topics + 1 unmapped; the 3 region descriptors are left out
     mapped = out.filter(out["action"] == "map")
     assert mapped["unit"].unique().to_list() == ["pct"] and mapped["scale"].unique().to_list() == [1.0]
     assert out.filter(out["match"] == "unmapped")["raw_key"].to_list() == ["NieuwIndicator_39"]
-    with pytest.raises(km.KeymapError, match="Eenzaam_28"):
-        km.resolve_health([_topic("Eenzaam_28", "aantal")])
+    # an unexpected unit quarantines the topic there too instead of raising
+    row = km.resolve_health([_topic("Eenzaam_28", "aantal"), _topic("MoeiteMetRondkomen_38", "%")],
+                            "50090NED").rows(named=True)
+    assert [(r["raw_key"], r["action"], r["scale"]) for r in row] == [
+        ("Eenzaam_28", "quarantine", None), ("MoeiteMetRondkomen_38", "map", 1.0)]
+    assert row[0]["note"] == "CBS unit 'aantal' does not convert to 'pct' (expected '%')"
+
+
+# (f) resolve: aliases, case, titles, one key per canonical
+
+
+def _titled(key: str, unit: str, title: str) -> dict:
+    return {"Type": "Topic", "Key": key, "Unit": unit, "Title": title}
+
+
+def test_alias_file_names_known_canonicals_and_cites_evidence():
+    rows = _rows("kwb_key_aliases.csv")
+    assert rows and set(rows[0]) == {"canonical", "alias_stem", "evidence"}
+    known = km.variables()
+    assert not [r for r in rows if r["canonical"] not in known], "alias canonicals missing from kwb_variables.csv"
+    assert len({(r["canonical"], r["alias_stem"].lower()) for r in rows}) == len(rows)
+    for r in rows:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", r["alias_stem"]), r  # a stem: no _NN suffix
+        assert "kwb-keys-evidence/" in r["evidence"], r
+    # every stem a canonical has in the key map is one of its aliases, once a canonical has two stems
+    stems: dict[str, set[str]] = {}
+    for year in YEARS:
+        for s in km.keys_for_year(year):
+            if s.action == "map":
+                stems.setdefault(s.canonical, set()).add(km.stem(s.raw_key).lower())
+    aliased = {}
+    for r in rows:
+        aliased.setdefault(r["canonical"], set()).add(r["alias_stem"].lower())
+    for canonical, names in aliased.items():
+        assert stems.get(canonical, set()) <= names, canonical
+    # and no alias stem is, in any year's map, the key of a canonical it does not stand for
+    for year in YEARS:
+        for s in km.keys_for_year(year):
+            owners = {r["canonical"] for r in rows if r["alias_stem"].lower() == km.stem(s.raw_key).lower()}
+            assert not owners or s.canonical in owners, (year, s.raw_key, s.canonical, owners)
+    assert [a.canonical for a in km.aliases() if a.alias_stem == "Motortweewielers"] == ["motorfietsen"]
+
+
+def test_alias_maps_renamed_keys_whatever_the_year():
+    # 2020's first release (March 2021) and late 2017/2019 releases swapped the two WOZ names
+    for year, key in [(2020, "GemiddeldeWoningwaarde_35"), (2017, "GemiddeldeWOZWaardeVanWoningen_35"),
+                      (2019, "GemiddeldeWOZWaardeVanWoningen_35"), (2013, "GemiddeldeWOZWaardeVanWoningen_34")]:
+        row = km.resolve(year, [_topic(key, "x 1 000 euro")]).row(0, named=True)
+        assert (row["canonical"], row["match"], row["action"], row["scale"]) == (
+            "woz_waarde_eur", "alias", "map", 1000.0), (year, key)
+    # 2016's first release
+    rows = km.resolve(2016, [_topic("Koopwoning_54", "kWh"), _topic("Koopwoning_62", "m³"),
+                             _topic("Motortweewielers_94", "aantal")]).rows(named=True)
+    assert [(r["canonical"], r["match"], r["action"]) for r in rows] == [
+        ("elektriciteit_eigen_woning_kwh", "alias", "map"), ("aardgas_eigen_woning_m3", "alias", "map"),
+        ("motorfietsen", "alias", "map")]
+
+
+def test_an_alias_of_two_canonicals_is_decided_by_suffix_then_unit_or_not_at_all():
+    # EigenWoning is both the electricity and the gas key. In 2016 the suffix says which, whatever the unit.
+    rows = km.resolve(2016, [_topic("Koopwoning_62", None)]).rows(named=True)
+    assert (rows[0]["canonical"], rows[0]["match"]) == ("aardgas_eigen_woning_m3", "alias")
+    # 2013 has Koopwoning_53/_61, so EigenWoning_70 is decided by its unit
+    rows = km.resolve(2013, [_topic("EigenWoning_70", "kWh"), _topic("EigenWoning_80", "m³")]).rows(named=True)
+    assert [r["canonical"] for r in rows] == ["elektriciteit_eigen_woning_kwh", "aardgas_eigen_woning_m3"]
+    # no suffix, no unit that decides: unmapped, and the note says why
+    row = km.resolve(2013, [_topic("EigenWoning_70", "aantal")]).row(0, named=True)
+    assert (row["canonical"], row["match"]) == (None, "unmapped")
+    assert "several canonicals" in row["note"]
+
+
+def test_stem_matching_ignores_case():
+    row = km.resolve(2020, [_topic("NettoArbeidsparticipatie_67", "%")]).row(0, named=True)
+    assert (row["canonical"], row["match"], row["scale"]) == ("nettoarbeidsparticipatie_pct", "stem", 1.0)
+    assert "Nettoarbeidsparticipatie_67" in row["note"]
+    row = km.resolve(2024, [_topic("GEMIDDELDINKOMENPERINWONER_90", "x 1 000 euro")]).row(0, named=True)
+    assert (row["canonical"], row["match"]) == ("inkomen_per_inwoner_eur", "stem")
+
+
+def test_title_and_unit_are_the_last_resort():
+    props = [_titled("WozGemiddeld_39", "x 1 000 Euro", "  Gemiddelde  WOZ waarde van woningen. "),
+             _titled("Onbekend_200", "aantal", "Iets nieuws")]
+    rows = km.resolve(2024, props).rows(named=True)
+    assert [(r["canonical"], r["match"]) for r in rows] == [("woz_waarde_eur", "title"), (None, "unmapped")]
+    assert rows[0]["scale"] == 1000.0 and "GemiddeldeWOZWaardeVanWoningen_39" in rows[0]["note"]
+    # the canonical's label counts as well, in a year whose map lacks it (2013 has no Nettoarbeidsparticipatie)
+    row = km.resolve(2013, [_titled("Arbeid_200", "%", "Nettoarbeidsparticipatie")]).row(0, named=True)
+    assert (row["canonical"], row["match"], row["expected_cbs_unit"]) == ("nettoarbeidsparticipatie_pct", "title", "%")
+    # the unit is part of the match: Appartement (kWh) is electricity, Appartement (m³) gas
+    rows = km.resolve(2024, [_titled("ElekAppartement_1", "kWh", "Appartement"),
+                             _titled("GasAppartement_2", "m³", "Appartement")]).rows(named=True)
+    assert [(r["canonical"], r["match"]) for r in rows] == [
+        ("elektriciteit_appartement_kwh", "title"), ("aardgas_appartement_m3", "title")]
+
+
+def test_title_matching_refuses_ambiguity_and_other_units():
+    # two Topics of the table with one title: neither is matched
+    rows = km.resolve(2024, [_titled("A_1", "%", "Koopwoningen"), _titled("B_2", "%", "Koopwoningen")]).rows(named=True)
+    assert [r["match"] for r in rows] == ["unmapped", "unmapped"]
+    # a title with another unit is no match (and so cannot be quarantined on a guess)
+    row = km.resolve(2024, [_titled("A_1", "aantal", "Koopwoningen")]).row(0, named=True)
+    assert (row["match"], row["action"]) == ("unmapped", None)
+
+
+def test_one_canonical_is_never_mapped_twice_the_stronger_rule_wins():
+    props = [_topic("GemiddeldeWOZWaardeVanWoningen_39", "x 1 000 euro"),
+             _topic("GemiddeldeWoningwaarde_40", "x 1 000 euro"),
+             _titled("Woz_41", "x 1 000 euro", "Gemiddelde WOZ-waarde van woningen")]
+    rows = km.resolve(2024, props).rows(named=True)
+    assert [(r["raw_key"], r["canonical"], r["match"]) for r in rows] == [
+        ("GemiddeldeWOZWaardeVanWoningen_39", "woz_waarde_eur", "exact"),
+        ("GemiddeldeWoningwaarde_40", None, "unmapped"), ("Woz_41", None, "unmapped")]
+    assert "by alias, but GemiddeldeWOZWaardeVanWoningen_39 maps it by exact" in rows[1]["note"]
+    assert "by title, but GemiddeldeWOZWaardeVanWoningen_39 maps it by exact" in rows[2]["note"]
+    # equally strong: nobody gets it
+    rows = km.resolve(2024, [_topic("GemiddeldeWoningwaarde_40", "x 1 000 euro"),
+                             _topic("GemiddeldeWOZWaardeVanWoningen_41", "x 1 000 euro")]).rows(named=True)
+    assert [r["match"] for r in rows] == ["unmapped", "unmapped"]
+    assert "GemiddeldeWOZWaardeVanWoningen_41" in rows[0]["note"] and "GemiddeldeWoningwaarde_40" in rows[1]["note"]
+
+
+def test_2014_follows_the_2013_numbering():
+    # the one real 82931NED key (kwb-keys-evidence/keys_2014.csv) is GeboorteRelatief_24, the 2013 number
+    assert _canonicals(2014)["geboorten_per_1000"] == "GeboorteRelatief_24"
+    assert [km.stem(s.raw_key) for s in km.keys_for_year(2014)] == [km.stem(s.raw_key) for s in km.keys_for_year(2013)]
+
+
+def test_units_as_expected_check_names_every_quarantined_key(tmp_path, monkeypatch):
+    import duckdb
+
+    from pipelines.defs.staging.checks import units_as_expected
+
+    path = tmp_path / "bwm.duckdb"
+    monkeypatch.setenv("BWM_WAREHOUSE", str(path))
+    frame = km.resolve(2024, [_topic("AantalInwoners_5", "%"), _topic("Mannen_6", "aantal")])
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema staging")
+        con.register("f", frame)
+        con.execute("create table staging.kwb_key_resolution as select 2024 as year, '85984NED' as table_id, * from f")
+    result = units_as_expected()
+    assert result.passed is False and result.severity.value == "WARN"
+    assert result.metadata["quarantined"].value == 1
+    text = result.metadata["keys"].value
+    assert "| 2024 | 85984NED | AantalInwoners_5 | inwoners | aantal | % |" in text
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from staging.kwb_key_resolution where action = 'quarantine'")
+    assert units_as_expected().passed is True
+
+
+def test_status_page_lists_quarantined_variables_escaped():
+    from bwm.site import build, overview
+    from bwm.site.data import SiteData
+
+    def page(quarantined):
+        data = SiteData(catalogue=[], theme_names={}, areas={}, values={}, national={}, national_name="Nederland",
+                        ranks={}, themes={}, measures={}, trends={}, tables=[], synthetic=False, latest_kwb_year=2024,
+                        quarantined=quarantined)
+        context = overview.status_page(data, {"kind": "first", "date": None, "since": None, "items": []})
+        common = {"synthetic": False, "built_at": "1 januari 2025", "national_name": "Nederland",
+                  "site_title": "Brede Welvaart Monitor", "page_path": build.page_path, "latest_year": 2024}
+        template = build.environment().get_template("status.html.j2")
+        return template.render(**common, **context, root="", path="status.html")
+
+    html = page([])
+    assert "Variabelen in quarantaine" in html and "<p>Geen.</p>" in html
+    html = page([{"year": 2024, "table_id": "85984NED", "raw_key": "Koopwoningen_47", "canonical": "koopwoningen_pct",
+                  "cbs_unit": "<b>x 1 000 euro</b>", "expected_cbs_unit": "%"}])
+    assert "<p>Geen.</p>" not in html and "Koopwoningen_47" in html and "85984NED" in html
+    assert "&lt;b&gt;x 1 000 euro&lt;/b&gt;" in html and "<b>x 1 000 euro</b>" not in html

@@ -112,8 +112,8 @@ def test_map_colours_run_light_to_dark():
 def test_source_lines_name_table_and_years():
     assert source_line("kwb", {2013: "82339NED", 2014: "82931NED", 2024: "85984NED"}) == \
         "Bron: CBS, Kerncijfers wijken en buurten 2013–2024 (tabellen 82339NED t/m 85984NED)."
-    assert source_line("health", {2012: "50090NED", 2022: "50090NED"}) == \
-        "Bron: GGD'en, CBS en RIVM, Gezondheidsmonitor (CBS-tabel 50090NED), 2012 en 2022."
+    assert source_line("health", {2012: "50120NED", 2022: "50120NED"}) == \
+        "Bron: GGD'en, CBS en RIVM, Gezondheidsmonitor (tabel 50120NED, RIVM via CBS), 2012 en 2022."
 
 
 def test_page_paths_are_relative_and_safe():

@@ -29,6 +29,7 @@ import requests
 import urllib3
 from cbsodata import cbsodata3
 
+from bwm import registry
 from bwm.cbs import mirror
 from bwm.settings import Settings
 
@@ -48,9 +49,12 @@ TOTAL_TIMEOUT_FACTOR = 10
 RETRY_BASE_DELAY_S = 1.0
 
 _GM_CODE = re.compile(r"^GM(\d{4})$")
+#: Region codes of the national row start with this (NL00, NL01).
+NATIONAL_PREFIX = "NL"
 _TABLE_ID = re.compile(r"^[A-Za-z0-9_-]+$")  # also keeps the id safe inside an OData $filter literal
 _NEXT_STEP = (
-    "Check the network connection and BWM_CBS_BASE_URL, or run from an existing mirror with BWM_SOURCE=mirror."
+    "Check the network connection and BWM_CBS_BASE_URL (BWM_CBS_DATADERDEN_URL for the health tables), or run "
+    "from an existing mirror with BWM_SOURCE=mirror."
 )
 
 
@@ -98,11 +102,13 @@ def configure(base_url: str, timeout_s: float) -> None:
 
 
 def region_filter(dimension: str, municipalities: tuple[str, ...]) -> str:
-    """OData ``$filter`` selecting the GM, WK and BU codes of each municipality (``GM0344`` -> ``0344``).
+    """OData ``$filter`` selecting the national row and the GM, WK and BU codes of each municipality.
 
+    The national row (``NL00`` in the KWB tables, ``NL01`` in the health tables) is always included: the
+    comparisons against the Netherlands and the concentration threshold need CBS's national figure.
     ``substringof('0344', ...)`` would also match ``WK103440``; ``startswith`` on each prefix does not.
     """
-    groups = []
+    groups = [f"startswith({dimension},'{NATIONAL_PREFIX}')"]
     for digits in _municipality_digits(municipalities):
         parts = [f"startswith({dimension},'{level}{digits}')" for level in ("GM", "WK", "BU")]
         groups.append("(" + " or ".join(parts) + ")")
@@ -129,10 +135,13 @@ def download_table(
     """
     _check_table_id(table_id)
     settings = settings or Settings.from_env()
-    configure(settings.cbs_base_url, settings.http_timeout_s)
+    base_url = registry.base_url(table_id, settings)
+    configure(base_url, settings.http_timeout_s)
     mirror_dir = Path(mirror_dir)
     digits = _municipality_digits(municipalities)  # validates before any request
-    wanted_filter = sorted(f"GM{d}" for d in digits) or None
+    # The national row is part of every filtered download; recording it makes a mirror filtered before
+    # that rule (without "NL") count as out of date, so it is downloaded again with its national row.
+    wanted_filter = [NATIONAL_PREFIX, *sorted(f"GM{d}" for d in digits)] if digits else None
     fetch = _Fetcher(table_id, settings, progress, retry_base_delay_s)
 
     infos = fetch.resource("TableInfos")
@@ -166,7 +175,7 @@ def download_table(
 
     path = mirror.write_table(
         mirror_dir, table_id, files, title=title, modified=modified, source="cbs",
-        base_url=settings.cbs_base_url, region_filter=wanted_filter,
+        base_url=base_url, region_filter=wanted_filter,
     )
     fetch.report(f"{table_id}: {len(rows)} rows written to {path}")
     return DownloadResult(table_id, "downloaded", len(rows), modified, path)
@@ -178,7 +187,7 @@ def table_modified(
     """The ``Modified`` timestamp CBS publishes for ``table_id`` (catalog first, TableInfos as fallback)."""
     _check_table_id(table_id)
     settings = settings or Settings.from_env()
-    configure(settings.cbs_base_url, settings.http_timeout_s)
+    configure(registry.base_url(table_id, settings), settings.http_timeout_s)
     fetch = _Fetcher(table_id, settings, None, retry_base_delay_s)
     catalog_url = f"{_scheme()}{cbsodata.options.catalog_url}/{cbsodata3.CATALOG}/Tables"
     rows = fetch.pages(catalog_url, {"$filter": f"Identifier eq '{table_id}'"}, "ODataCatalog/Tables")
@@ -356,9 +365,10 @@ def _municipality_digits(municipalities: tuple[str, ...]) -> list[str]:
 
 
 def _in_municipalities(code: object, digits: list[str]) -> bool:
+    """Whether a region code belongs in a mirror limited to these municipalities (the national row always)."""
     if not isinstance(code, str):
         return False
-    return code[:2] in ("GM", "WK", "BU") and code[2:6] in digits
+    return code.startswith(NATIONAL_PREFIX) or (code[:2] in ("GM", "WK", "BU") and code[2:6] in digits)
 
 
 def _scheme() -> str:

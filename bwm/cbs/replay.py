@@ -22,6 +22,7 @@ Every request except ``/_replay/`` control calls (GET/DELETE ``/_replay/requests
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import re
@@ -32,9 +33,10 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from bwm import registry
 from bwm.cbs import mirror
 
 log = logging.getLogger(__name__)
@@ -284,9 +286,15 @@ class _Table:
 class ReplayServer:
     """Serves ``mirror_dir`` over HTTP in a background thread; use as a context manager or start/stop."""
 
-    def __init__(self, mirror_dir: Path | str, host: str = "127.0.0.1", port: int = 0, page_size: int = PAGE_SIZE):
+    def __init__(self, mirror_dir: Path | str, host: str = "127.0.0.1", port: int = 0, page_size: int = PAGE_SIZE,
+                 catalog: str | None = None):
+        if catalog is not None and catalog not in registry.CATALOGS:
+            raise ValueError(f"catalog={catalog!r} is not one of {', '.join(registry.CATALOGS)}")
         self.mirror_dir = Path(mirror_dir)
         self.page_size = page_size
+        #: Serve only the tables of this CBS catalogue (as opendata.cbs.nl and dataderden.cbs.nl each serve
+        #: their own); None serves every table of the mirror.
+        self.catalog = catalog
         self.faults = FaultPlan()
         self._log: list[dict] = []
         self._tables: dict[str, _Table] = {}
@@ -398,6 +406,8 @@ class ReplayServer:
         if not (folder / mirror.MANIFEST).is_file():  # CBS ids are case-insensitive in URLs
             matches = [p for p in self.mirror_dir.glob("*") if p.name.lower() == table_id.lower()]
             folder = matches[0] if matches else folder
+        if self.catalog is not None and registry.catalog_of(folder.name) != self.catalog:
+            raise _HttpError(404, f"Resource not found for the segment '{table_id}'.")  # another host's table
         try:
             stat = (folder / mirror.MANIFEST).stat()
         except OSError:
@@ -452,6 +462,8 @@ class ReplayServer:
     def _catalog(self, base: str) -> list[dict]:
         rows = []
         for manifest in mirror.list_tables(self.mirror_dir):
+            if self.catalog is not None and registry.catalog_of(manifest["table_id"]) != self.catalog:
+                continue
             table = self._table(manifest["table_id"])
             info = (table.rows("TableInfos") or [{}])[0]
             # Counted from DataProperties (ID + dimensions + topics) so listing never parses a data set.
@@ -557,9 +569,30 @@ def _untyped(rows: list, properties: list) -> list:
     return [{k: text(v, decimals[k]) if k in decimals else v for k, v in row.items()} for row in rows]
 
 
-def serve(mirror_dir: Path | str, host: str = "127.0.0.1", port: int = 0, page_size: int = PAGE_SIZE) -> ReplayServer:
-    """Start a replay server for ``mirror_dir`` in a background thread; ``.base_url`` says where it is."""
-    return ReplayServer(mirror_dir, host, port, page_size).start()
+def serve(mirror_dir: Path | str, host: str = "127.0.0.1", port: int = 0, page_size: int = PAGE_SIZE,
+          catalog: str | None = None) -> ReplayServer:
+    """Start a replay server for ``mirror_dir`` in a background thread; ``.base_url`` says where it is.
+
+    ``catalog`` (``opendata`` or ``dataderden``) limits it to the tables CBS serves from that host.
+    """
+    return ReplayServer(mirror_dir, host, port, page_size, catalog).start()
+
+
+@contextlib.contextmanager
+def serve_catalogs(mirror_dir: Path | str, host: str = "127.0.0.1") -> Iterator[dict[str, ReplayServer]]:
+    """One replay server per CBS catalogue host over the same mirror, as CBS has them: ``{"opendata": ..,
+    "dataderden": ..}``. ``catalog_env(servers)`` gives the BWM_ settings that point a run at them."""
+    servers = {name: serve(mirror_dir, host, catalog=name) for name in registry.CATALOGS}
+    try:
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def catalog_env(servers: dict[str, ReplayServer]) -> dict[str, str]:
+    """``BWM_CBS_BASE_URL`` and ``BWM_CBS_DATADERDEN_URL`` for the servers of ``serve_catalogs``."""
+    return {"BWM_CBS_BASE_URL": servers["opendata"].base_url, "BWM_CBS_DATADERDEN_URL": servers["dataderden"].base_url}
 
 
 def _parse_fault(spec: str) -> dict:
@@ -588,16 +621,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--page-size", type=int, default=PAGE_SIZE)
+    parser.add_argument("--catalog", choices=sorted(registry.CATALOGS),
+                        help="serve only the tables of this CBS catalogue host (opendata.cbs.nl or dataderden.cbs.nl); "
+                             "default: every table of the mirror")
     parser.add_argument("--fault", action="append", default=[], type=_parse_fault,
                         metavar="KIND[,path=TEXT][,times=N|always][,status=N][,delay=S]",
                         help=f"inject a fault; KIND is one of {', '.join(FAULT_KINDS)} (repeatable)")
     args = parser.parse_args(argv)
     if not args.mirror.is_dir():
         parser.error(f"--mirror {args.mirror} is not a folder")
-    server = serve(args.mirror, args.host, args.port, args.page_size)
+    server = serve(args.mirror, args.host, args.port, args.page_size, args.catalog)
     for spec in args.fault:
         server.faults.add(**spec)
-    tables = ", ".join(m["table_id"] for m in mirror.list_tables(args.mirror)) or "no tables"
+    tables = ", ".join(m["table_id"] for m in mirror.list_tables(args.mirror)
+                       if args.catalog is None or registry.catalog_of(m["table_id"]) == args.catalog) or "no tables"
     print(f"Replaying {args.mirror} ({tables}) as CBS OData at {server.base_url}  (Ctrl+C stops)", flush=True)
     try:
         threading.Event().wait()

@@ -29,8 +29,10 @@ def _q(ident: str) -> str:
 
 def unpivot_sql(year: int, table_id: str, region_dim: str, resolution: pl.DataFrame) -> str | None:
     """The select for one year's mapped numeric keys, or None when the year maps none."""
+    # Quarantined keys (unexpected unit) are unpivoted too: staging.kwb keeps their rows, value null, so the
+    # variable shows up as missing with its reason instead of vanishing.
     rows = resolution.filter(
-        (pl.col("action") == "map") & pl.col("canonical").is_not_null() & (pl.col("kind") != "meta")
+        pl.col("action").is_in(["map", "quarantine"]) & pl.col("canonical").is_not_null() & (pl.col("kind") != "meta")
     )
     if rows.is_empty():
         return None
@@ -49,7 +51,8 @@ def region_rows_sql(year: int, table_id: str, region_dim: str, resolution: pl.Da
     """The select for one year's region descriptors; a field the year lacks is null."""
     by_canonical = {
         r["canonical"]: r["raw_key"]
-        for r in resolution.filter(pl.col("canonical").is_in(list(AREA_FIELDS))).iter_rows(named=True)
+        for r in resolution.filter(pl.col("canonical").is_in(list(AREA_FIELDS)) & (pl.col("action") == "map"))
+        .iter_rows(named=True)
     }
     fields = []
     for field, sql_type in AREA_FIELDS.items():

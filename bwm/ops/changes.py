@@ -12,12 +12,13 @@ from pathlib import Path
 from bwm import warehouse
 from bwm.cbs import mirror
 from bwm.settings import Settings
-from bwm.sources import SourceTable, expected_tables
+from bwm.registry import CbsTable
+from bwm.sources import expected_tables
 
 
 @dataclass(frozen=True)
 class TableChange:
-    table: SourceTable
+    table: CbsTable
     mirror_modified: str | None
     cbs_modified: str | None
 
@@ -41,8 +42,7 @@ def changed_cbs_tables(settings: Settings) -> list[TableChange]:
         if settings.source == "live":
             from bwm.cbs import client
 
-            client.configure(settings.cbs_base_url, settings.http_timeout_s)
-            now = client.table_modified(table.table_id)
+            now = client.table_modified(table.table_id, settings=settings)  # asks the table's own catalogue host
         else:
             now = have
         if have is None or now != have:

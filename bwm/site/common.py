@@ -22,11 +22,13 @@ KWB_SOURCE = "CBS, Kerncijfers wijken en buurten"
 MISSING_REASONS = {
     "suppressed_by_cbs": "afgeschermd door CBS (te weinig inwoners of waarnemingen)",
     "not_published": "niet gepubliceerd voor dit gebied of jaar",
+    "not_published_yet": "nog niet gepubliceerd: het CBS vult dit cijfer in een latere versie van de tabel in",
+    "not_measured": "niet gemeten in deze periode van de Gezondheidsmonitor",
+    "unit_quarantined": "weggelaten: het CBS levert dit cijfer in een onverwachte eenheid (zie de statuspagina)",
     "no_denominator": "niet te berekenen (noemer ontbreekt of is 0)",
     "denominator_too_small": "weggelaten: noemer te klein voor een betrouwbare verhouding",
     "inconsistent_counts": "weggelaten: afgeronde teller groter dan de noemer",
-    "suppressed_small_count": "geheim: te klein aantal (privacy)",
-    "suppressed_secondary": "geheim: weggelaten om een ander geheim cijfer te beschermen",
+    "suppressed_small_count": "afgeschermd: te weinig personen",
 }
 DIRECTION_TEXT = {
     "higher_is_better": "hoger is gunstiger",
@@ -155,7 +157,8 @@ def source_line(source: str, points_or_tables: dict[int, str | None], processed:
     years = sorted(points_or_tables)
     tables = list(dict.fromkeys(t for _, t in sorted(points_or_tables.items()) if t))
     if source == "health":
-        text = f"Bron: {HEALTH_SOURCE} (CBS-tabel {', '.join(tables) or '50090NED'}), {fmt.year_list(years)}"
+        table = f" (tabel {', '.join(tables)}, RIVM via CBS)" if tables else ""
+        text = f"Bron: {HEALTH_SOURCE}{table}, {fmt.year_list(years)}"
     elif source != "kwb":
         files = f" (bestand {', '.join(tables)})" if tables else ""
         text = f"Bron: {label or source}{files}, {fmt.year_list(years)}"

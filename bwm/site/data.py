@@ -72,6 +72,7 @@ class SiteData:
     mirror_dir: Path | None = None
     municipal_files: list[dict] = field(default_factory=list)  # municipal.file_status, when the warehouse has it
     concentration_basis: str | None = None  # divide.measures: what the concentration threshold is based on
+    quarantined: list[dict] = field(default_factory=list)  # staging.kwb_key_resolution rows with action 'quarantine'
 
     # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
     # times, and a scan of every area each time made the national site quadratic (hours instead of minutes).
@@ -153,6 +154,22 @@ def load(warehouse_path: Path, mirror_dir: Path | None = None) -> SiteData:
     return data
 
 
+def _quarantined(con) -> list[dict]:
+    """KWB keys left out because CBS published them in an unexpected unit (empty when the warehouse's
+    staging.kwb_key_resolution predates those columns)."""
+    if not warehouse.table_exists(con, "staging", "kwb_key_resolution"):
+        return []
+    have = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'staging' and table_name = 'kwb_key_resolution'").fetchall()}
+    if not {"action", "cbs_unit", "expected_cbs_unit"} <= have:
+        return []
+    cur = con.execute("select year, table_id, raw_key, canonical, cbs_unit, expected_cbs_unit "
+                      "from staging.kwb_key_resolution where action = 'quarantine' order by year, table_id, raw_key")
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
 def load_base(con, mirror_dir: Path | None = None) -> SiteData:
     """What every page may need: the catalogue, every area, the national figures and the CBS tables. The figures
     per gemeente (values, ranks, theme scores, divide measures and trends) come later, a few gemeenten at a time
@@ -210,7 +227,7 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
         national_name=national_name, ranks={}, themes={}, measures={}, trends={}, tables=tables,
         synthetic=synthetic, latest_kwb_year=max(kwb_years) if kwb_years else None,
         mirror_dir=Path(mirror_dir) if mirror_dir else None, municipal_files=municipal_files,
-        concentration_basis=basis[0] if basis else None,
+        concentration_basis=basis[0] if basis else None, quarantined=_quarantined(con),
     )
 
 

@@ -105,7 +105,20 @@ def status_page(data: SiteData, change_list: dict) -> dict:
     return {"kind": "status", "title": "Status van de gegevens",
             "crumbs": [("Alle gemeenten", page_path("index")), ("Status van de gegevens", None)],
             "tables": cbs_tables(data), "files": files, "changes": change_list,
-            "rejected": sum(not f["accepted"] for f in files)}
+            "rejected": sum(not f["accepted"] for f in files), "quarantine": quarantine_table(data)}
+
+
+def quarantine_table(data: SiteData) -> Table | None:
+    """The KWB variables left out because CBS published them in a unit the key map does not expect; None if none."""
+    if not data.quarantined:
+        return None
+    return Table(
+        caption="Variabelen in quarantaine: het CBS levert ze in een andere eenheid dan verwacht",
+        columns=["Tabel", "Jaar", "Sleutel", "Gevonden eenheid", "Verwachte eenheid"],
+        rows=[[str(q.get("table_id") or ""), str(q.get("year") or ""), str(q.get("raw_key") or ""),
+               str(q.get("cbs_unit") or "(geen)"), str(q.get("expected_cbs_unit") or "(geen)")]
+              for q in data.quarantined],
+        numeric=[False] * 5)
 
 
 def about_page(data: SiteData, map_years: dict[int, bool]) -> dict:

@@ -12,9 +12,9 @@ years and the richer side richer, so income gaps and low-income shares between n
 per age group.
 
 Then CBS's publication rules are applied: counts of buurten and wijken are rounded to multiples of 5
-(gemeente counts are exact), shares and means of areas with few inhabitants are suppressed (NaN here,
-JSON null in the mirror), small counts of benefit recipients and care clients are suppressed. Missing is
-never 0.
+(gemeente counts are exact), benefit recipients to tens at every level, shares and means of areas with few
+inhabitants are suppressed (NaN here, JSON null in the mirror), small counts of care clients are
+suppressed, and the newest year is a partial release without income figures. Missing is never 0.
 
 The national row (``NL01``, "Nederland (synthetisch)") is treated like a gemeente: its counts are the sums
 of the published gemeente counts, its shares and means the same weighted means over all atoms (so over
@@ -53,8 +53,11 @@ MIN_SENSITIVE_COUNT = 5  # benefit recipients, youth care, Wmo clients: smaller 
 MIN_INHABITANTS_HEALTH = 100
 MIN_INHABITANTS_HEALTH_65 = 25
 
-#: Whole variables deliberately unpublished in a year (as CBS publishes some figures only later).
-UNPUBLISHED = {2024: ("huishoudens_tot_110pct_sociaal_minimum_pct",)}
+#: The newest year is a partial release, as CBS's first release of a KWB year is: the real first release
+#: of KWB 2020 (84799NED, March 2021, in shared/cbs-real) had no income, housing or care figures at all; CBS
+#: fills them in later releases of the same table. Here the income and wealth columns of 2024 are empty for
+#: every area, national row included, so the pipeline reads them as "not published yet".
+PARTIAL_RELEASE_YEAR = 2024
 
 #: Health topics (by key stem) not collected in a period, so the whole column is null that year.
 HEALTH_UNPUBLISHED = {2012: ("VoldoetAanBeweegrichtlijn",)}
@@ -104,6 +107,10 @@ _COUNTS = (
 _AREAS = ("oppervlakte_totaal_ha", "oppervlakte_land_ha", "oppervlakte_water_ha")
 _HIDDEN_SUMS = ("_jongeren", "_beroepsleeftijd", "_adressen", "_gewicht")
 _SENSITIVE_COUNTS = ("bijstand_personen", "ao_personen", "ww_personen", "jeugdzorg_jongeren", "wmo_clienten")
+#: Benefit recipients: the real KWB 2020 rounds them to tens at every level, national row included (NL
+#: 421,110 bijstand), publishes small counts as 0 (Ameland: 10 over its buurten that each show 0), and leaves
+#: only buurten and wijken with few inhabitants empty.
+_BENEFITS = ("bijstand_personen", "ao_personen", "ww_personen", "aow_personen")
 _INCOME = (
     "inkomen_per_inwoner_eur", "inkomen_per_inkomensontvanger_eur", "gestandaardiseerd_huishoudinkomen_eur",
     "personen_laagste_40pct_inkomen_pct", "personen_hoogste_20pct_inkomen_pct",
@@ -418,7 +425,10 @@ def _publish(out: dict[str, np.ndarray], rows: RegionRows, year: int) -> None:
     hh = out["huishoudens"].copy()
     for name in _COUNTS:
         x = out[name]
-        out[name] = np.where(lower, np.round(x / 5) * 5, np.round(x))
+        if name in _BENEFITS:
+            out[name] = np.round(x / 10) * 10
+        else:
+            out[name] = np.where(lower, np.round(x / 5) * 5, np.round(x))
     for name in _AREAS:
         out[name] = np.round(out[name])
     _national_sums(out, rows, _COUNTS + _AREAS)
@@ -435,9 +445,13 @@ def _publish(out: dict[str, np.ndarray], rows: RegionRows, year: int) -> None:
         out[name] = np.where(income_few, np.nan, out[name])
     for name in _SENSITIVE_COUNTS:
         raw = out[name]
-        out[name] = np.where(lower & ((pop < MIN_INHABITANTS_RELATIVE) | (raw < MIN_SENSITIVE_COUNT)), np.nan, raw)
-    for name in UNPUBLISHED.get(year, ()):
-        out[name] = np.full(rows.n, np.nan)
+        small = lower & (pop < MIN_INHABITANTS_RELATIVE)
+        if name not in _BENEFITS:
+            small |= lower & (raw < MIN_SENSITIVE_COUNT)
+        out[name] = np.where(small, np.nan, raw)
+    if year == PARTIAL_RELEASE_YEAR:
+        for name in _INCOME:
+            out[name] = np.full(rows.n, np.nan)
 
 
 def _national_sums(out: dict[str, np.ndarray], rows: RegionRows, names) -> None:

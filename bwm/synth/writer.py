@@ -1,7 +1,7 @@
 """Write the synthetic demo data as a mirror, in exactly the layout real CBS tables take.
 
 One mirror table per KWB year (that year's real table id, its real key list from the key map, values in
-CBS units and CBS padding), the health table 50090NED, and synthetic boundaries per year under
+CBS units and CBS padding), the health table 50120NED, and synthetic boundaries per year under
 ``<mirror>/geo/<year>/``. The demo therefore runs through the same raw -> staging code as real data.
 Like CBS's, every table starts with the national row ``NL01`` (SoortRegio "Land"), here "Nederland
 (synthetisch)": the total of the synthetic gemeenten, not the real country.
@@ -10,6 +10,7 @@ Same seed, same bytes: nothing here depends on the clock or on dict/set iteratio
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -22,7 +23,15 @@ import numpy as np
 
 from bwm.cbs import mirror
 from bwm.harmonise import keymap
-from bwm.synth.geography import HEALTH_GEOGRAPHY_YEAR, KWB_YEARS, LEVEL_LAND, RegionRows, World, build_world
+from bwm.synth.geography import (
+    HEALTH_GEOGRAPHY_YEAR,
+    KWB_YEARS,
+    LEVEL_LAND,
+    NATIONAL_CODE,
+    RegionRows,
+    World,
+    build_world,
+)
 from bwm.synth.values import (
     HEALTH_AGE_GROUPS,
     HEALTH_PERIODS,
@@ -37,7 +46,9 @@ from bwm.synth.values import (
 
 Progress = Callable[[str], None]
 
-HEALTH_TABLE_ID = keymap.HEALTH_TABLE_ID
+#: The synthetic health table takes the layout of 50120NED (RIVM, catalogue dataderden.cbs.nl): its keys,
+#: its four periods on the 2022 boundaries, Marges with the 95% bounds.
+HEALTH_TABLE_ID = "50120NED"
 HEALTH_TITLE = "Gezondheid per wijk en buurt; 2012/2016/2020/2022 (indeling 2022) (synthetisch)"
 MARGE_VALUE, MARGE_LOWER, MARGE_UPPER = "MW00000", "MOG0095", "MBG0095"
 
@@ -48,8 +59,19 @@ SOORT_REGIO_WIDTH = 10
 KWB_CODERING_WIDTH = 10
 HEALTH_CODERING_WIDTH = 20
 _SOORT_REGIO = ("Gemeente", "Wijk", "Buurt", "Land")  # by RegionRows.level
-#: The KWB tables' Codering of the national row: CBS writes NL00 there (key NL01); 50090NED writes NL01.
+#: The national row's region key and Codering: the real KWB 2020 (84799NED) has key and Codering NL00, the
+#: real health table 50090NED key and Codering NL01.
+KWB_NATIONAL_KEY = "NL00"
 KWB_NATIONAL_CODERING = "NL00"
+#: Keys CBS renamed between releases of one table, as the synthetic tables carry them (raw key in the key
+#: map -> key in the synthetic table). The real first release of KWB 2020 (84799NED, March 2021) had
+#: GemiddeldeWoningwaarde_35 and NettoArbeidsparticipatie_67 where later code reads
+#: GemiddeldeWOZWaardeVanWoningen_35 and Nettoarbeidsparticipatie_67; the demo's 2020 table is that release,
+#: so the pipeline's key resolution (alias, case-insensitive stem) runs in every demo build.
+RELEASE_KEYS = {
+    2020: {"GemiddeldeWOZWaardeVanWoningen_35": "GemiddeldeWoningwaarde_35",
+           "Nettoarbeidsparticipatie_67": "NettoArbeidsparticipatie_67"},
+}
 
 _TEXT_DATATYPES = ("String", "Char")
 _INT_DATATYPES = ("Long", "Integer", "Short", "Byte")
@@ -65,7 +87,7 @@ def generate_mirror(
 ) -> list[str]:
     """Write the synthetic mirror: a KWB table per year, the health table and boundaries per year.
 
-    Returns the table ids written (KWB years in order, then 50090NED). ``progress(msg)`` is called once
+    Returns the table ids written (KWB years in order, then 50120NED). ``progress(msg)`` is called once
     per table. ``workers``: processes to use; default 1 for the demo scale and up to 2 for the national
     scale, whose JSON (about 1.7 GB) takes most of the time. The output does not depend on it.
     """
@@ -128,9 +150,19 @@ def _run_task(mirror_dir: str, scale: str, seed: int, kind: str, year: int | Non
 # --- KWB -----------------------------------------------------------------------------------------------
 
 
+def _kwb_region_key(code: str) -> str:
+    return (KWB_NATIONAL_KEY if code == NATIONAL_CODE else code).ljust(REGION_KEY_WIDTH)
+
+
+def kwb_specs(year: int) -> list[keymap.KeySpec]:
+    """The key map's keys of that year, with the keys of ``RELEASE_KEYS`` renamed as the synthetic table has them."""
+    renamed = RELEASE_KEYS.get(year, {})
+    return [dataclasses.replace(s, raw_key=renamed.get(s.raw_key, s.raw_key)) for s in keymap.keys_for_year(year)]
+
+
 def write_kwb_table(mirror_dir: Path, lat: Latent, year: int) -> tuple[str, int]:
     table = keymap.kwb_table(year)
-    specs = keymap.keys_for_year(year)
+    specs = kwb_specs(year)
     variables = keymap.variables()
     extras: dict[str, str] = {}
     for spec in specs:
@@ -145,7 +177,7 @@ def write_kwb_table(mirror_dir: Path, lat: Latent, year: int) -> tuple[str, int]
     modified = _kwb_modified(year)
 
     names = ["ID", table.region_dimension]
-    columns: list[list] = [list(range(rows.n)), [c.ljust(REGION_KEY_WIDTH) for c in rows.code]]
+    columns: list[list] = [list(range(rows.n)), [_kwb_region_key(c) for c in rows.code]]
     for spec in specs:
         names.append(spec.raw_key)
         columns.append(_kwb_column(spec, area, variables))
@@ -170,7 +202,7 @@ def write_kwb_table(mirror_dir: Path, lat: Latent, year: int) -> tuple[str, int]
         "DataProperties": props,
         "TypedDataSet": typed,
         "CategoryGroups": [],
-        table.region_dimension: _region_dimension(rows),
+        table.region_dimension: _region_dimension(rows, _kwb_region_key),
     }
     mirror.write_table(mirror_dir, table.table_id, files, title=title, modified=modified, source="synthetic")
     return table.table_id, rows.n
@@ -264,10 +296,10 @@ def topic_property(i: int, spec: keymap.KeySpec) -> dict:
     }
 
 
-def _region_dimension(rows: RegionRows) -> list[dict]:
+def _region_dimension(rows: RegionRows, key: Callable[[str], str] = lambda c: c.ljust(REGION_KEY_WIDTH)) -> list[dict]:
     return [
         {
-            "Key": code.ljust(REGION_KEY_WIDTH),
+            "Key": key(code),
             "Title": name,
             "Description": None,
             "Municipality": gm_name,
@@ -317,7 +349,7 @@ def _table_info(table_id: str, title: str, modified: str, period: str, summary: 
 
 
 def write_health_table(mirror_dir: Path, lat: Latent) -> tuple[str, int]:
-    specs = keymap.health_keys()
+    specs = keymap.health_keys(HEALTH_TABLE_ID)
     topics = [s for s in specs if s.datatype not in _TEXT_DATATYPES]
     health = health_values(lat, [key_stem(s.raw_key) for s in topics])
     rows = health.rows
@@ -408,7 +440,7 @@ def write_health_table(mirror_dir: Path, lat: Latent) -> tuple[str, int]:
 
 
 _HEALTH_SUMMARY = (
-    "Synthetische demonstratiedata in de vorm van de CBS-tabel Gezondheid per wijk en buurt (50090NED), "
+    "Synthetische demonstratiedata in de vorm van de RIVM-tabel Gezondheid per wijk en buurt (50120NED), "
     "indeling 2022 voor alle perioden. Alle cijfers zijn verzonnen (bwm.synth); geen CBS-cijfers."
 )
 

@@ -1,6 +1,12 @@
 -- indicators.values: one row per (year, area_code, indicator_id) for every year the catalogue claims and
 -- every area of that year's source geography. value is null exactly when missing_reason says why:
 --   suppressed_by_cbs  CBS published the variable but left this area empty (privacy or too few cases)
+--   not_published_yet  CBS has not filled the variable in this release of the table for any area (a partial
+--                      release; a later release of the same table will have it)
+--   not_measured       a health topic that has no figure for any area in that period (not asked then), or
+--                      that the configured health table does not have at all
+--   unit_quarantined   the CBS table gives the variable in a unit the key map does not expect, so it is
+--                      left out rather than mis-scaled (staging.kwb_key_resolution says which)
 --   not_published      the variable is not in that year's CBS table, or not for this area
 --   no_denominator     a ratio whose denominator is 0 or missing
 --   denominator_too_small  a ratio whose denominator is below the catalogue's min_denominator: CBS rounds
@@ -9,9 +15,10 @@
 -- Municipal data files (source 'municipal') come from municipal.published, aggregated to wijk and gemeente
 -- and disclosure-controlled already (bwm.municipal.publish, bwm.disclosure), so every table downstream is
 -- safe by construction; their nulls carry
---   suppressed_small_count  a count below BWM_DISCLOSURE_MIN_COUNT, or a rate on fewer cases than
---                           BWM_DISCLOSURE_MIN_CASES (our primary suppression, distinct from CBS's)
---   suppressed_secondary    hidden so that a suppressed area cannot be computed as a total minus the others
+--   suppressed_small_count  our own disclosure control, distinct from CBS's, one reason for all of it: a count
+--                           below BWM_DISCLOSURE_MIN_COUNT, a rate whose numerator or complement is below
+--                           BWM_DISCLOSURE_MIN_CASES, or a cell hidden so that no such cell can be computed
+--                           or narrowly bounded from the totals (which of these is deliberately not said)
 --   not_published           the file has no figure for this area
 -- numerator/denominator are filled for ratio indicators (method 'ratio').
 -- series_id / series_break / break_reason come from indicators.area_series (KWB geography); the health
@@ -71,6 +78,7 @@ kwb as (
         area_code,
         variable,
         value,
+        value_status,
         table_id
     from staging.kwb
     where variable in (select variable from used_variables)
@@ -83,8 +91,13 @@ health as (
         age_group_code,
         variable,
         value,
+        value_status,
         table_id
     from staging.health
+),
+
+health_table as (
+    select any_value(table_id) as table_id from staging.health
 ),
 
 kwb_targets as (
@@ -114,7 +127,11 @@ kwb_direct as (
         coalesce(direct.table_id, t.area_table_id) as source_table,
         case
             when direct.variable is null then 'not_published'
-            when direct.value is null then 'suppressed_by_cbs'
+            when direct.value is null then case direct.value_status
+                when 'not_published_yet' then 'not_published_yet'
+                when 'quarantined' then 'unit_quarantined'
+                else 'suppressed_by_cbs'
+            end
         end as missing_reason
     from (select * from kwb_targets where method = 'direct') as t
     left join kwb as direct
@@ -138,6 +155,8 @@ kwb_ratio as (
         coalesce(num.table_id, t.area_table_id) as source_table,
         case
             when num.variable is null or den.variable is null then 'not_published'
+            when 'quarantined' in (num.value_status, den.value_status) then 'unit_quarantined'
+            when 'not_published_yet' in (num.value_status, den.value_status) then 'not_published_yet'
             when num.value is null then 'suppressed_by_cbs'
             when den.value is null or den.value <= 0 then 'no_denominator'
             when den.value < t.min_denominator then 'denominator_too_small'
@@ -166,9 +185,10 @@ health_values as (
         h.value,
         null::double as numerator,
         null::double as denominator,
-        coalesce(h.table_id, '50090NED') as source_table,
+        coalesce(h.table_id, health_table.table_id) as source_table,
         case
-            when h.variable is null then 'not_published'
+            when h.variable is null then 'not_measured'
+            when h.value is null and h.value_status = 'not_measured' then 'not_measured'
             when h.value is null then 'suppressed_by_cbs'
         end as missing_reason
     from indicator_years as t
@@ -177,6 +197,7 @@ health_values as (
     left join health as h
         on h.year = t.year and h.area_code = a.area_code and h.age_group_code = t.age_group
         and h.variable = t.variable
+    cross join health_table
     where t.source = 'health'
 ),
 

@@ -1,6 +1,9 @@
--- staging.health: 50090NED "Gezondheid per wijk en buurt", long: one row per
--- (year, area_code, age_group_code, variable), with the 95% interval where CBS publishes it.
--- Values are percentages of residents in the age group. Null value = suppressed / not published.
+-- staging.health: the configured health table ($table_id: 50120NED or 50090NED, "Gezondheid per wijk en
+-- buurt", RIVM), long: one row per (year, area_code, age_group_code, variable), with the lower and upper
+-- bound of the 95% interval (Marges MOG0095/MBG0095) where the table has them.
+-- Values are percentages of residents in the age group. value_status says why a value is null:
+--   suppressed    the topic was measured in that period, but this area has no figure (too few respondents)
+--   not_measured  the topic has no figure for any area in that period (not asked in that survey round)
 with
 
 unpivoted as (
@@ -12,7 +15,7 @@ age_groups as (
         trim(key) as age_group_code,
         trim(title) as age_group
     from raw.cbs_dimensions
-    where table_id = '50090NED' and dimension = 'Leeftijd'
+    where table_id = $table_id and dimension = 'Leeftijd'
 ),
 
 pivoted as (
@@ -28,6 +31,16 @@ pivoted as (
         max(case when trim(marges) = 'MBG0095' then value end) as ci_upper
     from unpivoted
     group by all
+),
+
+-- Over every row of the raw table (national row included, before the municipality filter).
+measured as (
+    select
+        year,
+        variable,
+        count(value) > 0 as is_measured
+    from pivoted
+    group by year, variable
 ),
 
 leveled as (
@@ -55,12 +68,19 @@ select
     leveled.ci_lower,
     leveled.ci_upper,
     leveled.unit,
-    case when leveled.value is null then 'missing' else 'published' end as value_status,
-    '50090NED' as table_id,
+    case
+        when leveled.value is not null then 'published'
+        when measured.is_measured then 'suppressed'
+        else 'not_measured'
+    end as value_status,
+    $table_id as table_id,
     leveled.raw_key
 from leveled
 left join age_groups
     on leveled.age_group_code = age_groups.age_group_code
+inner join measured
+    on leveled.year = measured.year
+    and leveled.variable = measured.variable
 where
     leveled.area_level is not null
     and (

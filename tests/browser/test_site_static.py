@@ -193,13 +193,13 @@ def test_the_index_says_what_changed_at_the_last_refresh(demo_site, demo_warehou
     site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"])
     manifest = json.loads((site / "manifest.json").read_text())
     manifest["tables"]["85984NED"]["modified"] = "2024-01-01T00:00:00"  # as if CBS revised it since
-    del manifest["tables"]["50090NED"]  # as if the health table were new
+    del manifest["tables"]["50120NED"]  # as if the health table were new
     (site / "manifest.json").write_text(json.dumps(manifest))
     site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"])
     index = (site / "index.html").read_text()
     assert "Bij de laatste verversing" in index
     assert re.search(r"Bijgewerkt door CBS: [^<]*\(85984NED\), versie van 1 maart 2025 \(was 1 januari 2024\)", index)
-    assert re.search(r"Nieuw: [^<]*\(50090NED\)", index)
+    assert re.search(r"Nieuw: [^<]*\(50120NED\)", index)
 
 
 def test_without_boundaries_the_pages_say_geen_kaart_beschikbaar(demo_warehouse, tmp_path):

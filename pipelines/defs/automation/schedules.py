@@ -41,9 +41,7 @@ def stale_roots(settings: Settings, graph_keys: set[dg.AssetKey]) -> tuple[list[
     if changes:
         roots.append(MIRROR)
         for change in changes:
-            key = (dg.AssetKey(["raw", f"kwb_{change.table.year}"]) if change.table.kind == "kwb"
-                   else dg.AssetKey(["raw", "health_50090ned"]))
-            roots.append(key)
+            roots.append(dg.AssetKey(["raw", change.table.raw_table]))
             reasons.append(f"{change.table.table_id}: {change.reason}")
         roots.append(dg.AssetKey(["raw", "cbs_tables"]))
     files = municipal_changes(settings)

@@ -6,7 +6,8 @@ from bwm import warehouse
 from bwm.cbs.load import load_typed_dataset, metadata_frames
 from bwm.harmonise import keymap
 from bwm.settings import KWB_YEARS, Settings
-from bwm.sources import HEALTH_TABLE_ID, expected_tables
+from bwm import registry
+from bwm.sources import expected_tables
 
 MIRROR = dg.AssetKey(["mirror", "cbs"])
 
@@ -66,14 +67,17 @@ def _kwb_raw_asset(year: int) -> dg.AssetsDefinition:
 raw_kwb_assets = [_kwb_raw_asset(year) for year in KWB_YEARS]
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["raw", "health_50090ned"], deps=[MIRROR], group_name="raw", compute_kind="duckdb",
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["raw", "health"], deps=[MIRROR], group_name="raw", compute_kind="duckdb",
           tags={"source": "cbs-health"})
-def raw_health_50090ned(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """50090NED "Gezondheid per wijk en buurt" as delivered: one row per (Leeftijd, Marges, region, Perioden)."""
+def raw_health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The configured health table (BWM_HEALTH_TABLE: 50120NED or 50090NED, "Gezondheid per wijk en buurt")
+    as delivered: one row per (Leeftijd, Marges, region, Perioden), one column per CBS key."""
     settings = Settings.from_env()
+    source = registry.health_table(settings)
     with warehouse.connect(settings.warehouse_path) as con:
-        n = load_typed_dataset(con, settings.mirror_dir, HEALTH_TABLE_ID, "raw", "health_50090ned")
-    return dg.MaterializeResult(metadata={"rows": n, "table_id": HEALTH_TABLE_ID})
+        n = load_typed_dataset(con, settings.mirror_dir, source.table_id, "raw", source.raw_table)
+    context.log.info(f"raw.{source.raw_table}: {n} rows from {source.table_id}")
+    return dg.MaterializeResult(metadata={"rows": n, "table_id": source.table_id})
 
 
-raw_assets = [raw_cbs_metadata, raw_health_50090ned, *raw_kwb_assets]
+raw_assets = [raw_cbs_metadata, raw_health, *raw_kwb_assets]

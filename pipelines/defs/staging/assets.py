@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from bwm import warehouse
+from bwm import registry, warehouse
 from bwm.harmonise import keymap, views
 from bwm.settings import KWB_YEARS, Settings
 
@@ -31,9 +31,12 @@ def _resolution_frame(con) -> pl.DataFrame:
 def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """How each raw KWB key of each year maps to a canonical variable.
 
-    Grain: one row per (year, raw_key) of each table's own DataProperties. `match` is 'exact' (the key is
-    in data/reference/kwb_keymap.csv), 'stem' (CBS renumbered the suffix; matched by its stem) or
-    'unmapped'. `scale` converts CBS's unit to the canonical `unit`.
+    Grain: one row per (year, raw_key) of each table's own DataProperties. `match` is the rule that
+    resolved it (see `keymap.resolve`): 'exact' (the key is in data/reference/kwb_keymap.csv), 'alias'
+    (a reviewed alias stem, data/reference/kwb_key_aliases.csv), 'stem' (suffix or case differs), 'title'
+    (the table's own title and unit) or 'unmapped'. `action` is 'map', 'ignore', or 'quarantine' when the
+    table's unit (`cbs_unit`) does not convert to the canonical `unit` (`expected_cbs_unit` is what the key
+    map expects; `scale` is null and `note` says why). `scale` converts CBS's unit to the canonical `unit`.
     """
     settings = Settings.from_env()
     variables = keymap.variables()
@@ -54,10 +57,13 @@ def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             pl.col("canonical").replace_strict(
                 {k: v.kind for k, v in variables.items()}, default=None, return_dtype=pl.String
             ).alias("kind")
-        ).select("year", "table_id", "raw_key", "canonical", "kind", "action", "match", "scale", "unit")
+        ).select("year", "table_id", "raw_key", "canonical", "kind", "action", "match", "scale", "unit",
+                 "cbs_unit", "expected_cbs_unit", "note")
         n = warehouse.replace_table_from_frame(con, "staging", "kwb_key_resolution", frame)
     counts = frame.group_by("match").len().sort("match").to_dicts()
-    return dg.MaterializeResult(metadata={"rows": n, **{f"match_{c['match']}": c["len"] for c in counts}})
+    quarantined = frame.filter(pl.col("action") == "quarantine").height
+    return dg.MaterializeResult(metadata={"rows": n, **{f"match_{c['match']}": c["len"] for c in counts},
+                                          "quarantined": quarantined})
 
 
 @dg.asset(pool=warehouse.WAREHOUSE_POOL, key=AREAS, deps=[*RAW_KWB, *RAW_META, RESOLUTION], group_name="staging", compute_kind="duckdb")
@@ -89,7 +95,8 @@ def kwb(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """KWB harmonised over 2013-2024, long.
 
     Grain: one row per (year, area_code, variable). `value` is in the canonical `unit` (euro, pct, count,
-    km, ha, per_1000, ...); null with value_status 'missing' where CBS suppressed or left it empty.
+    km, ha, per_1000, ...); null with value_status `suppressed` (CBS left this area empty), `not_published_yet`
+    (the whole column is empty in this release) or `quarantined` (unexpected unit; see kwb_key_resolution).
     """
     settings = Settings.from_env()
     with warehouse.connect(settings.warehouse_path) as con:
@@ -103,25 +110,30 @@ def kwb(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["staging", "health"], deps=[dg.AssetKey(["raw", "health_50090ned"]), *RAW_META],
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["staging", "health"], deps=[dg.AssetKey(["raw", "health"]), *RAW_META],
           group_name="staging", compute_kind="duckdb")
 def health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """50090NED "Gezondheid per wijk en buurt" harmonised.
+    """The health table (BWM_HEALTH_TABLE: 50120NED by default, or 50090NED) harmonised.
 
     Grain: one row per (year, area_code, age_group_code, variable). `value` in percent of residents of the
-    age group, with the 95% interval (ci_lower, ci_upper) where CBS publishes it; null = suppressed.
+    age group, with the 95% interval (ci_lower, ci_upper) where the table has it; value_status `suppressed`
+    (no figure for this area) or `not_measured` (no figure for any area in that period) when null.
     """
     settings = Settings.from_env()
+    source = registry.health_table(settings)
     with warehouse.connect(settings.warehouse_path) as con:
         props = con.execute(
-            "select key as \"Key\", type as \"Type\", unit as \"Unit\", datatype as \"Datatype\" "
-            "from raw.cbs_data_properties where table_id = '50090NED' order by ordinal").pl().to_dicts()
-        views.create_health_view(con, "raw.health_50090ned", keymap.resolve_health(props))
+            "select key as \"Key\", type as \"Type\", unit as \"Unit\", datatype as \"Datatype\", "
+            "title as \"Title\" from raw.cbs_data_properties where table_id = ? order by ordinal",
+            [source.table_id]).pl().to_dicts()
+        views.create_health_view(con, f"raw.{source.raw_table}", keymap.resolve_health(props, source.table_id))
         n = warehouse.create_table_from_sql(
-            con, "staging", "health", params={"municipalities": list(settings.municipalities)}
+            con, "staging", "health",
+            params={"municipalities": list(settings.municipalities), "table_id": source.table_id},
         )
         per_year = con.execute("select year, count(*) from staging.health group by 1 order by 1").fetchall()
-    return dg.MaterializeResult(metadata={"rows": n, **{f"rows_{y}": c for y, c in per_year}})
+    return dg.MaterializeResult(metadata={"rows": n, "table_id": source.table_id,
+                                          **{f"rows_{y}": c for y, c in per_year}})
 
 
 staging_assets = [kwb_key_resolution, areas, kwb, health]

@@ -141,6 +141,24 @@ def kwb_keys_all_resolved() -> dg.AssetCheckResult:
     )
 
 
+@dg.asset_check(asset=RESOLUTION,
+                description="Every mapped KWB key has the unit the key map expects; a key that does not is "
+                            "quarantined (its values left out, never mis-scaled).")
+def units_as_expected() -> dg.AssetCheckResult:
+    quarantined = _query("select year, table_id, raw_key, canonical, expected_cbs_unit, cbs_unit "
+                         "from staging.kwb_key_resolution where action = 'quarantine' order by 1, 3")
+    return dg.AssetCheckResult(
+        passed=not quarantined,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"quarantined": len(quarantined),
+                  "what_to_do": "check the unit in the table's DataProperties; if CBS changed it on purpose, add the "
+                                "conversion to keymap.UNIT_SCALE or correct data/reference/kwb_keymap.csv, then rerun",
+                  "keys": _md(["year", "table", "raw key", "canonical", "expected unit", "found unit"],
+                              [tuple("" if v is None else v for v in r) for r in quarantined],
+                              limit=max(20, len(quarantined)))},  # every one of them, not the first 20
+    )
+
+
 staging_checks = [
     areas_rows_per_year_and_level,
     areas_unique_key,
@@ -150,4 +168,5 @@ staging_checks = [
     kwb_value_ranges,
     health_unique_and_in_range,
     kwb_keys_all_resolved,
+    units_as_expected,
 ]
