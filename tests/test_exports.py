@@ -51,7 +51,7 @@ VALUES = [  # year, code, level, gemeente, indicator, value, missing_reason, sou
     (2024, "GM0001", "gemeente", "GM0001", "clients", 45.0, None, "clients.csv"),
     (2024, "WK000101", "wijk", "GM0001", "clients", 45.0, None, "clients.csv"),
     (2024, "BU00010101", "buurt", "GM0001", "clients", None, "suppressed_small_count", "clients.csv"),
-    (2024, "BU00010102", "buurt", "GM0001", "clients", None, "suppressed_secondary", "clients.csv"),
+    (2024, "BU00010102", "buurt", "GM0001", "clients", None, "suppressed_small_count", "clients.csv"),
     (2024, "GM0002", "gemeente", "GM0002", "inkomen", 28000.0, None, "T2024"),
 ]
 
@@ -104,7 +104,7 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
         ["GM0001.xlsx"] + [f"GM0001_{t}.{e}" for t in ("data_long", "data_wide", "definitions", "sources", "notes")
                            for e in ("csv", "parquet")])
     expected = _warehouse_rows(wh)
-    marker = {None: "", "suppressed_by_cbs": ".", "suppressed_small_count": "x", "suppressed_secondary": "x*"}
+    marker = {None: "", "suppressed_by_cbs": ".", "suppressed_small_count": "x"}
 
     rows = _csv(out / "GM0001_data_long.csv")
     header, body = rows[0], rows[1:]
@@ -133,7 +133,7 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
     wide_rows = {(r[0], r[4]): r for r in sheets["data_wide"][1:]}
     wide_header = sheets["data_wide"][0]
     assert wide_rows[(2024, "BU00010101")][wide_header.index("clients")] == "x"
-    assert wide_rows[(2024, "BU00010102")][wide_header.index("clients")] == "x*"
+    assert wide_rows[(2024, "BU00010102")][wide_header.index("clients")] == "x"  # one marker for all of ours
     assert wide_rows[(2023, "BU00010101")][wide_header.index("inkomen")] == "."
     assert wide_rows[(2024, "GM0001")][wide_header.index("clients")] == 45
     assert [r[0] for r in sheets["definitions"][1:]] == ["inkomen", "vermogen", "clients"]
@@ -145,6 +145,9 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
     assert notes[("export", "generated_at")] == "2025-03-01T12:00:00+00:00"
     assert notes[("marker", "suppressed_small_count")] == "x" and notes[("marker", "suppressed_by_cbs")] == "."
     assert notes[("disclosure", "min_count")] == "10"
+    # One marker for our own disclosure control: nothing tells which cells are small and which protect others.
+    note_texts = [" ".join(str(v) for v in r if v is not None) for r in sheets["notes"][1:]]
+    assert not any("x*" in t or "secondary" in t or "kleinste" in t or "smallest" in t for t in note_texts)
     assert wb.properties.created == dt.datetime(2025, 3, 1, 12, 0, 0)
 
 

@@ -58,10 +58,13 @@ def test_demo_files_land_and_small_counts_are_suppressed(synthetic_geo):
         ("schuldhulp_zuiderhaven.csv", "accepted")], result.report()
     published = publishable(result.values_frame(), result.indicators_frame(), synthetic_geo, RULE)
     reasons = set(published["missing_reason"].drop_nulls())
-    assert {disclosure.SUPPRESSED_SMALL_COUNT, disclosure.SUPPRESSED_SECONDARY} <= reasons
+    assert disclosure.SUPPRESSED_SMALL_COUNT in reasons and reasons <= {disclosure.SUPPRESSED_SMALL_COUNT,
+                                                                         "not_published"}
     shown = published.filter(pl.col("value").is_not_null())
     assert shown.filter((pl.col("count_or_rate") == "count") & (pl.col("value") < 10)).is_empty()
     assert shown.filter((pl.col("count_or_rate") == "rate") & (pl.col("denominator") < 10)).is_empty()
+    assert shown.filter((pl.col("count_or_rate") == "rate")
+                        & ((pl.col("numerator") < 10) | (pl.col("denominator") - pl.col("numerator") < 10))).is_empty()
 
 
 # --- totals and disclosure on constructed figures -----------------------------------------------------------
@@ -88,7 +91,7 @@ def test_counts_add_up_to_wijk_and_gemeente_and_a_small_buurt_hides_a_sibling():
     got = {r["area_code"]: (r["value"], r["missing_reason"]) for r in out.iter_rows(named=True)}
     # 4 is small; its only sibling (30) hides too, or the wijk total 34 minus 30 would give it away. The wijk (34)
     # is the gemeente's only wijk: both stay published, since they only reveal the sum of two hidden buurten.
-    assert got == {"BU00010101": (None, "suppressed_small_count"), "BU00010102": (None, "suppressed_secondary"),
+    assert got == {"BU00010101": (None, "suppressed_small_count"), "BU00010102": (None, "suppressed_small_count"),
                    "WK000101": (34.0, None), "GM0001": (34.0, None)}
 
 
@@ -106,7 +109,7 @@ def test_a_rate_on_few_cases_is_suppressed_with_its_counts():
     hidden = out.filter(pl.col("missing_reason").is_not_null()).select("area_code", "value", "numerator",
                                                                        "denominator", "missing_reason").rows()
     assert hidden == [("BU00010101", None, None, None, "suppressed_small_count"),
-                      ("BU00010102", None, None, None, "suppressed_secondary")]
+                      ("BU00010102", None, None, None, "suppressed_small_count")]
 
 
 def test_areas_without_a_figure_are_not_published_not_zero():

@@ -275,16 +275,22 @@ def notes(con, s: Selection, generated_at: dt.datetime) -> pl.DataFrame:
     if rule is not None:
         rows += [
             ["disclosure", "min_count", f"{rule[0]:g}",
-             "Gemeentelijke aantallen kleiner dan dit getal zijn geheim (x); ook een aantal van 0.",
+             "Gemeentelijke aantallen kleiner dan dit getal zijn afgeschermd (x); ook een aantal van 0.",
              "Municipal counts below this number are suppressed (x), zero included."],
             ["disclosure", "min_cases", f"{rule[1]:g}",
-             "Gemeentelijke percentages en verhoudingen op minder waarnemingen dan dit getal zijn geheim (x).",
-             "Municipal rates based on fewer cases than this number are suppressed (x)."],
-            ["disclosure", "secondary", "x*",
-             "Waar een totaal (wijk, gemeente) anders één geheim gebied zou verraden, is ook het kleinste "
-             "andere gebied geheim gemaakt (x*). CBS-cijfers zijn door het CBS zelf beveiligd (.).",
-             "Where a total (wijk, gemeente) would otherwise reveal one suppressed area, the smallest other "
-             "area is suppressed too (x*). CBS figures are protected by CBS itself (.)."],
+             "Gemeentelijke percentages en verhoudingen zijn afgeschermd (x) als de teller (de personen met het "
+             "kenmerk) of de rest (noemer min teller) kleiner is dan dit getal; teller en noemer ook.",
+             "Municipal rates are suppressed (x) when the numerator (the people with the characteristic) or the "
+             "remainder (denominator minus numerator) is below this number; numerator and denominator too."],
+            ["disclosure", "totals", "x",
+             "Een totaal (wijk, gemeente) is de som van zijn delen. Daarom zijn ook andere cijfers afgeschermd, "
+             "zodat geen afgeschermd cijfer uit de totalen te berekenen is of nauwer te begrenzen dan de drempel. "
+             "Alle afgeschermde cijfers hebben hetzelfde teken (x). Verschillen tussen jaren zijn niet "
+             "beschermd. CBS-cijfers zijn door het CBS zelf beveiligd (.).",
+             "A total (wijk, gemeente) is the sum of its parts, so further figures are suppressed too: no "
+             "suppressed figure can be computed from the totals, or bounded more narrowly than the threshold. "
+             "Every suppressed figure has the same marker (x). Differences between years are not protected. "
+             "CBS figures are protected by CBS itself (.)."],
         ]
     rows += [
         ["columns", "value", "", "Waarde in de eenheid van de indicator (kolom unit); leeg als het cijfer ontbreekt.",

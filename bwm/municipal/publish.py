@@ -5,7 +5,10 @@ catalogue's method: counts add up (aggregate ``sum``); rates add up as numerator
 over cases (aggregate ``ratio``), so a wijk's rate is its buurten's rate weighted by their cases. A total
 is formed from the areas that have a figure (an area without a row in the file counts as not delivered,
 not as zero). Then ``bwm.disclosure`` suppresses, per indicator and year, over each municipality's
-hierarchy; a suppressed figure loses its value, numerator and denominator alike.
+hierarchy: counts below the threshold, rates whose numerator or complement (cases minus numerator) is below
+it, and the cells that keep those from being computed or narrowly bounded from the totals (for rates over
+the numerators and the complements). A suppressed figure loses its value, numerator and denominator alike,
+and every suppressed figure carries the one reason ``suppressed_small_count``.
 """
 
 from __future__ import annotations
@@ -78,9 +81,17 @@ def _one(ident, year, rows, kind, unit, level, geo, rule) -> list[dict]:
             return num
         return num / den * factor if den > 0 else None
 
-    size = {c: (cells[c][0] if kind == "count" else cells[c][1]) for c in parent}
-    primary = [c for c in parent if rule.is_primary(kind, shown_value(c), cells[c][1] if kind == "rate" else None)]
-    suppressed = disclosure.suppress(parent, size, primary)
+    if kind == "count":
+        protected = {c: cells[c][0] for c in parent}
+        primary = [c for c in parent if rule.is_primary(kind, cells[c][0])]
+        suppressed = disclosure.suppress(parent, protected, primary, rule.min_count)
+    else:
+        # A rate shows two counts of people: the numerator and the complement (cases without the
+        # characteristic); both add up over the hierarchy and both are protected. Loss = number of cases.
+        protected = {c: (cells[c][0], cells[c][1] - cells[c][0]) for c in parent}
+        primary = [c for c in parent if rule.is_primary(kind, shown_value(c), cells[c][1], numerator=cells[c][0])]
+        suppressed = disclosure.suppress(parent, protected, primary, rule.min_cases,
+                                         cost={c: cells[c][1] for c in parent})
     out = []
     for a in areas:
         reason = suppressed.get(a.code) if a.code in parent else "not_published"

@@ -60,7 +60,7 @@ values = _sql_asset("values", [*STAGING, CATALOGUE, SERIES, MUNICIPAL_PUBLISHED]
                     "One row per (year, area_code, indicator_id): value in the catalogue's unit, numerator and "
                     "denominator for ratios, source table and period, missing_reason when null, series flags. "
                     "Municipal figures come from municipal.published, so they are disclosure-controlled here "
-                    "already (missing_reason suppressed_small_count / suppressed_secondary).")
+                    "already (missing_reason suppressed_small_count).")
 comparisons = _sql_asset("comparisons", [VALUES, CATALOGUE],
                          "One row per (year, area_code, indicator_id) with a value: against gemeente and NL, rank "
                          "and quartile (1 = best-off) within the gemeente and the warehouse.")

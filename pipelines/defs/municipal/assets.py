@@ -72,9 +72,9 @@ def municipal_published(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     """Municipal figures as they may be published: one row per (year, area_code, indicator_id) for every area of a
     delivering municipality at the declared level and above (wijk and gemeente totals by the catalogue's method:
     counts summed, rates as summed numerators over summed cases), after disclosure control (``bwm.disclosure``):
-    counts below BWM_DISCLOSURE_MIN_COUNT and rates on fewer than BWM_DISCLOSURE_MIN_CASES cases are null with
-    missing_reason 'suppressed_small_count', and cells hidden so no suppressed cell can be recovered from a total
-    'suppressed_secondary'. Value in the indicator's unit (count, % or per 1 000)."""
+    counts below BWM_DISCLOSURE_MIN_COUNT, rates whose numerator or complement is below BWM_DISCLOSURE_MIN_CASES,
+    and the cells hidden so that no suppressed cell can be computed or narrowly bounded from the totals are null
+    with the one missing_reason 'suppressed_small_count'. Value in the indicator's unit (count, % or per 1 000)."""
     settings = Settings.from_env()
     rule = disclosure.DisclosureRule(settings.disclosure_min_count, settings.disclosure_min_cases)
     with warehouse.connect(settings.warehouse_path) as con:
@@ -92,7 +92,6 @@ def municipal_published(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         "rows": n, "min_count": rule.min_count, "min_cases": rule.min_cases,
         "published": counts.get("published", 0),
         "suppressed_small_count": counts.get(disclosure.SUPPRESSED_SMALL_COUNT, 0),
-        "suppressed_secondary": counts.get(disclosure.SUPPRESSED_SECONDARY, 0),
         "not_published": counts.get("not_published", 0),
     })
 

@@ -21,8 +21,9 @@ def municipal_files_accepted() -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=PUBLISHED, description="No published municipal count below the threshold, no rate on too few "
-                "cases, and no total with exactly one suppressed part (which subtraction would reveal).")
+@dg.asset_check(asset=PUBLISHED, description="No published municipal count below the threshold, no rate whose "
+                "numerator or complement (cases minus numerator) is below it, and no total with exactly one "
+                "suppressed part (which subtraction would reveal).")
 def municipal_disclosure_holds() -> dg.AssetCheckResult:
     small = _query(
         """
@@ -30,7 +31,11 @@ def municipal_disclosure_holds() -> dg.AssetCheckResult:
         from municipal.published p, municipal.disclosure_rule r
         where p.value is not null and (
             (p.count_or_rate = 'count' and p.value < r.min_count)
-            or (p.count_or_rate = 'rate' and coalesce(p.denominator, 0) < r.min_cases))
+            or (p.count_or_rate = 'rate' and (
+                coalesce(p.denominator, 0) < r.min_cases
+                -- a rate's numerator and its complement are each counts of people (small rounding slack)
+                or coalesce(p.numerator, 0) < r.min_cases - 1e-6
+                or coalesce(p.denominator, 0) - coalesce(p.numerator, 0) < r.min_cases - 1e-6)))
         order by 1, 2, 3
         """)
     lone = _query(
