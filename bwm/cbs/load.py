@@ -53,6 +53,10 @@ def load_typed_dataset(
             f"Table {table_id} is not in the mirror {mirror_dir} (no complete folder with manifest.json). "
             "Run with BWM_SOURCE=live to download it, or `bwm mirror download {table_id}`."
         )
+    try:  # every file against the manifest's sha256 before anything is read (cached per file version)
+        mirror_mod.verify_table_cached(mirror_dir, table_id)
+    except mirror_mod.MirrorError as exc:
+        raise RawLoadError(str(exc)) from None
     path = mirror_dir / table_id / "TypedDataSet.json"
     types = column_types(data_properties(mirror_dir, table_id))
     columns = ", ".join(f"'{k}': '{v}'" for k, v in types.items())
