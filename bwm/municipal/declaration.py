@@ -14,6 +14,7 @@ import yaml
 
 from bwm import catalogue
 from bwm.municipal.findings import Finding, shown
+from bwm.municipal.limits import YAML_MAX_ALIASES, YAML_MAX_EXPANDED_CHARS, number
 
 SIDECAR_SUFFIX = ".indicators.yaml"
 DECLARATION_SHEET = "indicatoren"
@@ -75,12 +76,17 @@ def parse_yaml(file: str, text: str, reserved: frozenset[str]) -> tuple[list[Dec
         return Finding(file, None, None, column, "declaration", expected, found)
 
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(text)
+    except AliasLimit as exc:
+        return [], [Finding(file, None, None, None, "size_limit",
+                            f"a declaration with at most {YAML_MAX_ALIASES} aliases (*name) that, written out, holds "
+                            f"at most {number(YAML_MAX_EXPANDED_CHARS)} characters", str(exc))]
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
         return [], [bad(None, "a YAML document (see README, 'How to add a municipal data file')",
-                        f"a YAML syntax error{where}: {getattr(exc, 'problem', None) or exc}")]
+                        f"a YAML syntax error{_where(exc)}: {_problem(exc)}")]
+    except RecursionError:
+        return [], [bad(None, "a YAML document (see README, 'How to add a municipal data file')",
+                        "lists or mappings nested too deeply to read")]
     if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list) or not doc["indicators"]:
         return [], [bad("indicators", "a list 'indicators:' with one entry per indicator",
                         "no such list" if not isinstance(doc, dict) else shown(doc.get("indicators")))]
@@ -91,6 +97,88 @@ def parse_yaml(file: str, text: str, reserved: frozenset[str]) -> tuple[list[Dec
             return [], [bad(f"indicators[{i}]", "a mapping with id, name_nl, ...", shown(entry))]
         raws.append(({**defaults, **entry}, None, lambda field, _e=entry, _i=i: f"{_e.get('id') or f'#{_i}'}.{field}"))
     return _declare(file, None, raws, reserved, declared_in=file)
+
+
+class AliasLimit(Exception):
+    """A YAML document with more aliases, or more written out, than ``bwm.municipal.limits`` allows."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader counting the aliases it resolves: an alias is a reference, and a few nested ones
+    write out to billions of values ("billion laughs": 724 bytes that take all memory once printed)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > YAML_MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise AliasLimit(f"alias number {self.aliases} at line {mark.line + 1}, column {mark.column + 1}")
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str):
+    """``yaml.safe_load`` with at most YAML_MAX_ALIASES aliases and YAML_MAX_EXPANDED_CHARS characters once every
+    alias is written out (raises AliasLimit); an alias to the anchor it is inside of is refused too."""
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _written_out(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _written_out(root) -> int:
+    """The characters of a composed document with every alias written out; AliasLimit beyond the limit."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            mark = node.start_mark
+            raise AliasLimit(f"an alias inside the anchor it refers to (line {mark.line + 1}, column {mark.column + 1})")
+        open_nodes.add(key)
+        if isinstance(node, yaml.ScalarNode):
+            total = len(node.value) + 1
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        else:
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        open_nodes.discard(key)
+        if total > YAML_MAX_EXPANDED_CHARS:
+            raise AliasLimit(f"more than {number(YAML_MAX_EXPANDED_CHARS)} characters once the aliases are written "
+                             f"out (the anchors from line {node.start_mark.line + 1} on)")
+        sizes[key] = total
+        return total
+
+    return size(root)
+
+
+def _problem(exc) -> str:
+    if getattr(exc, "problem", None):
+        return exc.problem
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"a character YAML does not allow ({exc.character!r})"
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _where(exc) -> str:
+    """' at line 3, column 5' for a YAML error that knows where it is."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        return f" at line {mark.line + 1}, column {mark.column + 1}"
+    if getattr(exc, "position", None) is not None:  # a ReaderError: a character YAML does not allow
+        return f" at character {exc.position + 1}"
+    return ""
 
 
 def parse_sheet(file: str, sheet: str, header: list[str], rows: list[tuple[int, list]],

@@ -26,10 +26,20 @@ CHECKS = {
     "duplicate_key": "two rows for the same area, year and indicator",
     "formula": "an XLSX cell holds a formula instead of a value",
     "hidden_sheet": "an XLSX sheet is hidden",
+    "hidden_cells": "an XLSX row or column with values in it is hidden",
+    "invisible_text": "an XLSX cell's text has the colour of its fill (white on white), or a format that shows nothing",
+    "quoting": "a quote (\") opens a field that runs on over the next lines, so rows would be lost",
+    "cases_on_count": "a count row has a number of cases (n_cases is for rates only)",
+    "implausible_number": "a number is too large to compute with, or a count or number of cases exceeds the "
+                          "area's inhabitants (or the cap where those are unknown)",
+    "size_limit": "the file, a field, a sheet's used range or a declaration's aliases exceed the documented limits",
+    "not_regular_file": "the entry in the drop folder is a symbolic link, a named pipe or another thing that is not "
+                        "a regular file (it is not opened)",
+    "check_failed": "checking the file stopped on an unexpected error (the file is rejected, the others go on)",
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Finding:
     """One problem in a file. ``row`` is the row number as a spreadsheet shows it (the header is row 1)."""
 
@@ -72,6 +82,7 @@ def shown(value) -> str:
     if isinstance(value, bool):
         return repr(str(value).upper())
     if isinstance(value, (int, float)):
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        return text if len(text) <= 80 else text[:77] + "..."
     text = str(value)
     return repr(text if len(text) <= 80 else text[:77] + "...")

@@ -17,6 +17,8 @@ class Area:
     gemeente_code: str
     wijk_code: str | None
     name: str | None = None
+    #: Inhabitants in that year (KWB), when known: a count in the area is at most this many.
+    inhabitants: int | None = None
 
 
 @dataclass
@@ -28,21 +30,32 @@ class Geography:
 
     @classmethod
     def from_rows(cls, rows) -> "Geography":
-        """Rows of (year, area_code, area_level, gemeente_code, wijk_code, area_name)."""
+        """Rows of (year, area_code, area_level, gemeente_code, wijk_code, area_name[, inhabitants])."""
         geo = cls()
-        for year, code, level, gm, wk, name in rows:
+        for year, code, level, gm, wk, name, *more in rows:
             if level not in LEVEL_PATTERNS:
                 continue
-            geo.areas.setdefault(int(year), {})[code] = Area(code, level, gm, wk, name)
+            inhabitants = more[0] if more and more[0] is not None and more[0] >= 0 else None
+            geo.areas.setdefault(int(year), {})[code] = Area(code, level, gm, wk, name,
+                                                              int(inhabitants) if inhabitants is not None else None)
             if level == "gemeente" and name:
                 geo.gemeente_names[code] = name
         return geo
 
     @classmethod
     def from_warehouse(cls, con) -> "Geography":
+        columns = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'staging' and table_name = 'areas'").fetchall()}
+        inhabitants = "inhabitants" if "inhabitants" in columns else "null"
         return cls.from_rows(con.execute(
-            "select year, area_code, area_level, gemeente_code, wijk_code, area_name from staging.areas "
+            f"select year, area_code, area_level, gemeente_code, wijk_code, area_name, {inhabitants} from staging.areas "
             "where area_level in ('gemeente', 'wijk', 'buurt') order by year, area_code").fetchall())
+
+    def inhabitants(self, year: int, code: str) -> int | None:
+        """The inhabitants of an area in a KWB year, or None when unknown."""
+        area = self.areas.get(year, {}).get(code)
+        return area.inhabitants if area is not None else None
 
     @property
     def years(self) -> tuple[int, ...]:

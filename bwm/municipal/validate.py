@@ -13,12 +13,14 @@ An empty value cell means "no figure" (the area is shown as not available), not 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
 from bwm.municipal.declaration import Declaration
 from bwm.municipal.findings import Finding, shown
 from bwm.municipal.geography import Geography, describe_years, level_of_code
+from bwm.municipal.limits import INHABITANTS_ROUNDING, MAX_COUNT, number
 from bwm.municipal.read import Sheet
 
 LONG_COLUMNS = ("area_code", "year", "indicator_id", "value")
@@ -30,7 +32,7 @@ _LEVEL_TEXT = {"buurt": "a buurt code (BU + 8 digits)", "wijk": "a wijk code (WK
                "gemeente": "a gemeente code (GM + 4 digits)"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One accepted figure, with where it came from."""
 
@@ -52,19 +54,31 @@ class NotANumber(ValueError):
     pass
 
 
+class NotFinite(NotANumber):
+    """A number too large to compute with: infinite as a float (beyond about 1.8e308), or not a number."""
+
+
 def parse_number(value, decimal_comma: bool) -> float:
     """A cell as a number: ints and floats as they are; text with a decimal point (or a decimal comma when
-    the file's delimiter is not ','). No thousands separators: '1.234' is 1.234, '1.234,5' is not a number."""
+    the file's delimiter is not ','). No thousands separators: '1.234' is 1.234, '1.234,5' is not a number.
+    Raises NotFinite for a number too large to compute with (400 digits, an XLSX cell 1E400, inf, nan)."""
     if isinstance(value, bool) or isinstance(value, (dt.date, dt.time, dt.timedelta)):
         raise NotANumber(value)
     if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if decimal_comma and "," in text and "." not in text:
-        text = text.replace(",", ".")
-    if not _NUMBER.match(text):
-        raise NotANumber(value)
-    return float(text)
+        try:
+            number_ = float(value)
+        except OverflowError:
+            raise NotFinite(value) from None
+    else:
+        text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+        if decimal_comma and "," in text and "." not in text:
+            text = text.replace(",", ".")
+        if not _NUMBER.match(text):
+            raise NotANumber(value)
+        number_ = float(text)
+    if not math.isfinite(number_):
+        raise NotFinite(value)
+    return number_
 
 
 def layout_of(sheet: Sheet) -> str | None:
@@ -77,11 +91,11 @@ def layout_of(sheet: Sheet) -> str | None:
 
 
 def validate_sheet(sheet: Sheet, declarations: dict[str, Declaration], declared_in: str, geo: Geography,
-                   seen: dict[tuple[int, str, str], str]) -> tuple[list[Row], list[Finding], str | None]:
+                   seen: dict[tuple[int, str, str], Row]) -> tuple[list[Row], list[Finding], str | None]:
     """Rows of one sheet that pass every check, every finding, and the layout ('long'/'wide', None if unknown).
 
-    ``seen`` maps (year, area_code, indicator_id) to where that key was first seen (this refresh, any file)
-    and is updated, so a key repeated in another file is a duplicate too.
+    ``seen`` maps (year, area_code, indicator_id) to the Row where that key was first seen (this refresh, any
+    file) and is updated, so a key repeated in another file is a duplicate too.
     """
     v = _SheetValidator(sheet, declarations, declared_in, geo, seen)
     layout = layout_of(sheet)
@@ -111,8 +125,34 @@ class _SheetValidator:
         self.findings: list[Finding] = []
         self.rows: list[Row] = []
         self._reported: set[tuple] = set()
+        # Outcomes of the checks of a year and an area code, and the level of a code: most rows repeat them.
+        self._years: dict = {}
+        self._codes: dict = {}
+        self._levels: dict = {}
+        self._capture: list | None = None
+
+    def _memo(self, cache: dict, key, r, compute):
+        """``compute()``'s result and findings, computed once per ``key`` and the findings replayed on row ``r``."""
+        try:
+            hit = cache.get(key, _MISS)
+        except TypeError:  # an unhashable cell value: not cached
+            return compute()
+        if hit is _MISS:
+            outer, self._capture = self._capture, []
+            try:
+                hit = (compute(), self._capture)
+            finally:
+                self._capture = outer
+            cache[key] = hit
+        result, found = hit
+        for args in found:
+            self.add(r, *args)
+        return result
 
     def add(self, row, column, check, expected, found) -> None:
+        if self._capture is not None:
+            self._capture.append((column, check, expected, found))
+            return
         key = (row, column, check)
         if key in self._reported:
             return
@@ -168,9 +208,11 @@ class _SheetValidator:
         return cells[i] if i is not None and i < len(cells) else None
 
     def check_row(self, layout: str, r: int, cells: list) -> None:
-        year = self._year(r, cells)
+        raw_year = self.cell(cells, "year")
+        year = self._memo(self._years, (type(raw_year), raw_year), r, lambda: self._year(r, raw_year))
         code = self.cell(cells, "area_code")
-        code = str(code).strip().upper() if code is not None else None
+        if code is not None:
+            code = self._memo(self._codes, (type(code), code), r, lambda: str(code).strip().upper())
         if code is None:
             self.add(r, "area_code", "unknown_area", "an area code", "an empty cell")
         if layout == "long":
@@ -187,30 +229,43 @@ class _SheetValidator:
             if raw is None:
                 continue  # no figure for this area: shown as not available, never as zero
             value = self._value(r, value_column, raw, decl)
-            n_cases = self._cases(r, cases_column, self.cell(cells, cases_column)) if decl.kind == "rate" else None
+            if decl.kind == "rate":
+                n_cases = self._cases(r, cases_column, self.cell(cells, cases_column))
+            else:
+                n_cases = None
+                if layout == "long" and self.cell(cells, CASES_COLUMN) is not None:
+                    self.add(r, CASES_COLUMN, "cases_on_count",
+                             f"an empty cell ({CASES_COLUMN} is for rates only, and {decl.id} is a count)",
+                             shown(self.cell(cells, CASES_COLUMN)))
+                    continue
             area = self._area(r, code, year, decl) if code is not None and year is not None else None
             if value is None or area is None or (decl.kind == "rate" and n_cases is None):
                 continue
             geo_year, level, gemeente = area
+            if decl.kind == "count" and not self._plausible(r, value_column, raw, value, code, year, geo_year,
+                                                            "a count"):
+                continue
+            if n_cases is not None and not self._plausible(r, cases_column, self.cell(cells, cases_column), n_cases,
+                                                           code, year, geo_year, "a number of cases"):
+                continue
             key = (year, code, decl.id)
-            where = f"row {r}" if self.sheet.sheet is None else f"sheet {self.sheet.sheet!r}, row {r}"
             first = self.seen.get(key)
             if first is not None:
                 column = "indicator_id" if layout == "long" else decl.id
                 self.add(r, column, "duplicate_key", "one row per area_code, year and indicator",
-                         f"a second figure for {code}, {year}, {decl.id} (the first is in {first})")
+                         f"a second figure for {code}, {year}, {decl.id} (the first is in {_where(first)})")
                 continue
-            self.seen[key] = f"{self.sheet.file}, {where}"
-            self.rows.append(Row(year, code, level, gemeente, decl.id, decl.kind, value, n_cases, geo_year,
-                                 self.sheet.file, self.sheet.sheet, r))
+            row = Row(year, code, level, gemeente, decl.id, decl.kind, value, n_cases, geo_year,
+                      self.sheet.file, self.sheet.sheet, r)
+            self.seen[key] = row
+            self.rows.append(row)
 
-    def _year(self, r, cells) -> int | None:
-        raw = self.cell(cells, "year")
+    def _year(self, r, raw) -> int | None:
         try:
             year = parse_number(raw, False) if raw is not None else None
         except NotANumber:
             year = None
-        if year is None or year != int(year):
+        if year is None or year != int(year) or not 1000 <= year <= 9999:
             self.add(r, "year", "not_numeric", "a year like 2024", shown(raw))
             return None
         year = int(year)
@@ -225,6 +280,9 @@ class _SheetValidator:
     def _value(self, r, column, raw, decl: Declaration) -> float | None:
         try:
             value = parse_number(raw, self.decimal_comma)
+        except NotFinite:
+            self.add(r, column, "implausible_number", "a number of a plausible size", _too_large(raw))
+            return None
         except NotANumber:
             comma = " or decimal comma" if self.decimal_comma else ""
             self.add(r, column, "not_numeric", f"a number (decimal point{comma}, no thousands separator)", shown(raw))
@@ -250,6 +308,9 @@ class _SheetValidator:
             return None
         try:
             n = parse_number(raw, self.decimal_comma)
+        except NotFinite:
+            self.add(r, column, "implausible_number", "a number of cases of a plausible size", _too_large(raw))
+            return None
         except NotANumber:
             self.add(r, column, "not_numeric", "a number of cases (a whole number)", shown(raw))
             return None
@@ -261,9 +322,31 @@ class _SheetValidator:
             return None
         return n
 
+    def _plausible(self, r, column, raw, value: float, code: str, year: int, geo_year: int, what: str) -> bool:
+        """A count or number of cases is at most the area's inhabitants, or MAX_COUNT where those are unknown.
+
+        The inhabitants are CBS's for that year, which CBS rounds to fives in wijken and buurten, so the bound
+        allows ``INHABITANTS_ROUNDING`` more. Figures for a year after the newest KWB year are held against
+        MAX_COUNT only: the buurt may have grown since (a new housing estate starts at 0 inhabitants).
+        """
+        inhabitants = self.geo.inhabitants(geo_year, code) if geo_year == year else None
+        if inhabitants is not None:
+            if value <= inhabitants + INHABITANTS_ROUNDING:
+                return True
+            expected = (f"{what} of at most {number(inhabitants + INHABITANTS_ROUNDING)} (the inhabitants of {code} "
+                        f"in {geo_year}, {number(inhabitants)}, plus CBS's rounding)")
+        else:
+            if value <= MAX_COUNT:
+                return True
+            expected = f"{what} of at most {number(MAX_COUNT)} (the cap where an area's inhabitants are unknown)"
+        self.add(r, column, "implausible_number", expected, shown(raw))
+        return False
+
     def _area(self, r, code: str, year: int, decl: Declaration) -> tuple[int, str, str] | None:
         geo_year = self.geo.geography_year(year)
-        level = level_of_code(code)
+        level = self._levels.get(code, _MISS)
+        if level is _MISS:
+            level = self._levels[code] = level_of_code(code)
         if level is None:
             self.add(r, "area_code", "unknown_area", _LEVEL_TEXT[decl.level] + f" that exists in {geo_year}",
                      f"{code!r}, which is not a CBS area code")
@@ -287,3 +370,17 @@ class _SheetValidator:
                      f"{code!r}, an area of {area.gemeente_code}" + (f" ({name})" if name else ""))
             return None
         return geo_year, level, area.gemeente_code
+
+
+_MISS = object()
+
+
+def _where(row: Row) -> str:
+    """Where a figure came from: ``bad.csv, row 2`` or ``bad.xlsx, sheet 'data', row 2``."""
+    if row.sheet is None:
+        return f"{row.file}, row {row.row_number}"
+    return f"{row.file}, sheet {row.sheet!r}, row {row.row_number}"
+
+
+def _too_large(raw) -> str:
+    return f"{shown(raw)}, too large to compute with"

@@ -6,6 +6,7 @@ Used by the nightly schedule to decide whether to run at all, and which raw asse
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,16 +54,31 @@ def changed_cbs_tables(settings: Settings) -> list[TableChange]:
 DATA_SUFFIXES = {".csv", ".xlsx"}
 
 
-def current_files(folder: Path) -> dict[str, str]:
-    """{file name relative to the folder: sha256} of every data file in the municipal drop folder."""
+def current_files(folder: Path, max_mb: float | None = None) -> dict[str, str | None]:
+    """{file name: sha256} of every data file in the municipal drop folder (not its subfolders).
+
+    As the drop-folder scan (bwm.municipal.folder) sees them: an entry that is not a regular file (a link, a pipe)
+    or is larger than ``BWM_MUNICIPAL_MAX_MB`` is never opened, and has no sha256 (None), as its file status has;
+    a regular file is hashed in blocks, never read whole.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return {}
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith((".", "~$"))
-    }
+    limit = (Settings.from_env().municipal_max_mb if max_mb is None else max_mb) * 1024 * 1024
+    found: dict[str, str | None] = {}
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in DATA_SUFFIXES or p.name.startswith((".", "~$")):
+            continue
+        st = p.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            found[p.name] = None
+            continue
+        digest = hashlib.sha256()
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        found[p.name] = digest.hexdigest()
+    return found
 
 
 def municipal_changes(settings: Settings) -> list[str]:
