@@ -319,11 +319,12 @@ def _now() -> str:
 
 
 def _get_json(session, url: str, params: dict | None, timeout: float, retries: int):
-    """GET a JSON document; retries connection errors, time-outs and 5xx; returns (status, json or None)."""
+    """GET a JSON document; retries connection errors, time-outs and 5xx ``retries`` times (so at most
+    ``retries + 1`` tries, as the CBS client: BWM_HTTP_RETRIES); returns (status, json or None)."""
     import requests
 
     last: Exception | None = None
-    for attempt in range(max(1, retries)):
+    for attempt in range(1 + max(0, retries)):
         try:
             resp = session.get(url, params=params, timeout=timeout, headers={"Accept": "application/geo+json"})
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -338,7 +339,7 @@ def _get_json(session, url: str, params: dict | None, timeout: float, retries: i
                     return resp.status_code, resp.json()
                 except ValueError as exc:
                     last = GeoError(f"{resp.url} did not answer with JSON: {exc}")
-        if attempt + 1 < retries:
+        if attempt < retries:
             time.sleep(min(8.0, 0.5 * 2**attempt))
     raise GeoError(f"Could not download {url}: {last}")
 

@@ -16,9 +16,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Years of the "Kerncijfers wijken en buurten" the monitor knows about.
 KWB_YEARS = tuple(range(2013, 2025))
-#: The health tables ("Gezondheid per wijk en buurt") the monitor can read; their periods are in the registry
-#: (data/reference/cbs_tables.csv). 50120NED (indeling 2022) is the default: it has every period on one geography.
-HEALTH_TABLES = ("50120NED", "50090NED")
 
 SOURCES = ("demo", "mirror", "live")
 DEMO_SCALES = ("demo", "national")
@@ -42,6 +39,8 @@ class Settings:
     cbs_base_url: str = "https://opendata.cbs.nl"
     #: CBS's third-party catalogue, where RIVM publishes the health tables 50090NED and 50120NED.
     cbs_dataderden_url: str = "https://dataderden.cbs.nl"
+    #: The health table (a registry row of kind health, data/reference/cbs_tables.csv). 50120NED (indeling 2022) is
+    #: the default: every period, 2022 included, on one geography.
     health_table: str = "50120NED"
     http_timeout_s: float = 60.0
     http_retries: int = 4
@@ -60,6 +59,11 @@ class Settings:
     #: benchmark) and the 4 GiB target is missed; it spills big sorts beyond the limit to disk at the same speed.
     #: 2 GB is too little: indicators.values runs out of memory at national scale (it needs ~2.5 GB).
     duckdb_memory: str = "3GB"
+
+    @property
+    def work_warehouse_path(self) -> Path:
+        """The refresh's working copy of the warehouse (``bwm.warehouse``): the pipeline writes it, never readers."""
+        return working_copy_of(self.warehouse_path)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -111,14 +115,24 @@ class Settings:
         )
 
 
+#: The refresh's working copy sits beside the published warehouse under a hidden name with this suffix.
+WORKING_SUFFIX = ".refresh"
+
+
+def working_copy_of(published: Path) -> Path:
+    """``data/warehouse/bwm.duckdb`` -> ``data/warehouse/.bwm.duckdb.refresh``."""
+    return published.with_name(f".{published.name}{WORKING_SUFFIX}")
+
+
 def parse_health_table(raw: str, default: str) -> str:
     """``"50090ned"`` -> ``"50090NED"``; empty means ``default``; anything else is refused with the choices."""
+    from bwm import registry  # here, not at import: the registry reads Settings itself
+
     table = raw.strip().upper() or default
-    if table not in HEALTH_TABLES:
-        raise SettingsError(
-            f"BWM_HEALTH_TABLE={raw.strip()!r} is not a health table the monitor reads; use one of "
-            f"{', '.join(HEALTH_TABLES)} (50120NED: 2012-2022 on the 2022 boundaries; 50090NED: 2012-2020 on 2020's)."
-        )
+    known = registry.tables("health")
+    if table not in {t.table_id for t in known}:
+        choices = "; ".join(f"{t.table_id}: {t.title}" for t in known)
+        raise SettingsError(f"BWM_HEALTH_TABLE={raw.strip()!r} is not a health table the monitor reads; use one of: {choices}.")
     return table
 
 

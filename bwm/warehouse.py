@@ -1,15 +1,28 @@
-"""The DuckDB warehouse: one file, one schema per layer, and the one helper that turns SQL files into tables."""
+"""The DuckDB warehouse: one file, one schema per layer, and the one helper that turns SQL files into tables.
+
+Readers never block the refresh. DuckDB lets one process write a file only while nobody else has it open,
+even read-only, so the refresh never writes the file readers open (``BWM_WAREHOUSE``, the *published*
+warehouse). It writes its *working copy* beside it (``working_path``: ``.bwm.duckdb.refresh``), which no
+reader opens, and the last step of a successful refresh (``publish``) copies the working copy to a
+temporary file beside the published one and renames it over it. A reader that has the old file open keeps
+its consistent snapshot (the old file lives on until its last reader closes it); the next connection sees
+the new warehouse. A failed refresh never reaches ``publish``, so the published warehouse stays the last
+good one.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
-from bwm.settings import PROJECT_ROOT, Settings
+from bwm.settings import PROJECT_ROOT, WORKING_SUFFIX, Settings, working_copy_of
 
 SQL_DIR = PROJECT_ROOT / "sql"
 SCHEMAS = ("raw", "staging", "indicators", "divide", "publish")
@@ -17,6 +30,16 @@ SCHEMAS = ("raw", "staging", "indicators", "divide", "publish")
 WAREHOUSE_POOL = "warehouse"
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+def working_path(published: Path) -> Path:
+    """Where the refresh writes: ``data/warehouse/bwm.duckdb`` -> ``data/warehouse/.bwm.duckdb.refresh``."""
+    return working_copy_of(Path(published))
+
+
+def _published_of(path: Path) -> Path | None:
+    name = path.name
+    if name.startswith(".") and name.endswith(WORKING_SUFFIX):
+        return path.with_name(name[1:-len(WORKING_SUFFIX)])
+    return None
 
 
 class WarehouseError(RuntimeError):
@@ -27,6 +50,11 @@ class WarehouseError(RuntimeError):
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (creating its folder and schemas when writable) and close it afterwards."""
     path = Path(path)
+    published = _published_of(path)
+    if published is not None and not path.exists() and published.exists():
+        # No working copy yet (the first refresh since this layout, or the copy was removed): start from the
+        # published warehouse, so an incremental refresh has every table it does not rebuild.
+        _copy_atomically(published, path)
     if not read_only:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +87,46 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         yield con
     finally:
         con.close()
+
+
+def publish(settings: Settings) -> dict:
+    """Make the working copy the published warehouse, atomically; returns its path and size.
+
+    The working copy is checkpointed (its write-ahead log folded in) and copied to a temporary file beside
+    ``BWM_WAREHOUSE``, which is then renamed over it. Readers of the old file keep reading it.
+    """
+    work, published = settings.work_warehouse_path, settings.warehouse_path
+    if not work.exists():
+        raise WarehouseError(f"No working copy at {work} to publish; run the whole refresh (`bwm run`).")
+    with connect(work) as con:
+        con.execute("checkpoint")
+    _copy_atomically(work, published)
+    return {"path": str(published), "bytes": published.stat().st_size}
+
+
+def _copy_atomically(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` through a temporary file in ``dst``'s folder; ``dst`` is whole or untouched."""
+    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        shutil.copyfile(src, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dst)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = "No space left on device" if exc.errno == 28 else (exc.strerror or str(exc))
+        raise WarehouseError(
+            f"Cannot write the warehouse {dst}: {reason}. The previous version is unchanged. Free disk space "
+            "(the refresh needs room for a second copy of the warehouse) and run again."
+        ) from exc
+    try:
+        dir_fd = os.open(dst.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
 
 
 def read_sql(layer: str, name: str) -> str:

@@ -51,3 +51,35 @@ def test_configuration_errors_say_what_is_allowed(monkeypatch, capsys):
 def test_no_tables_named_is_a_usage_error(capsys, bwm_env):
     assert cli.main(["mirror", "download"]) == 2
     assert "--kwb-years" in capsys.readouterr().err
+
+
+def test_mirror_serve_takes_faults_and_a_catalogue(demo_warehouse, tmp_path):
+    """`bwm mirror serve --fault ... --catalog ...` as `python -m bwm.cbs.replay` does: one host's tables, faults."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "bwm.cli", "mirror", "serve", "--mirror", str(demo_warehouse["mirror"]),
+                             "--port", str(port), "--catalog", "dataderden", "--fault", "error,path=TableInfos,times=1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}/ODataFeed/odata"
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/50120NED/", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert requests.get(f"{base}/50120NED/TableInfos?$format=json", timeout=5).status_code == 500  # the fault
+        assert requests.get(f"{base}/50120NED/TableInfos?$format=json", timeout=5).status_code == 200  # once only
+        assert requests.get(f"{base}/85984NED/TableInfos?$format=json", timeout=5).status_code == 404  # other host's
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    assert "50120NED" in out and "85984NED" not in out

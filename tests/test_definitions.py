@@ -10,7 +10,7 @@ EXPECTED = {
     "indicators/catalogue", "indicators/area_series", "indicators/weights", "indicators/values",
     "indicators/comparisons", "indicators/theme_summary", "indicators/aggregated",
     "divide/measures", "divide/trends",
-    "mirror/geo", "publish/site",
+    "mirror/geo", "publish/site", "publish/warehouse",
     "municipal/file_status", "municipal/values", "municipal/indicators", "municipal/published", "publish/exports",
 }
 

@@ -454,8 +454,10 @@ def test_units_as_expected_check_names_every_quarantined_key(tmp_path, monkeypat
 
     from pipelines.defs.staging.checks import units_as_expected
 
-    path = tmp_path / "bwm.duckdb"
-    monkeypatch.setenv("BWM_WAREHOUSE", str(path))
+    from bwm import warehouse
+
+    monkeypatch.setenv("BWM_WAREHOUSE", str(tmp_path / "bwm.duckdb"))
+    path = warehouse.working_path(tmp_path / "bwm.duckdb")  # the refresh's working copy, which checks read
     frame = km.resolve(2024, [_topic("AantalInwoners_5", "%"), _topic("Mannen_6", "aantal")])
     with duckdb.connect(str(path)) as con:
         con.execute("create schema staging")

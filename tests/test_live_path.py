@@ -21,10 +21,12 @@ def _run_refresh(env: dict):
 @pytest.fixture(scope="module")
 def live_run(demo_warehouse, tmp_path_factory):
     base = tmp_path_factory.mktemp("live")
-    with replay.serve(demo_warehouse["mirror"]) as server:
+    # One server per CBS catalogue, as CBS has them: the KWB tables on opendata, 50120NED on dataderden only.
+    with replay.serve_catalogs(demo_warehouse["mirror"]) as servers:
+        server = servers["opendata"]
         env = {
             "BWM_SOURCE": "live",
-            "BWM_CBS_BASE_URL": server.base_url,
+            **replay.catalog_env(servers),
             "BWM_MUNICIPALITIES": GEMEENTE,
             "BWM_MIRROR_DIR": str(base / "mirror"),
             "BWM_WAREHOUSE": str(base / "bwm.duckdb"),
@@ -34,11 +36,13 @@ def live_run(demo_warehouse, tmp_path_factory):
             "BWM_GEO_BASE_URL": server.base_url,
         }
         first = _run_refresh(env)
-        first_requests = len(server.requests)
-        data_requests_first = [r for r in server.requests if "DataSet" in str(r)]
+        first_requests = {name: len(s.requests) for name, s in servers.items()}
+        data_requests_first = [r for s in servers.values() for r in s.requests if "DataSet" in str(r)]
         second = _run_refresh(env)
-        data_requests_second = [r for r in server.requests[first_requests:] if "DataSet" in str(r)]
-    return {"first": first, "second": second, "warehouse": base / "bwm.duckdb",
+        data_requests_second = [r for name, s in servers.items() for r in s.requests[first_requests[name]:]
+                                if "DataSet" in str(r)]
+        health_paths = {name: [r["path"] for r in s.requests if "50120NED" in r["path"]] for name, s in servers.items()}
+    return {"first": first, "second": second, "warehouse": base / "bwm.duckdb", "health_paths": health_paths,
             "data_requests_second": data_requests_second, "data_requests_first": data_requests_first, "demo": demo_warehouse["warehouse"]}
 
 
@@ -63,12 +67,22 @@ def test_staging_equals_the_demo_for_that_municipality(live_run):
             duckdb.connect(str(live_run["demo"]), read_only=True) as demo:
         live_rows = live.execute(query, [GEMEENTE]).fetchall()
         demo_rows = demo.execute(query, [GEMEENTE]).fetchall()
-        live_health = live.execute("select count(*), count(value) from staging.health").fetchone()
+        live_health = live.execute("select count(*), count(value) from staging.health "
+                                   "where gemeente_code = ?", [GEMEENTE]).fetchone()
         demo_health = demo.execute("select count(*), count(value) from staging.health "
                                    "where gemeente_code = ?", [GEMEENTE]).fetchone()
     assert len(live_rows) > 1000
     assert live_rows == demo_rows
     assert live_health == demo_health
+
+
+def test_health_is_asked_of_the_dataderden_host_only(live_run):
+    """RIVM's health table lives in CBS's third-party catalogue; the main host does not serve it."""
+    assert live_run["health_paths"]["dataderden"]
+    assert live_run["health_paths"]["opendata"] == []
+    with duckdb.connect(str(live_run["warehouse"]), read_only=True) as con:
+        land = con.execute("select count(*) from staging.areas where area_level = 'land'").fetchone()[0]
+    assert land == 12  # the national row of every KWB year comes along with the municipality
 
 
 def test_second_refresh_skips_unchanged_tables(live_run):

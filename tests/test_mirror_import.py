@@ -319,3 +319,21 @@ def test_cli_table_id_names_one_folder_only(downloads, tmp_path, capsys, bwm_env
     assert (f"FAILED: {parent} holds table folders ({KWB}-TypedDataSet, {KWB}-UntypedDataSet, {HEALTH}-TypedDataSet, "
             f"...), not the files of one table: name the table folders themselves, e.g. "
             f"{parent / f'{KWB}-TypedDataSet'}") in capsys.readouterr().err
+
+
+def test_the_lacks_error_names_the_import_command_for_a_cbsodata_folder(tmp_path):
+    """A folder cbsodata.download_data wrote is there but has no manifest: the error says so and what to run."""
+    from bwm.settings import Settings
+    from bwm.sources import SourceError, ensure_mirror
+
+    folder = tmp_path / "mirror" / "84583NED"
+    folder.mkdir(parents=True)
+    (folder / "TableInfos.json").write_text('[{"Identifier": "84583NED", "Modified": "2020-10-01T02:00:00"}]')
+    (folder / "DataProperties.json").write_text("[]")
+    (folder / "TypedDataSet.json").write_text("[]")
+    settings = Settings(source="mirror", mirror_dir=tmp_path / "mirror", years=(2019,))
+    with pytest.raises(SourceError) as err:
+        ensure_mirror(settings)
+    message = str(err.value)
+    assert "lacks 84583NED, 50120NED" in message
+    assert f"{folder} exists but has no manifest.json" in message and "bwm mirror import" in message

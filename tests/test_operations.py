@@ -91,6 +91,7 @@ def test_nightly_decision_runs_nothing_when_nothing_changed_and_the_changed_tabl
     with replay.serve(demo_warehouse["mirror"]) as server:
         monkeypatch.setenv("BWM_SOURCE", "live")
         monkeypatch.setenv("BWM_CBS_BASE_URL", server.base_url)
+        monkeypatch.setenv("BWM_CBS_DATADERDEN_URL", server.base_url)
         monkeypatch.setenv("BWM_MIRROR_DIR", str(demo_warehouse["mirror"]))  # the mirror equals what CBS serves
         monkeypatch.setenv("BWM_WAREHOUSE", str(demo_warehouse["warehouse"]))
         monkeypatch.setenv("BWM_MUNICIPAL_DIR", str(demo_warehouse["municipal"]))

@@ -18,11 +18,17 @@ def scalar(con, sql, params=None):
     return con.execute(sql, params or []).fetchone()[0]
 
 
-def test_every_check_passes(demo_warehouse):
-    failed = [(c.check_name, c.metadata) for c in demo_warehouse["checks"] if not c.passed]
+def test_every_check_passes_or_warns_with_its_reason(demo_warehouse):
+    failed = [(c.check_name, c.metadata) for c in demo_warehouse["checks"]
+              if not c.passed and c.severity.value != "WARN"]
+    warned = {c.check_name: c for c in demo_warehouse["checks"] if not c.passed and c.severity.value == "WARN"}
     assert demo_warehouse["result"].success
     assert len(demo_warehouse["checks"]) >= 12
     assert failed == []
+    # The one expected warning: the demo's newest year is a partial release without income figures yet.
+    assert set(warned) == {"values_cover_catalogue"}
+    gaps = warned["values_cover_catalogue"].metadata["not_published_yet"].value
+    assert "inkomen_per_inwoner 2024 (85984NED)" in gaps and "2023" not in gaps
 
 
 def test_areas_hold_every_year_and_level(con):

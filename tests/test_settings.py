@@ -88,3 +88,13 @@ def test_a_failed_step_is_reported_by_its_innermost_cause():
                                   cause=cause)
     assert failure_text(error) == "WarehouseError: DuckDB ran out of memory writing x.y"
     assert failure_text(None) == "unknown error"
+
+
+def test_health_table_and_catalogue_hosts():
+    s = Settings.from_env({})
+    assert (s.health_table, s.cbs_base_url, s.cbs_dataderden_url) == (
+        "50120NED", "https://opendata.cbs.nl", "https://dataderden.cbs.nl")
+    s = Settings.from_env({"BWM_HEALTH_TABLE": "50090ned", "BWM_CBS_DATADERDEN_URL": "http://127.0.0.1:9/"})
+    assert (s.health_table, s.cbs_dataderden_url) == ("50090NED", "http://127.0.0.1:9")
+    with pytest.raises(SettingsError, match="50120NED: Gezondheid per wijk en buurt"):
+        Settings.from_env({"BWM_HEALTH_TABLE": "83674NED"})

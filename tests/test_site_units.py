@@ -139,3 +139,27 @@ def test_changes_first_changed_and_unchanged():
                for i in changed["items"])
     same = overview.changes({"built_at": "2026-04-01", "tables": v2, "changes": changed}, v2, "2026-05-01")
     assert same["kind"] == "unchanged" and same["items"] == changed["items"] and same["since"] == "2026-04-01"
+
+
+def test_a_killed_builds_half_built_site_is_removed_by_the_next_build(tmp_path):
+    """A killed build leaves .site-new-<pid>-*: gone as soon as its process is, not an hour later."""
+    import os
+    import subprocess
+    import sys
+
+    from bwm.site.build import _clean_leftovers
+
+    site = tmp_path / "site"
+    site.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftovers = {
+        "dead": tmp_path / f".site-new-{int(dead.stdout)}-abc",  # its builder has exited
+        "running": tmp_path / f".site-new-{os.getppid()}-def",  # a build of a process that still runs
+        "unknown": tmp_path / ".site-new-xyz",  # no pid in the name (an older version): the hour rule
+        "old": tmp_path / ".site-old-123-456",
+    }
+    for folder in leftovers.values():
+        folder.mkdir()
+        (folder / "index.html").write_text("x")
+    _clean_leftovers(site)
+    assert {k for k, p in leftovers.items() if p.exists()} == {"running", "unknown"}

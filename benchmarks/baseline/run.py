@@ -17,6 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bwm import registry
+from bwm.settings import Settings
+
 INCOME_STEM = "GemiddeldInkomenPerInwoner"
 INHABITANTS_STEM = "AantalInwoners"
 LONELY_KEY_STEM = "Eenzaam"
@@ -39,13 +42,8 @@ def key(props: list[dict], stem: str) -> str:
 
 
 def kwb_tables(mirror: Path) -> dict[int, str]:
-    out = {}
-    for folder in sorted(mirror.iterdir()):
-        info = folder / "TableInfos.json"
-        if folder.name != "50090NED" and info.is_file():
-            period = json.loads(info.read_text(encoding="utf-8"))[0]["Period"]
-            out[int(str(period)[:4])] = folder.name
-    return out
+    """{year: table id} of the KWB tables in the mirror (the registry says which tables are KWB)."""
+    return {t.year: t.table_id for t in registry.tables("kwb") if (mirror / t.table_id / "TableInfos.json").is_file()}
 
 
 def load_kwb(mirror: Path) -> pd.DataFrame:
@@ -68,7 +66,7 @@ def load_kwb(mirror: Path) -> pd.DataFrame:
 def load_lonely(mirror: Path, kwb: pd.DataFrame) -> pd.DataFrame:
     """Buurten of every health period with the % lonely adults, weighted by residents of the nearest KWB year
     in which the buurt code exists (the health table has one geography for all its periods)."""
-    df, props = read_table(mirror, "50090NED")
+    df, props = read_table(mirror, registry.health_table(Settings.from_env()).table_id)
     lonely = key(props, LONELY_KEY_STEM)
     df["code"] = df["WijkenEnBuurten"].str.strip()
     df = df[df["code"].str.startswith("BU") & (df["Leeftijd"].str.strip() == LONELY_AGE_GROUP)

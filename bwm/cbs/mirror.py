@@ -211,11 +211,13 @@ def verify_table_cached(mirror_dir: Path | str, table_id: str) -> dict:
         if st.st_size != expected["bytes"] or digest.hexdigest() != expected["sha256"]:
             cache.pop(key, None)
             _write_cache(cache_path, cache)
+            fix = (f"Delete {folder} and run again: the demo generates it anew" if manifest.get("source") == "synthetic"
+                   else f"Download it again (`bwm mirror download {table_id} --force`, or copy the folder again from "
+                        "where it was downloaded)")
             raise MirrorError(
                 f"{path} does not match {MANIFEST} (expected {expected['bytes']} bytes, sha256 "
                 f"{expected['sha256'][:12]}…; found {st.st_size} bytes, sha256 {digest.hexdigest()[:12]}…): the file "
-                f"was changed or damaged after it was downloaded, so {table_id} is not loaded. Download it again "
-                f"(`bwm mirror download {table_id} --force`, or copy the folder again from where it was downloaded)."
+                f"was changed or damaged after it was written, so {table_id} is not loaded. {fix}."
             )
         cache[key] = {**stamp, "sha256": expected["sha256"]}
         changed = True

@@ -10,6 +10,11 @@ import requests
 log = logging.getLogger("bwm.alerts")
 
 
+def failed_checks_message(checks: list[tuple[str, str]]) -> str:
+    """``[(check, asset), ...]`` -> "2 check(s) failed: municipal_files_accepted on municipal/file_status, ..."."""
+    return f"{len(checks)} check(s) failed: " + ", ".join(f"{name} on {asset}" for name, asset in checks)
+
+
 def notify_failure(job: str, run_id: str, message: str, webhook: str | None = None, timeout_s: float = 10.0) -> bool:
     """Log the failure and post it to the webhook; returns whether a webhook accepted it.
 

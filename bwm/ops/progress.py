@@ -44,7 +44,8 @@ class ProgressHandler(logging.Handler):
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             status = "ok  " if data.passed else ("WARN" if data.severity.value == "WARN" else "FAIL")
-            self._say(f"{status}  check {data.check_name} on {data.asset_key.to_user_string()}")
+            why = f": {data.description}" if not data.passed and getattr(data, "description", None) else ""
+            self._say(f"{status}  check {data.check_name} on {data.asset_key.to_user_string()}{why}")
         elif kind == "STEP_FAILURE":
             self._say(f"ERROR {step}: {failure_text(event.event_specific_data.error).splitlines()[0]}")
 

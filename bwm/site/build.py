@@ -1,6 +1,6 @@
 """Build the static site from the warehouse, atomically.
 
-The site is built into a fresh folder next to the target (``.<name>-new-<random>``), and only when every
+The site is built into a fresh folder next to the target (``.<name>-new-<pid>-<random>``), and only when every
 page is written is it swapped in: the old site is renamed aside, the new one renamed into place, the old one
 deleted. A build that fails half-way removes its own folder and leaves the previous site exactly as it was.
 (Between the two renames the target is briefly absent; Python has no portable atomic directory exchange.)
@@ -106,10 +106,38 @@ def read_manifest(site_dir: Path) -> dict | None:
 
 
 def _clean_leftovers(site_dir: Path) -> None:
+    """Remove what killed builds left beside the site: swapped-out old sites, and half-built new ones.
+
+    A new folder carries its builder's process id (``.<name>-new-<pid>-<random>``); it is removed as soon as that
+    process is gone (a national half-built site is 2.5 GB), and otherwise only when it is older than
+    ``STALE_SECONDS`` (a folder of another build that is still running is left alone).
+    """
     now = time.time()
     for p in site_dir.parent.glob(f".{site_dir.name}-*"):
-        if p.is_dir() and ("-old-" in p.name or now - p.stat().st_mtime > STALE_SECONDS):
+        if not p.is_dir():
+            continue
+        builder = _builder_pid(p.name, site_dir.name)
+        dead = builder is not None and builder != os.getpid() and not _alive(builder)
+        if "-old-" in p.name or dead or now - p.stat().st_mtime > STALE_SECONDS:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _builder_pid(name: str, site_name: str) -> int | None:
+    prefix = f".{site_name}-new-"
+    if not name.startswith(prefix):
+        return None
+    pid = name[len(prefix):].split("-", 1)[0]
+    return int(pid) if pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it exists
+    return True
 
 
 def _umask() -> int:
@@ -192,7 +220,7 @@ def build_site(warehouse_path: Path, site_dir: Path, mirror_dir: Path | None = N
         gc.collect()
         gc.freeze()
         maps._year_shapes.cache_clear()
-        new = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
+        new = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-{os.getpid()}-", dir=site_dir.parent))
         try:
             os.chmod(new, 0o777 & ~_umask())  # mkdtemp makes it 0700; a site on a file share must be readable
             result = _render(con, Path(warehouse_path), data, new, site_dir, previous, state, prints, built_at, say,

@@ -69,6 +69,10 @@ def tables_readable(warehouse: Path) -> dict[str, int]:
         return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for (n,) in names}
 
 
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def digest_tree(folder: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
@@ -97,7 +101,7 @@ def copy_of(good: Path, tmp: Path) -> Path:
 
 
 KILL_POINTS = ["done  raw/kwb_2016", "done  staging/kwb ", "done  indicators/values", "done  divide/trends",
-               "done  publish/exports"]
+               "done  publish/exports", "done  publish/site"]
 
 
 @pytest.mark.parametrize("kill_on", KILL_POINTS)
@@ -105,9 +109,11 @@ def test_sigkill_leaves_consistent_warehouse_and_last_good_site(good, tmp_path, 
     state = copy_of(good, tmp_path)
     env = base_env(state)
     site_before = digest_tree(state / "site")
+    published_before = file_digest(state / "warehouse" / "bwm.duckdb")
     code, out = run_bwm(env, kill_on=kill_on)
     assert code == -signal.SIGKILL, f"the run was not killed at {kill_on!r}:\n{out[-2000:]}"
-    # What survived: every table opens and counts; the previous site is untouched.
+    # What survived: the warehouse readers open is the previous one, byte for byte; the previous site too.
+    assert file_digest(state / "warehouse" / "bwm.duckdb") == published_before
     counts = tables_readable(state / "warehouse" / "bwm.duckdb")
     assert counts["indicators.values"] > 0 and counts["staging.areas"] > 0
     assert digest_tree(state / "site") == site_before
@@ -140,13 +146,12 @@ def live_good(good, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("live")
     served = tmp / "served"
     shutil.copytree(good / "mirror", served)
-    server = replay.serve(served)
-    env = base_env(tmp / "state", BWM_SOURCE="live", BWM_CBS_BASE_URL=server.base_url,
-                   BWM_MUNICIPALITIES="GM9903", BWM_HTTP_TIMEOUT=2, BWM_HTTP_RETRIES=2)
-    code, out = run_bwm(env)
-    assert code == 0, out[-3000:]
-    yield {"server": server, "served": served, "state": tmp / "state", "env": env}
-    server.stop()
+    with replay.serve_catalogs(served) as servers:  # KWB on the opendata host, 50120NED on dataderden
+        env = base_env(tmp / "state", BWM_SOURCE="live", **replay.catalog_env(servers),
+                       BWM_MUNICIPALITIES="GM9903", BWM_HTTP_TIMEOUT=2, BWM_HTTP_RETRIES=2)
+        code, out = run_bwm(env)
+        assert code == 0, out[-3000:]
+        yield {"server": servers["opendata"], "served": served, "state": tmp / "state", "env": env}
 
 
 def bump_modified(served: Path, table_id: str, stamp: str) -> None:
@@ -233,3 +238,115 @@ def test_read_only_site_folder_gives_a_clear_error_and_keeps_the_site(good, tmp_
     assert "Read-only file system" in text, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
     assert digest_tree(public / "site") == before
+
+
+# --- readers, a tampered mirror, and the checks that guard publication (issue: nothing lost, nobody blocked) ----
+
+
+READER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("OPEN", con.execute("select sum(value) from indicators.values").fetchone()[0], flush=True)
+for line in sys.stdin:  # one query per line the test sends, through the whole refresh
+    print("SUM", con.execute("select sum(value) from indicators.values").fetchone()[0], flush=True)
+"""
+
+
+def test_a_reader_never_blocks_the_refresh_and_keeps_its_snapshot(good, tmp_path):
+    """An analyst's notebook holds a read-only connection through a whole refresh that changes every figure."""
+    state = copy_of(good, tmp_path)
+    published = state / "warehouse" / "bwm.duckdb"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        first = reader.stdout.readline().split()
+        assert first[0] == "OPEN", first
+        env = base_env(state, BWM_DISCLOSURE_MIN_COUNT=25)  # stricter disclosure: published values change
+        proc = subprocess.Popen([*BWM, "run"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        seen = []
+        for line in proc.stdout:  # query the old warehouse after every step of the refresh
+            seen.append(line)
+            if line.startswith("[") and "done" in line:
+                reader.stdin.write("?\n")
+                reader.stdin.flush()
+                assert reader.stdout.readline().split() == ["SUM", first[1]]  # the same snapshot throughout
+        assert proc.wait(timeout=60) == 0, "".join(seen)[-3000:]
+        out = "".join(seen)
+        assert "Could not set lock" not in out and "publish/warehouse" in out
+        reader.stdin.write("?\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().split() == ["SUM", first[1]]  # still its snapshot after the swap
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    with duckdb.connect(str(published), read_only=True) as con:  # a new connection sees the new warehouse
+        assert str(con.execute("select sum(value) from indicators.values").fetchone()[0]) != first[1]
+
+
+def test_a_tampered_mirror_stops_the_load_and_publishes_nothing(good, tmp_path):
+    """One digit flipped in a mirror file: no table is loaded from it, nothing is published, the run says why."""
+    state = copy_of(good, tmp_path)
+    data = state / "mirror" / "85984NED" / "TypedDataSet.json"
+    text = data.read_bytes()
+    at = text.index(b'"AantalInwoners_5": ') + len(b'"AantalInwoners_5": ')
+    flipped = b"1" if text[at:at + 1] != b"1" else b"2"
+    data.write_bytes(text[:at] + flipped + text[at + 1:])  # same size: only the sha256 can tell
+    published_before = file_digest(state / "warehouse" / "bwm.duckdb")
+    site_before = digest_tree(state / "site")
+    code, out = run_bwm(base_env(state))
+    assert code != 0
+    assert "mirror_verified" in out and "85984NED" in out
+    assert "Refresh FAILED" in out and "Traceback" not in out
+    assert file_digest(state / "warehouse" / "bwm.duckdb") == published_before
+    assert digest_tree(state / "site") == site_before
+
+
+def test_a_failing_blocking_check_fails_the_run_alerts_and_keeps_site_and_warehouse(good, tmp_path):
+    """A divide measure that is not finite must never reach a page: the check blocks, the run fails, the webhook
+    hears it, and the previous site and warehouse stay."""
+    import http.server
+    import json
+    import threading
+
+    state = copy_of(good, tmp_path)
+    received = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    published_before = file_digest(state / "warehouse" / "bwm.duckdb")
+    site_before = digest_tree(state / "site")
+    # A fault in the maths, injected through the only door a test has: a sitecustomize that makes
+    # divide.measures write an infinite gap for one gemeente.
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(
+        "import bwm.divide.build as b\n"
+        "_orig = b.compute_measures\n"
+        "import polars as pl\n"
+        "def _broken(*a, **k):\n"
+        "    frame = _orig(*a, **k)\n"
+        "    return frame.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(float('inf'))"
+        ".otherwise(pl.col('gap')).alias('gap'))\n"
+        "b.compute_measures = _broken\n")
+    try:
+        env = base_env(state, BWM_ALERT_WEBHOOK=f"http://127.0.0.1:{hook.server_address[1]}/hook",
+                       PYTHONPATH=str(inject))
+        code, out = run_bwm(env)
+    finally:
+        hook.shutdown()
+    assert code != 0, out[-3000:]
+    assert "divide_measures_are_finite" in out
+    assert "skip  publish__site" in out or "skip  publish/site" in out, out[-3000:]
+    assert received and "divide_measures_are_finite" in received[0]["message"]
+    assert file_digest(state / "warehouse" / "bwm.duckdb") == published_before
+    assert digest_tree(state / "site") == site_before

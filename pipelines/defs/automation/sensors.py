@@ -7,7 +7,7 @@ import os
 
 import dagster as dg
 
-from bwm.ops.alerts import notify_failure
+from bwm.ops.alerts import failed_checks_message, notify_failure
 from bwm.ops.progress import failure_text
 from bwm.ops.changes import current_files
 from bwm.settings import Settings
@@ -55,6 +55,26 @@ def refresh_failure_alert(context: dg.RunFailureSensorContext):
     else:
         message = context.failure_event.message if context.failure_event else "unknown error"
     notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message)
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="failed_check_alert",
+                       default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="A run that finished with failed checks (a rejected municipal file, a CBS total that "
+                       "does not add up) is alerted like a failed run, and tagged bwm/failed_checks.")
+def failed_check_alert(context: dg.RunStatusSensorContext):
+    records = context.instance.get_records_for_run(
+        context.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    failed = []
+    for record in records:
+        data = record.event_log_entry.dagster_event.event_specific_data
+        if not data.passed and data.severity.value != "WARN":
+            failed.append((data.check_name, data.asset_key.to_user_string()))
+    if not failed:
+        return dg.SkipReason("No failed checks.")
+    message = failed_checks_message(failed)
+    context.instance.add_run_tags(context.dagster_run.run_id, {"bwm/failed_checks": message[:4000]})
+    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message)
+    return dg.SkipReason(f"Alerted: {message}")
 
 
 def run_retention_days() -> int:

@@ -44,7 +44,7 @@ def measures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents).
     """
     settings = Settings.from_env()
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         inputs = con.execute(warehouse.read_sql("divide", "inputs")).pl()
         shares = national_share(con)
         frame = compute_measures(inputs, shares, settings.concentration_factor)
@@ -64,7 +64,7 @@ def trends(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trend).
     """
     settings = Settings.from_env()
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         frame = compute_trends(con.execute("select * from divide.measures").pl())
         n = warehouse.replace_table_from_frame(con, "divide", "trends", frame)
     labels = frame.group_by("label").len().sort("label")

@@ -8,7 +8,9 @@ MEASURES = dg.AssetKey(["divide", "measures"])
 IDENTITY_TOLERANCE = 1e-9
 
 
-@dg.asset_check(asset=MEASURES, description="Theil total = between + within (to 1e-9); ratio >= 1; Theil >= 0.")
+#: Blocking: a failure stops the site and the exports from being replaced (README, "Checks that block").
+@dg.asset_check(asset=MEASURES, blocking=True,
+                description="Theil total = between + within (to 1e-9); ratio >= 1; Theil >= 0.")
 def divide_identities_hold() -> dg.AssetCheckResult:
     theil = _query(
         f"select gemeente_code, year, indicator_id, theil_total, theil_between + theil_within from divide.measures "
@@ -26,4 +28,17 @@ def divide_identities_hold() -> dg.AssetCheckResult:
     )
 
 
-divide_checks = [divide_identities_hold]
+@dg.asset_check(asset=MEASURES, blocking=True,
+                description="No divide measure is infinite or NaN (a null means 'cannot be computed').")
+def divide_measures_are_finite() -> dg.AssetCheckResult:
+    columns = [r[0] for r in _query(
+        "select column_name from information_schema.columns where table_schema = 'divide' "
+        "and table_name = 'measures' and data_type = 'DOUBLE' order by ordinal_position")]
+    bad = _query(
+        "select gemeente_code, year, indicator_id from divide.measures where "
+        + (" or ".join(f"not isfinite({c})" for c in columns) or "false") + " order by 1, 2, 3")
+    return dg.AssetCheckResult(passed=not bad, metadata={"columns": len(columns), "non_finite_rows": len(bad),
+                               "examples": _md(["gemeente", "year", "indicator"], bad)})
+
+
+divide_checks = [divide_identities_hold, divide_measures_are_finite]

@@ -24,7 +24,7 @@ def _sql_asset(name: str, deps: list[dg.AssetKey], doc: str):
               description=doc)
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
-        with warehouse.connect(settings.warehouse_path) as con:
+        with warehouse.connect(settings.work_warehouse_path) as con:
             n = warehouse.create_table_from_sql(con, "indicators", name)
             preview = warehouse.preview_markdown(con, f"select * from indicators.{name}")
         return dg.MaterializeResult(metadata={"rows": n, "preview": dg.MetadataValue.md(preview)})
@@ -42,7 +42,7 @@ def indicator_catalogue(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     """
     settings = Settings.from_env()
     frame = catalogue.catalogue_frame()
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         municipal_store.ensure_tables(con)
         declared = con.execute("select * from municipal.indicators order by indicator_id").pl()
         frame = pl.concat([frame, municipal_catalogue_rows(declared, frame)])

@@ -132,4 +132,14 @@ def gemeente_totals_match_buurten() -> dg.AssetCheckResult:
     )
 
 
-indicator_checks = [values_within_unit_ranges, values_cover_catalogue, gemeente_totals_match_buurten]
+@dg.asset_check(asset=VALUES, blocking=True,
+                description="No value, numerator or denominator is infinite or NaN (a null carries its reason).")
+def values_are_finite() -> dg.AssetCheckResult:
+    bad = _query(
+        "select year, area_code, indicator_id, value, numerator, denominator from indicators.values "
+        "where not isfinite(value) or not isfinite(numerator) or not isfinite(denominator) order by 1, 2, 3")
+    return dg.AssetCheckResult(passed=not bad, metadata={"non_finite": len(bad), "examples": _md(
+        ["year", "area", "indicator", "value", "numerator", "denominator"], bad)})
+
+
+indicator_checks = [values_are_finite, values_within_unit_ranges, values_cover_catalogue, gemeente_totals_match_buurten]

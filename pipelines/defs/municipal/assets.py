@@ -38,7 +38,7 @@ def municipal_files(context: dg.AssetExecutionContext):
     the refresh goes on; the check ``municipal_files_accepted`` fails with its report."""
     settings = Settings.from_env()
     reserved = frozenset(ind.id for ind in catalogue.indicators())
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         geo = Geography.from_warehouse(con)
         result = scan_folder(settings.municipal_dir, geo, reserved)
         checked_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -77,7 +77,7 @@ def municipal_published(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     with the one missing_reason 'suppressed_small_count'. Value in the indicator's unit (count, % or per 1 000)."""
     settings = Settings.from_env()
     rule = disclosure.DisclosureRule(settings.disclosure_min_count, settings.disclosure_min_cases)
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         store.ensure_tables(con)
         geo = Geography.from_warehouse(con)
         values = con.execute("select * from municipal.values").pl()

@@ -31,11 +31,11 @@ def publish_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     generated_at included; only the others are written. Metadata ``written`` and ``reused`` count the municipalities."""
     settings = Settings.from_env()
     generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+    with warehouse.connect(settings.work_warehouse_path, read_only=True) as con:
         codes = [r[0] for r in con.execute(
             "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
     # The same files as `export(..., Selection(municipalities=(code,)))` per code, read in batches of municipalities.
-    result = update_per_municipality(settings.warehouse_path, codes, settings.export_dir, formats=writers.FORMATS,
+    result = update_per_municipality(settings.work_warehouse_path, codes, settings.export_dir, formats=writers.FORMATS,
                                      generated_at=generated_at)
     context.log.info(f"exports: {len(result.written)} municipalities written, {len(result.reused)} reused (unchanged)")
     shown = ", ".join(result.written[:20]) + (", ..." if len(result.written) > 20 else "")

@@ -26,7 +26,7 @@ def publish_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     many gemeenten were rendered or kept from the previous build (their data unchanged: bwm.site.build).
     """
     settings = Settings.from_env()
-    result = build_site(settings.warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir,
+    result = build_site(settings.work_warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir,
                         progress=context.log.debug)
     context.log.info(f"site: {sum(result.pages.values())} pages in {result.seconds:.1f} s ({result.rendered} gemeenten "
                      f"rendered, {result.reused} unchanged since the previous build) -> {result.index}")

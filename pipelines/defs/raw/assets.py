@@ -29,7 +29,7 @@ def raw_cbs_metadata(context: dg.AssetExecutionContext):
     settings = Settings.from_env()
     table_ids = [t.table_id for t in expected_tables(settings)]
     frames = metadata_frames(settings.mirror_dir, table_ids)
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         for name, frame in frames.items():
             table = f"cbs_{name}"
             n = warehouse.replace_table_from_frame(con, "raw", table, frame)
@@ -52,7 +52,7 @@ def _kwb_raw_asset(year: int) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
         table_id = keymap.kwb_table(year).table_id
-        with warehouse.connect(settings.warehouse_path) as con:
+        with warehouse.connect(settings.work_warehouse_path) as con:
             if year not in settings.years:
                 con.execute(f"drop table if exists raw.kwb_{year}")
                 return dg.MaterializeResult(metadata={"rows": 0, "table_id": table_id, "note": "year not configured"})
@@ -74,7 +74,7 @@ def raw_health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     as delivered: one row per (Leeftijd, Marges, region, Perioden), one column per CBS key."""
     settings = Settings.from_env()
     source = registry.health_table(settings)
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         n = load_typed_dataset(con, settings.mirror_dir, source.table_id, "raw", source.raw_table)
     context.log.info(f"raw.{source.raw_table}: {n} rows from {source.table_id}")
     return dg.MaterializeResult(metadata={"rows": n, "table_id": source.table_id})

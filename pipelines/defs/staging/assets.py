@@ -41,7 +41,7 @@ def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     settings = Settings.from_env()
     variables = keymap.variables()
     frames = []
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         for year, table_id, _dim in _present_years(con, settings):
             props = con.execute(
                 "select key as \"Key\", type as \"Type\", unit as \"Unit\", datatype as \"Datatype\", "
@@ -76,7 +76,7 @@ def areas(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     3 boundaries changed), table_id, is_synthetic.
     """
     settings = Settings.from_env()
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         views.create_kwb_views(con, _present_years(con, settings), _resolution_frame(con))
         n = warehouse.create_table_from_sql(
             con, "staging", "areas", params={"municipalities": list(settings.municipalities)}
@@ -99,7 +99,7 @@ def kwb(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     (the whole column is empty in this release) or `quarantined` (unexpected unit; see kwb_key_resolution).
     """
     settings = Settings.from_env()
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         views.create_kwb_views(con, _present_years(con, settings), _resolution_frame(con))
         n = warehouse.create_table_from_sql(con, "staging", "kwb")
         per_year = con.execute("select year, count(*) from staging.kwb group by 1 order by 1").fetchall()
@@ -121,7 +121,7 @@ def health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """
     settings = Settings.from_env()
     source = registry.health_table(settings)
-    with warehouse.connect(settings.warehouse_path) as con:
+    with warehouse.connect(settings.work_warehouse_path) as con:
         props = con.execute(
             "select key as \"Key\", type as \"Type\", unit as \"Unit\", datatype as \"Datatype\", "
             "title as \"Title\" from raw.cbs_data_properties where table_id = ? order by ordinal",

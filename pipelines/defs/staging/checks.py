@@ -18,7 +18,7 @@ UNLOCATED_SHARE = 0.005
 
 def _query(sql: str, params=None) -> list[tuple]:
     settings = Settings.from_env()
-    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+    with warehouse.connect(settings.work_warehouse_path, read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
 
 
