@@ -17,6 +17,17 @@ from pathlib import Path
 from typing import Iterator
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (someone else's counts: it exists, we may not signal it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class RefreshLocked(RuntimeError):
     """Another refresh holds the lock; the message says which and what to do."""
 

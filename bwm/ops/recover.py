@@ -6,15 +6,7 @@ import os
 
 import dagster as dg
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+from bwm.ops.lock import process_alive
 
 
 def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
@@ -30,7 +22,7 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     for record in records:
         run = record.dagster_run
         pid = run.tags.get("bwm/pid")
-        if pid and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid and pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             instance.report_run_failed(run, message=f"The process (pid {pid}) that ran this refresh is gone.")
             # Its steps held slots of the "warehouse" pool; without this the next run would wait for them.
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

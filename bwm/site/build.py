@@ -29,6 +29,7 @@ import jinja2
 
 from bwm import geo, warehouse
 from bwm import workers as workers_
+from bwm.ops.lock import process_alive
 from bwm.settings import PROJECT_ROOT
 from bwm.site import area as area_pages
 from bwm.site import data as site_data
@@ -117,7 +118,7 @@ def _clean_leftovers(site_dir: Path) -> None:
         if not p.is_dir():
             continue
         builder = _builder_pid(p.name, site_dir.name)
-        dead = builder is not None and builder != os.getpid() and not _alive(builder)
+        dead = builder is not None and builder != os.getpid() and not process_alive(builder)
         if "-old-" in p.name or dead or now - p.stat().st_mtime > STALE_SECONDS:
             shutil.rmtree(p, ignore_errors=True)
 
@@ -129,15 +130,6 @@ def _builder_pid(name: str, site_name: str) -> int | None:
     pid = name[len(prefix):].split("-", 1)[0]
     return int(pid) if pid.isdigit() else None
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: it exists
-    return True
 
 
 def _umask() -> int:
