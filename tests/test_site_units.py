@@ -163,3 +163,20 @@ def test_a_killed_builds_half_built_site_is_removed_by_the_next_build(tmp_path):
         (folder / "index.html").write_text("x")
     _clean_leftovers(site)
     assert {k for k, p in leftovers.items() if p.exists()} == {"running", "unknown"}
+
+
+def test_every_missing_reason_is_explained_on_pages_and_in_exports():
+    """Pages (short Dutch phrase) and exports (marker and notes) explain the same reasons, the new ones included."""
+    import re
+
+    from bwm import disclosure
+    from bwm.settings import PROJECT_ROOT
+    from bwm.site.common import MISSING_REASONS
+
+    assert set(MISSING_REASONS) == set(disclosure.MISSING_REASONS)
+    assert {"not_published_yet", "not_measured", "unit_quarantined", "suppressed_by_cbs"} <= set(MISSING_REASONS)
+    sql = (PROJECT_ROOT / "sql" / "indicators" / "values.sql").read_text()
+    produced = set(re.findall(r"then '([a-z_]+)'", sql)) | set(re.findall(r"when '[a-z_]+' then '([a-z_]+)'", sql))
+    assert produced <= set(MISSING_REASONS), produced - set(MISSING_REASONS)
+    markers = [m for m, _, _ in disclosure.MISSING_REASONS.values()]
+    assert len(set(markers)) == len(markers)  # one marker per reason in the wide exports
