@@ -81,7 +81,7 @@ def con(tmp_path):
                                [(*row, "published" if row[3] is not None else "suppressed") for row in KWB])
         connection.execute("create table staging.health (year int, area_code varchar, area_level varchar, "
                            "gemeente_code varchar, age_group_code varchar, variable varchar, value double, "
-                           "table_id varchar, value_status varchar)")
+                           "ci_lower double, ci_upper double, table_id varchar, value_status varchar)")
         frame = catalogue.catalogue_frame(catalogue.parse(CATALOGUE))
         warehouse.replace_table_from_frame(connection, "indicators", "catalogue", frame)
         municipal_store.ensure_tables(connection)  # no municipal files here: empty tables

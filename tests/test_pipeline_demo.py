@@ -159,3 +159,12 @@ def test_divide_measures_for_every_year_and_the_divide_widens(con):
     assert theil < 1e-9
     assert scalar(con, "select count(*) from divide.measures where dissimilarity is not null") > 0
     assert scalar(con, "select count(*) from divide.measures where concentration_share_pct is not null") > 0
+
+
+def test_health_values_carry_their_95pct_bounds(con):
+    """50120NED's Marges MOG0095/MBG0095 reach indicators.values beside each health figure."""
+    rows = con.execute(
+        "select count(*), count(ci_lower), count(*) filter (where ci_lower <= value and value <= ci_upper) "
+        "from indicators.values where source_table = '50120NED' and value is not null").fetchone()
+    assert rows[0] > 1000 and rows[1] == rows[0] == rows[2]
+    assert con.execute("select count(ci_lower) from indicators.values where source_table <> '50120NED'").fetchone()[0] == 0

@@ -31,7 +31,8 @@ import realdata
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = [pytest.mark.real_data, pytest.mark.acceptance]
+# Each scenario is a whole refresh (the national one renders 28,703 pages): more than the default 300 s per test.
+pytestmark = [pytest.mark.real_data, pytest.mark.acceptance, pytest.mark.timeout(1800)]
 
 BWM = [sys.executable, "-m", "bwm.cli"]
 AMSTERDAM_FILES = {
@@ -201,7 +202,7 @@ def test_a_partial_release_is_not_published_yet_never_suppressed(run_a):
             "group by 1").fetchall())
         bijstand = con.execute(
             "select count(value), count(*) filter (where missing_reason = 'suppressed_by_cbs') "
-            "from indicators.values where year = 2020 and indicator_id = 'bijstand'").fetchone()
+            "from indicators.values where year = 2020 and indicator_id = 'bijstand_per_1000'").fetchone()
     assert set(reasons) == {"not_published_yet"}, reasons
     assert set(woz) == {"not_published_yet"}, woz  # resolved (renamed key) but empty in this release
     assert bijstand[0] > 10_000 and bijstand[1] > 0  # filled column: a '.' is CBS's own suppression
@@ -305,7 +306,7 @@ def test_b_concentration_threshold_is_cbs_national_figure(run_b):
             "where concentration_basis is not null order by 1").fetchall()
         national = dict(con.execute(
             "select year, value from indicators.values where area_level = 'land' "
-            "and indicator_id = 'sociaal_minimum'").fetchall())
+            "and indicator_id = 'huishoudens_sociaal_minimum'").fetchall())
     assert rows, "no concentration measure at all"
     for year, basis, threshold in rows:
         assert basis == "nederland", (year, basis)

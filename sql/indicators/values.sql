@@ -20,7 +20,9 @@
 --                           BWM_DISCLOSURE_MIN_CASES, or a cell hidden so that no such cell can be computed
 --                           or narrowly bounded from the totals (which of these is deliberately not said)
 --   not_published           the file has no figure for this area
--- numerator/denominator are filled for ratio indicators (method 'ratio').
+-- numerator/denominator are filled for ratio indicators (method 'ratio'); ci_lower/ci_upper, the bounds of the
+-- 95% interval of a health figure (a survey-based small-area estimate; Marges MOG0095/MBG0095), where the health
+-- table has them.
 -- series_id / series_break / break_reason come from indicators.area_series (KWB geography); the health
 -- table has one geography for all its periods, so its series are never cut.
 with
@@ -91,6 +93,8 @@ health as (
         age_group_code,
         variable,
         value,
+        ci_lower,
+        ci_upper,
         value_status,
         table_id
     from staging.health
@@ -124,6 +128,8 @@ kwb_direct as (
         direct.value,
         null::double as numerator,
         null::double as denominator,
+        null::double as ci_lower,
+        null::double as ci_upper,
         coalesce(direct.table_id, t.area_table_id) as source_table,
         case
             when direct.variable is null then 'not_published'
@@ -152,6 +158,8 @@ kwb_ratio as (
         end as value,
         num.value as numerator,
         den.value as denominator,
+        null::double as ci_lower,
+        null::double as ci_upper,
         coalesce(num.table_id, t.area_table_id) as source_table,
         case
             when num.variable is null or den.variable is null then 'not_published'
@@ -185,6 +193,8 @@ health_values as (
         h.value,
         null::double as numerator,
         null::double as denominator,
+        h.ci_lower,
+        h.ci_upper,
         coalesce(h.table_id, health_table.table_id) as source_table,
         case
             when h.variable is null then 'not_measured'
@@ -211,6 +221,8 @@ municipal_values as (
         value,
         numerator,
         denominator,
+        null::double as ci_lower,
+        null::double as ci_upper,
         source_table,
         missing_reason
     from municipal.published
@@ -235,6 +247,8 @@ select
     all_values.value,
     all_values.numerator,
     all_values.denominator,
+    all_values.ci_lower,
+    all_values.ci_upper,
     all_values.source_table,
     cast(all_values.year as varchar) as period,
     all_values.missing_reason,
