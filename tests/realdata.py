@@ -430,3 +430,49 @@ def statline_r_files(cbs_real: Path, shared: Path, year: int, file_name: str) ->
 def write_files(mirror_dir: Path, table_id: str, files: dict[str, list], modified: str = _MODIFIED) -> None:
     mirror.write_table(mirror_dir, table_id, files, title=files["TableInfos"][0]["Title"], modified=modified,
                        source="cbs", base_url=None)
+
+
+def statline_csv_files(cbs_real: Path, year: int, file_name: str) -> tuple[str, dict[str, list]]:
+    """(table id, mirror files) of a StatLine "CSV" export (``;``, one column per Topic titled
+    "<theme>/<title> (<unit>)", the region title first), mapped to the table's keys by title and unit.
+
+    The table's own DataProperties are the real ones from ``shared/cbs-real/odata/<id>/`` (as
+    ``cbsodata.download_data`` saved them), so a column maps to the one Topic whose Title and Unit it carries;
+    a column that matches none, or more than one, fails loudly. The region key is the Codering column.
+    """
+    import json
+
+    table = keymap.kwb_table(year)
+    region = table.region_dimension
+    props = json.loads((cbs_real / "odata" / table.table_id / "DataProperties.json").read_text(encoding="utf-8"))
+    topics = [p for p in props if p.get("Type") == "Topic"]
+    header, rows = read_csv_rows(cbs_real / "kwb" / file_name, ";")
+    mapped = []
+    for i, column in enumerate(header[1:], 1):
+        last = column.rsplit("/", 1)[-1]
+        title, _, unit = last.rpartition(" (")
+        matches = [p for p in topics if p["Title"] == title and p["Unit"] == unit.rstrip(")")]
+        if len(matches) != 1:
+            raise ValueError(f"{file_name}, column {i + 1} {column!r}: {len(matches)} Topics of {table.table_id} "
+                             "have that title and unit")
+        mapped.append((i, matches[0]))
+    codering = next(i for i, p in mapped if p["Key"].startswith("Codering"))
+    typed, dimension = [], []
+    for n, row in enumerate(rows):
+        code = row[codering].strip()
+        record: dict = {"ID": n, region: code.ljust(10)}
+        for i, prop in mapped:
+            cell = row[i]
+            if prop.get("Datatype") in _TEXT:
+                record[prop["Key"]] = cell
+            else:
+                value = _r_number(cell)
+                record[prop["Key"]] = int(value) if value is not None and prop.get("Datatype") in _INT else value
+        typed.append(record)
+        dimension.append({"Key": code.ljust(10), "Title": row[0].strip(), "Description": None,
+                          "DetailRegionCode": code, "Municipality": None})
+    kept = {p["Key"] for _, p in mapped}
+    files = {"TableInfos": [_table_info(table.table_id, table.title, str(year))],
+             "DataProperties": [p for p in props if p.get("Type") != "Topic" or p["Key"] in kept],
+             "TypedDataSet": typed, "CategoryGroups": [], region: dimension}
+    return table.table_id, files

@@ -9,8 +9,15 @@ then every layer is built, with every check, up to the site and the exports.
 * (a) the real whole-country KWB 2020 in its first release (March 2021, a partial release) with the real
   national health table 50090NED (2012/2016/2020);
 * (b) Amsterdam 2017, 2019 and 2021 (StatLine exports mapped to their keys, and the 22-column 2021 file),
-  with Utrecht's 2019 and 2021 rows: a multi-year trend on real rows;
-* (c) one municipality (Utrecht) filtered out of (a), as ``BWM_MUNICIPALITIES=GM0344`` downloads it.
+  with Utrecht's and Den Haag's 2019 and 2021 rows: a multi-year trend on real rows;
+* (c) one municipality (Utrecht) filtered out of (a), as ``BWM_MUNICIPALITIES=GM0344`` downloads it;
+* (d) KWB 2024 from StatLine's own CSV export of the whole country (population by age), mapped to the real
+  85984NED DataProperties by title and unit, for Utrecht, Helmond and Groningen.
+
+Not taken through the pipeline, and why: the 2015 Amsterdam income export names its regions but has no region
+codes (nothing to join on); 83674NED and 85012NED are regional health monitors (GGD regions and gemeenten, no
+wijken or buurten); the kwb-2023/2024 spreadsheets, the SES-WOA and nabijheid files are not tables the monitor
+reads. The Den Haag and Utrecht 2019 and 2021 files join (b).
 
 Run with ``make test-real`` (CI runs it); skipped when ``../shared`` is absent.
 """
@@ -35,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.real_data, pytest.mark.acceptance, pytest.mark.timeout(1800)]
 
 BWM = [sys.executable, "-m", "bwm.cli"]
+OTHERS_2019 = ("0344", "0518")  # Utrecht, Den Haag
+KWB_2024 = "85984NED_2024_NL_bevolking-leeftijd_statline.csv.gz"
 AMSTERDAM_FILES = {
     2017: "83765NED_2017_GM0363_amsterdam_statline-R.csv.gz",
     2019: "84583NED_2019_GM0363_amsterdam_statline-R.csv.gz",
@@ -134,19 +143,20 @@ def run_b(cbs_real, tmp_path_factory) -> dict:
     retitled = {}
     for year, name in AMSTERDAM_FILES.items():
         table_id, files, retitled[year] = realdata.statline_r_files(cbs_real, shared, year, name)
-        if year == 2019:  # Utrecht's real 2019 rows (22 columns) join the same table, as one download would have
-            _, utrecht = realdata.kwb_table_files(cbs_real, 2019)
-            rows = [r for r in utrecht["TypedDataSet"] if r["WijkenEnBuurten"].strip()[2:6] == "0344"]
+        if year == 2019:  # Utrecht's (22 columns) and Den Haag's (all) real 2019 rows join the same table
+            _, others = realdata.kwb_table_files(cbs_real, 2019)
+            rows = [r for r in others["TypedDataSet"] if r["WijkenEnBuurten"].strip()[2:6] in OTHERS_2019]
             offset = len(files["TypedDataSet"])
             files["TypedDataSet"] += [{**r, "ID": offset + i} for i, r in enumerate(rows)]
-            files["WijkenEnBuurten"] += [d for d in utrecht["WijkenEnBuurten"] if d["DetailRegionCode"][2:6] == "0344"]
+            files["WijkenEnBuurten"] += [d for d in others["WijkenEnBuurten"]
+                                         if d["DetailRegionCode"][2:6] in OTHERS_2019]
         realdata.write_files(folder, table_id, files)
     table_id, files = realdata.kwb_table_files(cbs_real, 2021)  # Amsterdam, Den Haag, Utrecht: 22 columns
     realdata.write_files(folder, table_id, files)
     realdata.write_files(folder, realdata.HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
     result = _refresh(tmp_path_factory.mktemp("b"), folder,
                       {"BWM_YEARS": "2017,2019,2021", "BWM_HEALTH_TABLE": "50090NED",
-                       "BWM_MUNICIPALITIES": "GM0363,GM0344"})
+                       "BWM_MUNICIPALITIES": "GM0363,GM0344,GM0518"})
     result["retitled"] = retitled
     return result
 
@@ -334,6 +344,7 @@ def test_b_known_figures(run_b):
     assert got[(2019, "NL00")] == 17_282_163
     assert got[(2019, "GM0363")] == 862_965
     assert got[(2019, "GM0344")] == 352_866
+    assert got[(2019, "GM0518")] == 537_833
     assert got[(2017, "GM0363")] == 844_947
     assert got[(2017, "NL00")] == 17_081_507
     assert years == [2017, 2019]  # the 22-column 2021 file has no WOZ column
@@ -344,3 +355,32 @@ def test_b_divide_trend_over_real_years(run_b):
         years = [r[0] for r in con.execute(
             "select distinct year from divide.measures where gemeente_code = 'GM0363' order by 1").fetchall()]
     assert {2017, 2019, 2021} <= set(years)
+
+
+# --- (d) KWB 2024: the whole country's population, from StatLine's own export ---------------------------
+
+
+@pytest.fixture(scope="module")
+def run_d(cbs_real, tmp_path_factory) -> dict:
+    """The real 2024 StatLine export (every region, 13 columns) mapped to 85984NED's real DataProperties, with
+    the real 50090NED (2020 boundaries: its areas meet 2024's where their codes still exist)."""
+    folder = tmp_path_factory.mktemp("cbs-2024")
+    table_id, files = realdata.statline_csv_files(cbs_real, 2024, KWB_2024)
+    realdata.write_files(folder, table_id, files)
+    realdata.write_files(folder, realdata.HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
+    return _refresh(tmp_path_factory.mktemp("d"), folder,
+                    {"BWM_YEARS": "2024", "BWM_HEALTH_TABLE": "50090NED",
+                     "BWM_MUNICIPALITIES": "GM0344,GM0794,GM0014"})  # Utrecht, Helmond, Groningen
+
+
+def test_d_2024_refresh_exits_0_with_known_figures(run_d):
+    _assert_clean_exit(run_d)
+    with _con(run_d) as con:
+        got = dict(con.execute("select area_code, inhabitants from staging.areas where area_level in "
+                               "('land', 'gemeente')").fetchall())
+        reasons = dict(con.execute("select missing_reason, count(*) from indicators.values where year = 2024 "
+                                   "and indicator_id = 'inkomen_per_inwoner' group by 1").fetchall())
+    assert got["NL00"] == 17_942_942 and got["GM0344"] == 374_238
+    assert set(got) == {"NL00", "GM0344", "GM0794", "GM0014"}
+    assert set(reasons) == {"not_published"}  # the export has 13 columns: income is not in it at all
+    assert (run_d["site"] / "gemeente" / "GM0794.html").is_file()

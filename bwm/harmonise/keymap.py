@@ -67,15 +67,6 @@ class KeymapError(ValueError):
 
 
 @dataclass(frozen=True)
-class KwbTable:
-    year: int
-    table_id: str
-    title: str
-    region_dimension: str
-    key_list_status: str
-
-
-@dataclass(frozen=True)
 class KeySpec:
     raw_key: str
     canonical: str | None
@@ -114,20 +105,13 @@ def _read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@lru_cache(maxsize=1)
-def _tables() -> tuple[KwbTable, ...]:
-    return tuple(
-        KwbTable(t.year, t.table_id, t.title, t.region_dimension, t.key_list_status) for t in registry.tables("kwb")
-    )
+def kwb_tables() -> list[registry.CbsTable]:
+    """All KWB tables, one per year, oldest first (the registry's rows of kind kwb)."""
+    return registry.tables("kwb")
 
 
-def kwb_tables() -> list[KwbTable]:
-    """All KWB tables, one per year, oldest first."""
-    return sorted(_tables(), key=lambda t: t.year)
-
-
-def kwb_table(year: int) -> KwbTable:
-    for table in _tables():
+def kwb_table(year: int) -> registry.CbsTable:
+    for table in kwb_tables():
         if table.year == year:
             return table
     raise KeymapError(f"no KWB table known for year {year}")
@@ -135,7 +119,7 @@ def kwb_table(year: int) -> KwbTable:
 
 def kwb_year_of(table_id: str) -> int:
     wanted = table_id.strip().upper()
-    for table in _tables():
+    for table in kwb_tables():
         if table.table_id.upper() == wanted:
             return table.year
     raise KeymapError(f"{table_id!r} is not a known KWB table id")
