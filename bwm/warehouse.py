@@ -53,7 +53,12 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     published = _published_of(path)
     if published is not None and not path.exists() and published.exists():
         # No working copy yet (the first refresh since this layout, or the copy was removed): start from the
-        # published warehouse, so an incremental refresh has every table it does not rebuild.
+        # published warehouse, so an incremental refresh has every table it does not rebuild. A write-ahead log
+        # beside it (left by a refresh of an earlier version that wrote the published file) holds committed
+        # tables too: it comes along, and DuckDB replays it when the copy is opened.
+        wal = published.with_name(published.name + ".wal")
+        if wal.exists():
+            _copy_atomically(wal, path.with_name(path.name + ".wal"))
         _copy_atomically(published, path)
     if not read_only:
         try:
