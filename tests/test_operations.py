@@ -146,3 +146,33 @@ def test_the_failure_alert_sensor_names_the_step_and_its_cause(monkeypatch):
     sensors.refresh_failure_alert(context.for_run_failure())
     assert sent == [("refresh", result.run_id,
                      "load_values: RuntimeError: DuckDB ran out of memory writing indicators.values")]
+
+
+def test_a_run_that_finished_with_a_failed_check_is_alerted_and_tagged(monkeypatch):
+    """A rejected municipal file fails a non-blocking check: the run succeeds, but someone must hear of it."""
+    from pipelines.defs.automation import sensors
+
+    @dg.asset
+    def file_status():
+        return 1
+
+    @dg.asset_check(asset=file_status)
+    def municipal_files_accepted():
+        return dg.AssetCheckResult(passed=False, metadata={"rejected": "bad.csv"})
+
+    @dg.asset_check(asset=file_status)
+    def only_a_warning():
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN)
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([file_status, municipal_files_accepted, only_a_warning], instance=instance)
+    assert result.success
+    success = next(e for e in result.all_events if e.event_type_value == "PIPELINE_SUCCESS")
+    sent = []
+    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message: sent.append((job, run_id, message)))
+    context = dg.build_run_status_sensor_context(sensor_name="failed_check_alert", dagster_instance=instance,
+                                                 dagster_run=result.dagster_run, dagster_event=success)
+    sensors.failed_check_alert(context)
+    assert sent == [(result.dagster_run.job_name, result.run_id,
+                     "1 check(s) failed: municipal_files_accepted on file_status")]
+    assert instance.get_run_by_id(result.run_id).tags["bwm/failed_checks"] == sent[0][2]
