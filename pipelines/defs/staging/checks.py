@@ -150,6 +150,8 @@ def units_as_expected() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not quarantined,
         severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(f"{table} {key}: CBS unit {found!r}, expected {expected!r} (left out)"
+                              for _, table, key, _, expected, found in quarantined) or None,
         metadata={"quarantined": len(quarantined),
                   "what_to_do": "check the unit in the table's DataProperties; if CBS changed it on purpose, add the "
                                 "conversion to keymap.UNIT_SCALE or correct data/reference/kwb_keymap.csv, then rerun",
