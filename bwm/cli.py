@@ -229,7 +229,7 @@ def cmd_mirror_list(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror_import(args: argparse.Namespace) -> int:
-    from bwm.cbs import mirror
+    from bwm.cbs import importer, mirror
 
     mirror_dir = Path(args.mirror).resolve() if args.mirror else Settings.from_env().mirror_dir
     if args.table_id and len(args.dirs) > 1:
@@ -242,7 +242,7 @@ def cmd_mirror_import(args: argparse.Namespace) -> int:
         print(f"[{i}/{len(args.dirs)}] {src}", flush=True)
         untyped = not (src / "TypedDataSet.json").is_file() and (src / "UntypedDataSet.json").is_file()
         try:
-            path = mirror.import_folder(src, mirror_dir, table_id=args.table_id)
+            path = importer.import_folder(src, mirror_dir, table_id=args.table_id)
         except mirror.MirrorError as exc:
             print(f"  FAILED: {exc}", file=sys.stderr, flush=True)
             failed += 1

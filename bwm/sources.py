@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from bwm import registry
+from bwm.cbs import importer
 from bwm.cbs import mirror as mirror_mod
 from bwm.settings import Settings
 
@@ -43,7 +44,7 @@ def ensure_mirror(settings: Settings, progress: Progress | None = None) -> list[
     if settings.source == "mirror":
         missing = [t.table_id for t in tables if mirror_mod.read_manifest(mirror_dir, t.table_id) is None]
         if missing:
-            hints = " ".join(h for h in (mirror_mod.missing_table_hint(mirror_dir, t) for t in missing) if h)
+            hints = " ".join(h for h in (importer.missing_table_hint(mirror_dir, t) for t in missing) if h)
             raise SourceError(
                 f"The mirror {mirror_dir} lacks {', '.join(missing)}. " + (hints + " Otherwise download" if hints
                 else "Download") + " them where CBS is reachable with "

@@ -16,7 +16,7 @@ import cbsodata
 import pytest
 
 from bwm import cli
-from bwm.cbs import client, mirror, replay
+from bwm.cbs import client, importer, mirror, replay
 from test_replay import (  # noqa: F401 - template_mirror is a fixture used by name
     HEALTH,
     HEALTH_MODIFIED,
@@ -71,7 +71,7 @@ def save(path: Path, value) -> None:
 
 def refused(src: Path, mirror_dir: Path, **kwargs) -> str:
     with pytest.raises(mirror.MirrorError) as info:
-        mirror.import_folder(src, mirror_dir, **kwargs)
+        importer.import_folder(src, mirror_dir, **kwargs)
     return str(info.value)
 
 
@@ -85,7 +85,7 @@ def test_import_reproduces_the_source_table(downloads, template_mirror, tmp_path
     assert (src / f"{data_set}.json").is_file() and not (src / "manifest.json").exists()
     before = snapshot(src)
 
-    path = mirror.import_folder(src, tmp_path / "m")
+    path = importer.import_folder(src, tmp_path / "m")
 
     assert path == tmp_path / "m" / table_id
     manifest = mirror.verify_table(tmp_path / "m", table_id)
@@ -108,7 +108,7 @@ def test_untyped_values_become_numbers_and_nulls_texts_stay_as_sent(downloads, t
     rows[4]["AantalInwoners_5"] = ""
     save(src / "UntypedDataSet.json", rows)
 
-    mirror.import_folder(src, tmp_path / "m")
+    importer.import_folder(src, tmp_path / "m")
 
     typed = mirror.read_json(tmp_path / "m", KWB, "TypedDataSet")
     assert typed[1]["AantalInwoners_5"] == 101 and isinstance(typed[1]["AantalInwoners_5"], int)
@@ -123,13 +123,13 @@ def test_import_in_place_inside_the_mirror(downloads, tmp_path):
     folder = Path(shutil.copytree(downloads[HEALTH, "UntypedDataSet"], mirror_dir / HEALTH))
     assert mirror.read_manifest(mirror_dir, HEALTH) is None
 
-    assert mirror.import_folder(folder, mirror_dir) == folder
+    assert importer.import_folder(folder, mirror_dir) == folder
 
     assert mirror.verify_table(mirror_dir, HEALTH)["row_count"] == HEALTH_ROWS
     assert sorted(p.name for p in mirror_dir.iterdir()) == [HEALTH]  # no temp or aside folder left
     assert "TypedDataSet.json" in snapshot(folder) and "UntypedDataSet.json" not in snapshot(folder)
-    assert mirror.missing_table_hint(mirror_dir, HEALTH) == ""
-    assert mirror.import_folder(folder, mirror_dir) == folder  # a complete table can be imported again
+    assert importer.missing_table_hint(mirror_dir, HEALTH) == ""
+    assert importer.import_folder(folder, mirror_dir) == folder  # a complete table can be imported again
     assert mirror.verify_table(mirror_dir, HEALTH)["row_count"] == HEALTH_ROWS
 
 
@@ -141,9 +141,9 @@ def test_table_id_from_the_argument_when_tableinfos_has_none(downloads, tmp_path
     assert refused(src, tmp_path / "m") == (
         f"{src / 'TableInfos.json'} has no Identifier and the folder name 'download' is not a table id: pass the "
         "table id (`--table-id 84583NED`, or table_id=...)")
-    assert mirror.import_folder(src, tmp_path / "m", table_id=HEALTH) == tmp_path / "m" / HEALTH
+    assert importer.import_folder(src, tmp_path / "m", table_id=HEALTH) == tmp_path / "m" / HEALTH
     named = Path(shutil.copytree(src, tmp_path / "elsewhere" / HEALTH))  # or the folder name, if it is a table id
-    assert mirror.import_folder(named, tmp_path / "m2") == tmp_path / "m2" / HEALTH
+    assert importer.import_folder(named, tmp_path / "m2") == tmp_path / "m2" / HEALTH
     assert refused(downloads[KWB, "TypedDataSet"], tmp_path / "m", table_id=HEALTH) == (
         f"{downloads[KWB, 'TypedDataSet'] / 'TableInfos.json'} is table {KWB}, not {HEALTH}: check the folder, or "
         f"leave out the table id to import it as {KWB}")
@@ -179,7 +179,7 @@ def test_missing_data_properties_is_refused(downloads, tmp_path):
 
 def test_non_number_in_a_numeric_topic_is_refused_and_the_mirror_keeps_its_table(downloads, tmp_path):
     mirror_dir = tmp_path / "m"
-    mirror.import_folder(downloads[KWB, "TypedDataSet"], mirror_dir)
+    importer.import_folder(downloads[KWB, "TypedDataSet"], mirror_dir)
     before = snapshot(mirror_dir / KWB)
     src = copy_of(downloads, tmp_path, KWB, "UntypedDataSet")
     rows = load(src / "UntypedDataSet.json")
@@ -254,19 +254,19 @@ def test_real_metadata_only_folder_is_refused_for_its_missing_data_set(cbs_real,
 
 def test_missing_table_hint(downloads, tmp_path):
     mirror_dir = tmp_path / "mirror"
-    assert mirror.missing_table_hint(mirror_dir, HEALTH) == ""  # no mirror at all
-    mirror.import_folder(downloads[HEALTH, "TypedDataSet"], mirror_dir)
-    assert mirror.missing_table_hint(mirror_dir, HEALTH) == ""  # complete
-    assert mirror.missing_table_hint(mirror_dir, KWB) == ""  # absent
+    assert importer.missing_table_hint(mirror_dir, HEALTH) == ""  # no mirror at all
+    importer.import_folder(downloads[HEALTH, "TypedDataSet"], mirror_dir)
+    assert importer.missing_table_hint(mirror_dir, HEALTH) == ""  # complete
+    assert importer.missing_table_hint(mirror_dir, KWB) == ""  # absent
 
     folder = Path(shutil.copytree(downloads[KWB, "UntypedDataSet"], mirror_dir / KWB))
     command = f"bwm mirror import {shlex.quote(str(folder))} --mirror {shlex.quote(str(mirror_dir))}"
-    assert mirror.missing_table_hint(mirror_dir, KWB) == (
+    assert importer.missing_table_hint(mirror_dir, KWB) == (
         f"The folder {folder} exists but has no manifest.json (it looks like a cbsodata.download_data folder): "
         f"run `{command}` to verify it and add the manifest.")
 
     (mirror_dir / "84583NED").mkdir()
-    assert mirror.missing_table_hint(mirror_dir, "84583NED") == (
+    assert importer.missing_table_hint(mirror_dir, "84583NED") == (
         f"The folder {mirror_dir / '84583NED'} exists but has no manifest.json and none of the files "
         "cbsodata.download_data writes (TableInfos.json, DataProperties.json, TypedDataSet.json): it is an "
         "unfinished copy or download; remove it and download the table again.")
