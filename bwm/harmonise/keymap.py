@@ -242,7 +242,7 @@ def _suffix(raw_key: str) -> str | None:
     return m.group(0) if m else None
 
 
-def _resolve(label: str, specs: list[KeySpec], data_properties: list[dict], unit_of, *,
+def _resolve(specs: list[KeySpec], data_properties: list[dict], unit_of, *,
              alias_index: dict[str, tuple[str, ...]] | None = None,
              known: dict[str, Variable] | None = None) -> pl.DataFrame:
     """Resolve a table's Topics against ``specs`` by the rules of ``MATCH_RULES``; never raises on CBS metadata.
@@ -383,7 +383,7 @@ def resolve(year: int, data_properties: list[dict]) -> pl.DataFrame:
             raise KeymapError(f"KWB {year}: {spec.raw_key} maps to {spec.canonical!r}, which kwb_variables.csv lacks")
         return known[spec.canonical].unit
 
-    return _resolve(f"KWB {year}", keys_for_year(year), data_properties, unit_of,
+    return _resolve(keys_for_year(year), data_properties, unit_of,
                     alias_index=_alias_index(), known=known)
 
 
@@ -396,5 +396,5 @@ def resolve_health(data_properties: list[dict], table_id: str = DEFAULT_HEALTH_T
     The region descriptors (Gemeentenaam_1, SoortRegio_2, Codering_3) are left out: they are not values,
     and the KWB tables already supply them.
     """
-    out = _resolve(table_id, health_keys(table_id), data_properties, lambda s: _HEALTH_UNIT.get(s.cbs_unit, ""))
+    out = _resolve(health_keys(table_id), data_properties, lambda s: _HEALTH_UNIT.get(s.cbs_unit, ""))
     return out.filter(~pl.col("canonical").is_in(_DESCRIPTORS) | pl.col("canonical").is_null())
