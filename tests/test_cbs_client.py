@@ -249,6 +249,16 @@ def test_table_modified_reads_the_catalog(served, cbs_options):
         client.table_modified("00000XXX", settings=settings_for(served), **FAST)
 
 
+def test_table_modified_falls_back_to_table_infos_on_a_host_without_a_catalogue(served, cbs_options):
+    """A third-party catalogue host (dataderden) that has no ODataCatalog still tells a table's Modified."""
+    served.faults.add("error", path_contains="ODataCatalog", times=None, status=404)
+    try:
+        assert client.table_modified(HEALTH, settings=settings_for(served), **FAST) == HEALTH_MODIFIED
+    finally:
+        served.faults.clear()
+    assert [r["resource"] for r in served.requests[-2:]] == ["ODataCatalog/Tables", "TableInfos"]
+
+
 @pytest.mark.parametrize(
     ("kind", "options"),
     [("error", {"times": 2}), ("delay", {"delay_s": 3}), ("truncate", {}), ("drop", {})],

@@ -190,8 +190,13 @@ def table_modified(
     configure(registry.base_url(table_id, settings), settings.http_timeout_s)
     fetch = _Fetcher(table_id, settings, None, retry_base_delay_s)
     catalog_url = f"{_scheme()}{cbsodata.options.catalog_url}/{cbsodata3.CATALOG}/Tables"
-    rows = fetch.pages(catalog_url, {"$filter": f"Identifier eq '{table_id}'"}, "ODataCatalog/Tables")
-    if not rows:  # tables of other catalogs (e.g. dataderden) are not listed; their TableInfos still are
+    try:
+        rows = fetch.pages(catalog_url, {"$filter": f"Identifier eq '{table_id}'"}, "ODataCatalog/Tables")
+    except CbsDownloadError as exc:
+        # A host without a catalogue (or one that refuses the filter): the table's own TableInfos says it too.
+        log.info("%s; asking %s's TableInfos instead", exc, table_id)
+        rows = []
+    if not rows:  # tables of other catalogs (e.g. dataderden) may not be listed; their TableInfos still are
         rows = fetch.resource("TableInfos")
     if not rows or not rows[0].get("Modified"):
         raise CbsDownloadError(f"Table {table_id} is not listed at {cbsodata.options.catalog_url}; check the table id")
