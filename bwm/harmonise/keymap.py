@@ -1,7 +1,8 @@
 """The reviewed KWB key map: which raw CBS key of which year is which canonical variable.
 
-Reads ``data/reference/kwb_tables.csv``, ``kwb_keymap.csv``, ``kwb_variables.csv`` and
-``health_keymap.csv`` (see ``docs/kwb-keys.md`` for where every year's key list comes from).
+Reads the key maps the registry (``data/reference/cbs_tables.csv``, ``bwm.registry``) names: ``kwb_keymap.csv``
+with ``kwb_variables.csv`` and ``kwb_key_aliases.csv``, and ``health_keymap_<table>.csv`` per health table (see
+``docs/kwb-keys.md`` for where every year's key list comes from).
 ``resolve`` applies the map to a table's own ``DataProperties``, because CBS renumbers the ``_NN``
 suffixes and renames keys inside a published table: a key whose exact name is unknown is matched by a
 reviewed alias (``kwb_key_aliases.csv``), by its stem, or by its title and unit. A unit that does not

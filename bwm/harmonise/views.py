@@ -92,13 +92,13 @@ def create_kwb_views(con: duckdb.DuckDBPyConnection, years: list[tuple[int, str,
 
 
 def create_health_view(con: duckdb.DuckDBPyConnection, table: str, resolution: pl.DataFrame) -> None:
-    """Create the temporary view ``health_unpivoted`` over raw ``table`` (50090NED as delivered).
+    """Create the temporary view ``health_unpivoted`` over raw ``table`` (the health table as delivered).
 
     ``resolution`` holds raw_key, canonical and unit for every mapped health topic of that table.
     """
     mapped = resolution.filter((pl.col("action") == "map") & pl.col("canonical").is_not_null())
     if mapped.is_empty():
-        raise ValueError(f"no health topic of {table} is mapped; check data/reference/health_keymap.csv")
+        raise ValueError(f"no health topic of {table} is mapped; check its key map (data/reference/cbs_tables.csv names it)")
     keys = mapped["raw_key"].to_list()
     casts = ", ".join(f"try_cast(trim(cast({_q(k)} as varchar)) as double) as {_q(k)}" for k in keys)
     names = ", ".join(_q(k) for k in keys)

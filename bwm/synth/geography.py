@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 
 KWB_YEARS = tuple(range(2013, 2025))
-#: Like the real 50090NED, the health table uses one boundary year for all its periods.
+#: Like the real 50120NED (and 50090NED), the health table uses one boundary year for all its periods.
 HEALTH_GEOGRAPHY_YEAR = 2022
 SCALES = ("demo", "national")
 

@@ -41,7 +41,7 @@ from bwm.synth.geography import (
 )
 
 HEALTH_PERIODS = (2012, 2016, 2020, 2022)
-#: Leeftijd codes of 50090NED: 18 jaar of ouder, 18 tot 65 jaar, 65 jaar of ouder.
+#: Leeftijd codes of the health tables (50120NED, 50090NED): 18 jaar of ouder, 18 tot 65 jaar, 65 jaar of ouder.
 AGE_ALL, AGE_18_64, AGE_65_PLUS = "20300", "53115", "80200"
 HEALTH_AGE_GROUPS = (AGE_ALL, AGE_18_64, AGE_65_PLUS)
 
@@ -577,7 +577,7 @@ def _generic_atoms(
     return "mean", (1 + 10 * f) * np.exp(0.1 * sign * d + 0.05 * noise)
 
 
-# --- health (50090NED) --------------------------------------------------------------------------------
+# --- health (50120NED layout) ----------------------------------------------------------------------------
 
 # Per topic stem: level for 18-64 and 65+, slope per unit of deprivation, extra per unit of urbanity,
 # change per year.

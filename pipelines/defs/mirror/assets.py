@@ -8,7 +8,7 @@ from bwm.sources import ensure_mirror
 
 @dg.asset(key=["mirror", "cbs"], group_name="mirror", compute_kind="python")
 def mirror_cbs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """The CBS mirror folder: one folder per table (KWB per configured year, health 50090NED).
+    """The CBS mirror folder: one folder per table (KWB per configured year, the health table BWM_HEALTH_TABLE).
 
     Grain: one folder per CBS table id. Source per BWM_SOURCE: demo (synthetic, generated once per
     scale and seed), mirror (an existing folder, checked), live (downloaded; unchanged tables skipped).
