@@ -43,7 +43,7 @@ def test_a_flipped_digit_stops_that_tables_load_with_a_clear_message(tmp_path):
 
 def test_each_file_version_is_hashed_once(tmp_path, monkeypatch):
     data = _table(tmp_path)
-    mirror.verify_table_cached(tmp_path, "T1")
+    mirror.verify_table(tmp_path, "T1", cached=True)
     cache = json.loads((tmp_path / mirror.VERIFIED_CACHE).read_text())
     assert set(cache) == {"T1/TableInfos.json", "T1/DataProperties.json", "T1/TypedDataSet.json"}
 
@@ -56,7 +56,7 @@ def test_each_file_version_is_hashed_once(tmp_path, monkeypatch):
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(type(data), "open", counting_open)
-    mirror.verify_table_cached(tmp_path, "T1")
+    mirror.verify_table(tmp_path, "T1", cached=True)
     assert opened == []  # nothing read: every file's size and mtime are those already verified
 
     _flip_digit(data)
@@ -64,11 +64,11 @@ def test_each_file_version_is_hashed_once(tmp_path, monkeypatch):
     os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     opened.clear()
     with pytest.raises(mirror.MirrorError, match="changed or damaged"):
-        mirror.verify_table_cached(tmp_path, "T1")
+        mirror.verify_table(tmp_path, "T1", cached=True)
     assert opened == ["TypedDataSet.json"]
 
 
 def test_a_read_only_mirror_still_verifies(tmp_path, monkeypatch):
     _table(tmp_path)
     monkeypatch.setattr(mirror, "_write_cache", lambda path, cache: None)  # as if the share were read-only
-    assert mirror.verify_table_cached(tmp_path, "T1")["table_id"] == "T1"
+    assert mirror.verify_table(tmp_path, "T1", cached=True)["table_id"] == "T1"

@@ -14,13 +14,17 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from bwm.cbs.mirror import FILE_NAME_PATTERN, MANIFEST, TABLE_ID_PATTERN, MirrorError, write_table
+from bwm.cbs.mirror import (
+    DIMENSION_TYPES,
+    FILE_NAME_PATTERN,
+    INTEGER_DATATYPES,
+    MANIFEST,
+    TABLE_ID_PATTERN,
+    TEXT_DATATYPES,
+    MirrorError,
+    write_table,
+)
 
-#: DataProperties ``Type``s whose ``Key`` is a data column holding codes of a dimension resource.
-DIMENSION_TYPES = ("Dimension", "GeoDimension", "GeoDetail", "TimeDimension")
-#: Topic ``Datatype``s that hold text (kept exactly as CBS sends it); every other Topic is a number.
-TEXT_DATATYPES = ("String", "Char")
-INTEGER_DATATYPES = ("Long", "Integer", "Short", "Byte")
 _DATA_SETS = ("TypedDataSet", "UntypedDataSet")
 _INTEGER_TEXT = re.compile(r"^\s*[-+]?\d+\s*$", re.ASCII)
 _NUMBER_TEXT = re.compile(r"^\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*$", re.ASCII)

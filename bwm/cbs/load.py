@@ -15,8 +15,6 @@ import polars as pl
 
 from bwm.cbs import mirror as mirror_mod
 
-#: CBS OData data types that hold text; everything else in a Topic is numeric.
-TEXT_DATATYPES = {"String", "Char"}
 
 
 class RawLoadError(RuntimeError):
@@ -35,10 +33,10 @@ def column_types(props: list[dict]) -> dict[str, str]:
         key = prop.get("Key")
         if not key:
             continue
-        if kind in ("Dimension", "GeoDimension", "GeoDetail", "TimeDimension"):
+        if kind in mirror_mod.DIMENSION_TYPES:
             types[key] = "VARCHAR"
         elif kind == "Topic":
-            types[key] = "VARCHAR" if prop.get("Datatype") in TEXT_DATATYPES else "DOUBLE"
+            types[key] = "VARCHAR" if prop.get("Datatype") in mirror_mod.TEXT_DATATYPES else "DOUBLE"
     return types
 
 
@@ -54,7 +52,7 @@ def load_typed_dataset(
             "Run with BWM_SOURCE=live to download it, or `bwm mirror download {table_id}`."
         )
     try:  # every file against the manifest's sha256 before anything is read (cached per file version)
-        mirror_mod.verify_table_cached(mirror_dir, table_id)
+        mirror_mod.verify_table(mirror_dir, table_id, cached=True)
     except mirror_mod.MirrorError as exc:
         raise RawLoadError(str(exc)) from None
     path = mirror_dir / table_id / "TypedDataSet.json"
@@ -122,7 +120,7 @@ def metadata_frames(mirror_dir: Path, table_ids: list[str]) -> dict[str, pl.Data
                     "description": prop.get("Description"),
                 }
             )
-            if prop.get("Type") in ("Dimension", "GeoDimension", "GeoDetail", "TimeDimension") and prop.get("Key"):
+            if prop.get("Type") in mirror_mod.DIMENSION_TYPES and prop.get("Key"):
                 dim_file = mirror_dir / table_id / f"{prop['Key']}.json"
                 if not dim_file.exists():
                     continue

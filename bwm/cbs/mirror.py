@@ -14,7 +14,7 @@ complete folder, plus at worst a stray ``.tmp-``/``.old-`` folder that the next 
 removes. One writer per table at a time is assumed (Dagster materialises each table in one run).
 
 A folder that ``cbsodata.download_data`` wrote (the same JSON files, no manifest) becomes a mirror table
-through ``bwm.cbs.importer``. ``verify_table_cached`` checks a table against its manifest before it is loaded.
+through ``bwm.cbs.importer``. ``verify_table(..., cached=True)`` checks a table against its manifest before it is loaded.
 """
 
 from __future__ import annotations
@@ -36,6 +36,13 @@ TABLE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 _TMP_PREFIX = ".tmp-"
 _OLD_PREFIX = ".old-"
+
+
+#: DataProperties ``Type``s whose ``Key`` is a data column holding codes of a dimension resource.
+DIMENSION_TYPES = ("Dimension", "GeoDimension", "GeoDetail", "TimeDimension")
+#: Topic ``Datatype``s that hold text (kept exactly as CBS sends it); every other Topic is a number.
+TEXT_DATATYPES = ("String", "Char")
+INTEGER_DATATYPES = ("Long", "Integer", "Short", "Byte")
 
 
 class MirrorError(RuntimeError):
@@ -142,41 +149,17 @@ def read_json(mirror_dir: Path | str, table_id: str, name: str) -> Any:
         raise MirrorError(f"{path} cannot be read as JSON ({exc}); run verify_table or download again") from exc
 
 
-def verify_table(mirror_dir: Path | str, table_id: str) -> dict:
-    """Check every file listed in the manifest against its size and sha256; return the manifest.
-
-    Raises ``MirrorError`` naming the first missing or mismatching file.
-    """
-    manifest = read_manifest(mirror_dir, table_id)
-    folder = Path(mirror_dir) / table_id
-    if manifest is None:
-        raise MirrorError(f"{folder} is missing or incomplete (no {MANIFEST})")
-    for name, expected in manifest["files"].items():
-        path = folder / name
-        if not path.is_file():
-            raise MirrorError(f"{path} is listed in {MANIFEST} but missing; download the table again")
-        data = path.read_bytes()
-        if len(data) != expected["bytes"] or hashlib.sha256(data).hexdigest() != expected["sha256"]:
-            raise MirrorError(
-                f"{path} does not match {MANIFEST} (expected {expected['bytes']} bytes, sha256 "
-                f"{expected['sha256'][:12]}…; found {len(data)} bytes); it was changed or damaged: "
-                "download the table again"
-            )
-    return manifest
-
-
 #: Per mirror folder: the sha256 of each file version already verified, keyed by its size and mtime, so a
 #: refresh hashes a file only when it changed (the national mirror is ~1.7 GB: hashing all of it takes ~5 s).
 VERIFIED_CACHE = ".verified.json"
 
 
-def verify_table_cached(mirror_dir: Path | str, table_id: str) -> dict:
-    """``verify_table``, hashing only the files whose (size, mtime) differ from their last verified version.
+def verify_table(mirror_dir: Path | str, table_id: str, *, cached: bool = False) -> dict:
+    """Check every file listed in the manifest against its size and sha256; return the manifest.
 
-    The cache (``<mirror>/.verified.json``) holds, per file, the size, mtime and sha256 seen the last time it
-    matched the manifest; a file whose size and mtime are unchanged and whose manifest sum is the cached one is
-    not read again. Anything else is read and hashed. Raises ``MirrorError`` naming the file that does not match
-    and what to do. Returns the manifest.
+    With ``cached``, a file whose size and mtime are those it had when it last matched the manifest (recorded in
+    ``<mirror>/.verified.json``) is not read again; anything else is read (in blocks) and hashed. Raises
+    ``MirrorError`` naming the first missing or mismatching file and what to do.
     """
     mirror_dir = Path(mirror_dir)
     manifest = read_manifest(mirror_dir, table_id)
@@ -184,10 +167,12 @@ def verify_table_cached(mirror_dir: Path | str, table_id: str) -> dict:
     if manifest is None:
         raise MirrorError(f"{folder} is missing or incomplete (no {MANIFEST})")
     cache_path = mirror_dir / VERIFIED_CACHE
-    try:
-        cache = json.loads(cache_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
+    cache: dict = {}
+    if cached:
+        try:
+            cache = json.loads(cache_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cache = {}
     changed = False
     for name, expected in manifest["files"].items():
         path = folder / name
@@ -206,8 +191,8 @@ def verify_table_cached(mirror_dir: Path | str, table_id: str) -> dict:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         if st.st_size != expected["bytes"] or digest.hexdigest() != expected["sha256"]:
-            cache.pop(key, None)
-            _write_cache(cache_path, cache)
+            if cached and cache.pop(key, None) is not None:
+                _write_cache(cache_path, cache)
             fix = (f"Delete {folder} and run again: the demo generates it anew" if manifest.get("source") == "synthetic"
                    else f"Download it again (`bwm mirror download {table_id} --force`, or copy the folder again from "
                         "where it was downloaded)")
@@ -216,8 +201,9 @@ def verify_table_cached(mirror_dir: Path | str, table_id: str) -> dict:
                 f"{expected['sha256'][:12]}…; found {st.st_size} bytes, sha256 {digest.hexdigest()[:12]}…): the file "
                 f"was changed or damaged after it was written, so {table_id} is not loaded. {fix}."
             )
-        cache[key] = {**stamp, "sha256": expected["sha256"]}
-        changed = True
+        if cached:
+            cache[key] = {**stamp, "sha256": expected["sha256"]}
+            changed = True
     if changed:
         _write_cache(cache_path, cache)
     return manifest

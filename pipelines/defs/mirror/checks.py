@@ -12,13 +12,13 @@ MIRROR = dg.AssetKey(["mirror", "cbs"])
 #: Blocking: a damaged or changed mirror file must never reach a page or an export (README, "Checks that block").
 @dg.asset_check(asset=MIRROR, blocking=True,
                 description="Every file of every expected table matches the sha256 in its manifest.json "
-                            "(each file version is hashed once; bwm.cbs.mirror.verify_table_cached).")
+                            "(each file version is hashed once; bwm.cbs.mirror.verify_table(cached=True)).")
 def mirror_verified() -> dg.AssetCheckResult:
     settings = Settings.from_env()
     failures, verified = [], 0
     for table in expected_tables(settings):
         try:
-            mirror.verify_table_cached(settings.mirror_dir, table.table_id)
+            mirror.verify_table(settings.mirror_dir, table.table_id, cached=True)
             verified += 1
         except mirror.MirrorError as exc:
             failures.append(f"{table.table_id}: {exc}")
