@@ -45,7 +45,7 @@ def run_refresh(settings: Settings) -> bool:
     _dagster_env()
     import dagster as dg
 
-    from bwm.ops.alerts import failed_checks_message, notify_failure
+    from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
     from bwm.ops.progress import failure_text
     from bwm.ops.lock import RefreshLocked, refresh_lock
     from bwm.ops.recover import fail_dead_runs
@@ -68,14 +68,9 @@ def run_refresh(settings: Settings) -> bool:
     except RefreshLocked as exc:
         print(f"Refresh NOT started: {exc}", file=sys.stderr, flush=True)
         return False
-    failed_checks = []
-    for event in result.all_events:
-        if event.event_type_value != "ASSET_CHECK_EVALUATION":
-            continue
-        data = event.event_specific_data
-        if data.passed or data.severity.value == "WARN":
-            continue
-        failed_checks.append((data.check_name, data.asset_key.to_user_string()))
+    failed = failed_checks(e.event_specific_data for e in result.all_events
+                           if e.event_type_value == "ASSET_CHECK_EVALUATION")
+    for data in failed:
         report = data.metadata.get("report")
         if report is not None:  # e.g. a rejected municipal file: say what to fix right here
             text = str(getattr(report, "value", report)).strip().strip("`").strip()
@@ -83,20 +78,20 @@ def run_refresh(settings: Settings) -> bool:
             print("\n".join(f"        {line}" for line in text.splitlines()), flush=True)
     print(f"Refresh {'finished' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s "
           f"(run {result.run_id})", flush=True)
-    if failed_checks:
-        message = failed_checks_message(failed_checks)
+    if failed:
+        message = failed_checks_message(failed)
         print(f"{message}. See the check's metadata in the Dagster UI (`make dev`) for the rows concerned.", flush=True)
         if result.success:  # a failed run is alerted below, with its failed step
             notify_failure("refresh", result.run_id, message)
     if not result.success:
         failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
         message = failure_text(failure.event_specific_data.error) if failure else "the run failed"
-        if failed_checks:
-            message += f" ({failed_checks_message(failed_checks)})"
+        if failed:
+            message += f" ({failed_checks_message(failed)})"
         notify_failure("refresh", result.run_id, message)
         print("Nothing of the failed steps was published: the previous warehouse tables and site stay in place. "
               "Fix the error above and run again.", flush=True)
-    return result.success and not failed_checks
+    return result.success and not failed
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

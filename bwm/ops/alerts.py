@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 
 import requests
 
 log = logging.getLogger("bwm.alerts")
 
 
-def failed_checks_message(checks: list[tuple[str, str]]) -> str:
-    """``[(check, asset), ...]`` -> "2 check(s) failed: municipal_files_accepted on municipal/file_status, ..."."""
-    return f"{len(checks)} check(s) failed: " + ", ".join(f"{name} on {asset}" for name, asset in checks)
+def failed_checks(evaluations: Iterable) -> list:
+    """The asset check evaluations (Dagster's ``AssetCheckEvaluation``) that failed; a WARN is not a failure."""
+    return [e for e in evaluations if not e.passed and e.severity.value != "WARN"]
+
+
+def failed_checks_message(failed: list) -> str:
+    """Failed evaluations -> "2 check(s) failed: municipal_files_accepted on municipal/file_status, ..."."""
+    return f"{len(failed)} check(s) failed: " + ", ".join(
+        f"{e.check_name} on {e.asset_key.to_user_string()}" for e in failed)
 
 
 def notify_failure(job: str, run_id: str, message: str, webhook: str | None = None, timeout_s: float = 10.0) -> bool:

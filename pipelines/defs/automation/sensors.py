@@ -7,7 +7,7 @@ import os
 
 import dagster as dg
 
-from bwm.ops.alerts import failed_checks_message, notify_failure
+from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
 from bwm.ops.progress import failure_text
 from bwm.ops.changes import current_files
 from bwm.settings import Settings
@@ -64,11 +64,7 @@ def refresh_failure_alert(context: dg.RunFailureSensorContext):
 def failed_check_alert(context: dg.RunStatusSensorContext):
     records = context.instance.get_records_for_run(
         context.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
-    failed = []
-    for record in records:
-        data = record.event_log_entry.dagster_event.event_specific_data
-        if not data.passed and data.severity.value != "WARN":
-            failed.append((data.check_name, data.asset_key.to_user_string()))
+    failed = failed_checks(r.event_log_entry.dagster_event.event_specific_data for r in records)
     if not failed:
         return dg.SkipReason("No failed checks.")
     message = failed_checks_message(failed)
