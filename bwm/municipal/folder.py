@@ -178,7 +178,7 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "~$")) or name.lower().startswith("readme")
 
 
-def _kind(mode: int) -> str | None:
+def entry_kind(mode: int) -> str | None:
     """What a directory entry is when it is not a regular file (None for a regular file)."""
     if stat.S_ISREG(mode):
         return None
@@ -224,7 +224,7 @@ def read_regular(path: Path, max_bytes: int, what: str = "a file") -> bytes:
                        f"a file that cannot be opened ({exc.strerror or type(exc).__name__})")) from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
-        kind = _kind(info.st_mode)
+        kind = entry_kind(info.st_mode)
         if kind is not None:
             raise _Unread(("not_regular_file", _REGULAR, f"{kind}; it was not read"))
         if info.st_size > max_bytes:
@@ -243,7 +243,7 @@ def _too_big(size: int, max_bytes: int, what: str) -> tuple:
     return ("size_limit", f"{what} of at most {megabytes(max_bytes)}{limit}", f"{megabytes(size)}; it was not read")
 
 
-def _listing(folder: Path) -> dict[str, int]:
+def listing(folder: Path) -> dict[str, int]:
     """{name: st_mode} of the folder's entries (lstat: a link is a link), without the ignored ones and folders."""
     entries: dict[str, int] = {}
     with os.scandir(folder) as it:
@@ -268,14 +268,14 @@ def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: 
     """
     folder = Path(folder)
     limits = Limits.from_settings(max_mb)
-    entries = _listing(folder) if folder.is_dir() else {}
+    entries = listing(folder) if folder.is_dir() else {}
     data_stems = {n.rsplit(".", 1)[0] for n in entries if n.lower().endswith(DATA_SUFFIXES)}
     results: list[FileResult] = []
     seen_keys: dict[tuple[int, str, str], Row] = {}
     declared: dict[str, Declaration] = {}
     for name, mode in entries.items():
         lower = name.lower()
-        kind = _kind(mode)
+        kind = entry_kind(mode)
         if kind is not None:
             results.append(FileResult(name, None, [_not_regular(name, kind)]))
             continue
@@ -318,7 +318,7 @@ def check_file(folder: Path, name: str, geo: Geography, reserved: frozenset[str]
     ``entries``: the folder's listing ({name: st_mode}); read from the folder when not given."""
     limits = limits or Limits()
     if entries is None:
-        entries = _listing(folder)
+        entries = listing(folder)
     path = folder / name
     try:
         data = read_regular(path, limits.max_bytes)
@@ -342,10 +342,10 @@ def check_file(folder: Path, name: str, geo: Geography, reserved: frozenset[str]
     declarations: list[Declaration] = []
     if unopened:
         pass  # a workbook that cannot be opened: its declaration sheet cannot be looked for either
-    elif sidecar_mode is not None and _kind(sidecar_mode) is not None:
+    elif sidecar_mode is not None and entry_kind(sidecar_mode) is not None:
         result.findings.append(Finding(name, None, None, None, "declaration",
                                        f"a declaration {sidecar_name_} that is a regular file",
-                                       f"{_kind(sidecar_mode)}; it was not opened"))
+                                       f"{entry_kind(sidecar_mode)}; it was not opened"))
     elif sidecar_mode is not None and decl_sheets:
         result.findings.append(Finding(name, None, None, None, "declaration",
                                        f"one declaration: the sheet {DECLARATION_SHEET!r} or {sidecar_name_}",

@@ -6,7 +6,6 @@ Used by the nightly schedule to decide whether to run at all, and which raw asse
 from __future__ import annotations
 
 import hashlib
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,29 +54,31 @@ DATA_SUFFIXES = {".csv", ".xlsx"}
 
 
 def current_files(folder: Path, max_mb: float | None = None) -> dict[str, str | None]:
-    """{file name: sha256} of every data file in the municipal drop folder (not its subfolders).
+    """{file name: sha256} of every data file in the municipal drop folder, as its scan sees the folder.
 
-    As the drop-folder scan (bwm.municipal.folder) sees them: an entry that is not a regular file (a link, a pipe)
-    or is larger than ``BWM_MUNICIPAL_MAX_MB`` is never opened, and has no sha256 (None), as its file status has;
-    a regular file is hashed in blocks, never read whole.
+    The same entries as ``bwm.municipal.folder.listing`` (no subfolders, no ignored names): an entry that is not a
+    regular file (a link, a pipe) or is larger than ``BWM_MUNICIPAL_MAX_MB`` is never opened and has no sha256
+    (None), as its file status has; a regular file is hashed in blocks, never read whole.
     """
+    from bwm.municipal.folder import entry_kind, listing
+
     folder = Path(folder)
     if not folder.is_dir():
         return {}
     limit = (Settings.from_env().municipal_max_mb if max_mb is None else max_mb) * 1024 * 1024
     found: dict[str, str | None] = {}
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() not in DATA_SUFFIXES or p.name.startswith((".", "~$")):
+    for name, mode in listing(folder).items():
+        path = folder / name
+        if path.suffix.lower() not in DATA_SUFFIXES:
             continue
-        st = p.lstat()
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            found[p.name] = None
+        if entry_kind(mode) is not None or path.lstat().st_size > limit:
+            found[name] = None
             continue
         digest = hashlib.sha256()
-        with p.open("rb") as fh:
+        with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
-        found[p.name] = digest.hexdigest()
+        found[name] = digest.hexdigest()
     return found
 
 
