@@ -1,0 +1,216 @@
+"""Build the demo with two versions of the code and compare what they publish, apart from timestamps.
+
+    python tests/output_identity.py REF [OTHER]      REF, OTHER: git revisions (OTHER: the working tree)
+
+A restructuring must not change a single published byte. This script builds the demo (``bwm demo``:
+synthetic mirror -> warehouse -> site and exports) once with the code of ``REF`` (checked out in a
+temporary git worktree) and once with the working tree, each into its own folder, and compares:
+
+- **the warehouse**: every table and view of every schema, its column names and types, and its rows as a
+  sorted list, floating-point values to 12 significant digits;
+- **the site**: every file, byte for byte;
+- **the exports**: every CSV byte for byte, every Parquet file by schema and rows, every XLSX file by
+  the bytes of each part of its zip.
+
+What is allowed to differ is named here and nowhere else. Two builds of the *same* commit differ in exactly
+these ways (measured on 1 December 2026), so nothing stricter can hold:
+
+- the order of rows in a table whose SQL has no ``order by`` (e.g. ``indicators.weights``), and the last bits
+  of floating-point sums and means, which DuckDB and polars add up in parallel in no fixed order
+  (``divide.measures`` cv 0.07896493234169269 vs 0.0789649323416927);
+
+- timestamps: columns of a TIMESTAMP type, ISO 8601 date-times in text (``2026-12-01T21:58:39+00:00``),
+  Dutch build times on pages ("1 december 2026 om 21:58") and the XLSX document properties' dates;
+- bookkeeping that is not output: the incremental state files (``build-state.json``,
+  ``.export-state.json``, ``.fingerprint``), the run metadata schema ``ops``, and the refresh lock.
+
+``tests/test_output_identity.py`` runs this against the revision whose output the tree must reproduce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: ISO date-times and Dutch date-times as the pages and exports write them.
+_TIMESTAMPS = [
+    re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"),
+    re.compile(rb"\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)"
+               rb" \d{4},? (om )?\d{1,2}[:.]\d{2}"),
+]
+#: Files that record how a build went rather than what it published.
+_BOOKKEEPING = {"build-state.json", ".export-state.json", ".fingerprint", ".verified.json"}
+#: Significant digits floating-point warehouse values are compared to (parallel sums differ beyond ~15).
+FLOAT_DIGITS = 12
+#: Warehouse schemas that hold run bookkeeping, not published figures.
+_BOOKKEEPING_SCHEMAS = {"ops"}
+
+
+def mask(data: bytes) -> bytes:
+    for pattern in _TIMESTAMPS:
+        data = pattern.sub(b"<time>", data)
+    return data
+
+
+def build_demo(code_root: Path, out: Path) -> Path:
+    """Run ``bwm demo`` with the code in ``code_root``, writing everything under ``out``; returns ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BWM_", "DAGSTER_"))}
+    env.update({
+        "PYTHONPATH": str(code_root),
+        "BWM_SOURCE": "demo",
+        "BWM_MIRROR_DIR": str(out / "mirror"),
+        "BWM_WAREHOUSE": str(out / "warehouse" / "bwm.duckdb"),
+        "BWM_SITE_DIR": str(out / "site"),
+        "BWM_EXPORT_DIR": str(out / "exports"),
+        "BWM_DAGSTER_STORAGE": str(out / "dagster"),
+        "DAGSTER_HOME": str(code_root),
+    })
+    # The command line's entry point as that version of the code declares it (it may move between versions).
+    entry = tomllib.loads((code_root / "pyproject.toml").read_text())["project"]["scripts"]["bwm"]
+    module, func = entry.split(":")
+    code = f"import sys; from {module} import {func}; sys.exit({func}(['demo']))"
+    log = out / "demo.log"
+    with log.open("w") as fh:
+        done = subprocess.run([sys.executable, "-c", code], cwd=code_root, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"bwm demo with the code in {code_root} failed (exit {done.returncode}); see {log}:\n"
+                           + log.read_text()[-3000:])
+    return out
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    """Everything the demo published under ``out``, as ``{name: comparable bytes}``."""
+    parts: dict[str, bytes] = {}
+    parts.update(_warehouse(out / "warehouse" / "bwm.duckdb"))
+    for folder in ("site", "exports"):
+        root = out / folder
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if path.name in _BOOKKEEPING:
+                continue
+            name = f"{folder}/{path.relative_to(root).as_posix()}"
+            if path.suffix == ".parquet":
+                parts[name] = _parquet(path)
+            elif path.suffix == ".xlsx":
+                with zipfile.ZipFile(path) as zf:
+                    for member in sorted(zf.namelist()):
+                        parts[f"{name}!{member}"] = mask(zf.read(member))
+            else:
+                parts[name] = mask(path.read_bytes())
+    return parts
+
+
+def _rows_text(rel) -> bytes:
+    types = [str(t) for t in rel.types]
+    buf = io.StringIO()
+    buf.write(repr(list(zip(rel.columns, types))) + "\n")
+    timestamp = [t.startswith("TIMESTAMP") for t in types]
+
+    def value(v, ts):
+        if v is None:
+            return None
+        if ts:
+            return "<time>"
+        if isinstance(v, float):
+            return float(f"{v:.{FLOAT_DIGITS}g}")
+        return v
+
+    rows = [repr(tuple(value(v, ts) for v, ts in zip(row, timestamp))) for row in rel.fetchall()]
+    buf.write("\n".join(sorted(rows)))
+    return mask(buf.getvalue().encode())
+
+
+def _warehouse(path: Path) -> dict[str, bytes]:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() order by all").fetchall()
+        return {f"warehouse/{schema}.{table}": _rows_text(con.sql(f'select * from "{schema}"."{table}"'))
+                for schema, table in tables if schema not in _BOOKKEEPING_SCHEMAS}
+    finally:
+        con.close()
+
+
+def _parquet(path: Path) -> bytes:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return _rows_text(con.sql(f"select * from read_parquet('{path.as_posix()}')"))
+    finally:
+        con.close()
+
+
+def compare(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
+    """Human-readable differences; empty when the two builds published the same."""
+    problems = [f"only in the reference build: {n}" for n in sorted(before.keys() - after.keys())]
+    problems += [f"only in the new build: {n}" for n in sorted(after.keys() - before.keys())]
+    for name in sorted(before.keys() & after.keys()):
+        if before[name] != after[name]:
+            a, b = before[name].splitlines(), after[name].splitlines()
+            first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            show = lambda lines: lines[first][:300].decode(errors="replace") if first < len(lines) else "<end>"  # noqa: E731
+            problems.append(f"{name} differs from line {first + 1}:\n    reference: {show(a)}\n    new:       {show(b)}")
+    return problems
+
+
+def worktree(rev: str, into: Path) -> Path:
+    """A detached git worktree of ``rev`` in ``into`` (removed by :func:`remove_worktree`)."""
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--force", str(into), rev],
+                   check=True, capture_output=True, text=True)
+    return into
+
+
+def remove_worktree(path: Path) -> None:
+    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(path)], capture_output=True)
+
+
+def identity(ref: str, other: str | None = None, work: Path | None = None) -> list[str]:
+    """Build the demo at ``ref`` and at ``other`` (None: the working tree) and return the differences."""
+    with tempfile.TemporaryDirectory(prefix="bwm-identity-", dir=work) as tmp:
+        tmp = Path(tmp)
+        trees = []
+        try:
+            ref_root = worktree(ref, tmp / "ref-code")
+            trees.append(ref_root)
+            new_root = REPO if other is None else worktree(other, tmp / "new-code")
+            if other is not None:
+                trees.append(new_root)
+            print(f"building the demo at {ref} ...", flush=True)
+            before = snapshot(build_demo(ref_root, tmp / "ref-out"))
+            print(f"building the demo at {other or 'the working tree'} ...", flush=True)
+            after = snapshot(build_demo(new_root, tmp / "new-out"))
+        finally:
+            for tree in trees:
+                remove_worktree(tree)
+        print(f"compared {len(before)} parts of the reference build with {len(after)} of the new one", flush=True)
+        return compare(before, after)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ref", help="the git revision whose output is the reference")
+    parser.add_argument("other", nargs="?", help="the git revision to compare (default: the working tree)")
+    args = parser.parse_args(argv)
+    problems = identity(args.ref, args.other)
+    for problem in problems:
+        print(problem)
+    print("identical" if not problems else f"{len(problems)} differences")
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
