@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-real test-slow test-faults bench bench-quick dev lock clean help
+.PHONY: setup browser demo test test-real test-slow test-faults test-identity lint bench bench-quick dev lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -35,6 +35,13 @@ demo: setup  ## build the demo mirror and warehouse from synthetic data, and pri
 
 test: setup browser  ## the default (fast) test suite, as CI runs it
 	$(BIN)/python -m pytest
+
+lint: setup  ## ruff over the Python (pyproject.toml [tool.ruff]) and sqlfluff over every SQL file (.sqlfluff); CI runs it
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint pipelines/defs
+
+test-identity: setup  ## output identity: the demo built by the pinned reference commit and by this tree publish the same (~1 min)
+	$(BIN)/python -m pytest -m identity tests/test_output_identity.py -v
 
 test-real: setup  ## the real-data acceptance suite: whole refreshes on ../shared/cbs-real through bwm mirror serve (~5 min)
 	$(BIN)/python -m pytest -m acceptance tests/test_real_acceptance.py -v

@@ -27,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 
+from bwm.settings import child_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 SEED = 20240101
@@ -76,7 +78,7 @@ def prepare_mirror(scale: str) -> tuple[Path, dict]:
     log(f"mirror: generating the synthetic {scale} mirror in {mirror} ...")
     code = (f"from bwm.synth.writer import generate_mirror; "
             f"generate_mirror({str(mirror)!r}, scale={scale!r}, seed={SEED})")
-    result = measure("mirror", [sys.executable, "-c", code], dict(os.environ), RESULTS / f"mirror-{scale}.log")
+    result = measure("mirror", [sys.executable, "-c", code], child_environment(drop_prefixes=()), RESULTS / f"mirror-{scale}.log")
     if not result["ok"]:
         raise SystemExit(f"generating the mirror failed; see {RESULTS / f'mirror-{scale}.log'}")
     marker.write_text(json.dumps(wanted, indent=2) + "\n")
@@ -195,7 +197,7 @@ def measure(name: str, argv: list[str], env: dict, log_path: Path, verbose: bool
 
 def bench_env(mirror: Path, work: Path, warehouse: Path | None = None) -> dict:
     """The environment of a scenario: this one's BWM_* settings only (none inherited from the caller)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BWM_", "DAGSTER_"))}
+    env = child_environment()
     env.update({
         "BWM_SOURCE": "mirror", "BWM_MIRROR_DIR": str(mirror),
         "BWM_WAREHOUSE": str(warehouse or work / "warehouse" / "bwm.duckdb"),

@@ -18,7 +18,6 @@ scenario reads them through ``Settings.from_env()`` like the pipeline does. Each
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import os
 import shutil
@@ -32,31 +31,29 @@ def _emit(**fields) -> None:
 
 
 def _dagster_env() -> None:
-    from bwm.cli import _dagster_env as setup
+    from bwm.settings import Settings, prepare_dagster_home
 
-    setup()
+    prepare_dagster_home(Settings.from_env())
 
 
 def floor() -> int:
+    """The raw and staging layers alone (their assets in graph order, in this process); the time of each step."""
     import dagster as dg
 
-    from pipelines.defs.raw.assets import raw_assets
-    from pipelines.defs.staging.assets import staging_assets
+    from pipelines.definitions import defs
 
-    steps = {}
-    for asset in [*raw_assets, *staging_assets]:
-        started = time.perf_counter()
-        out = asset(dg.build_asset_context())
-        if inspect.isgenerator(out):
-            list(out)
-        steps["/".join(asset.keys_by_output_name[next(iter(asset.keys_by_output_name))].path)] = round(
-            time.perf_counter() - started, 2)
+    graph = defs.resolve_asset_graph()
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name in ("raw", "staging")]
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("refresh").execute_in_process(instance=instance, asset_selection=keys)
+    steps = {s.step_key: round(s.end_time - s.start_time, 2) for s in instance.get_run_step_stats(result.run_id)
+             if s.start_time and s.end_time}
     _emit(steps=steps)
     return 0
 
 
 def refresh() -> int:
-    from bwm.cli import main
+    from pipelines.cli import main
 
     return main(["run"])
 
@@ -66,7 +63,7 @@ def _run_selection(keys, trigger: str) -> tuple[bool, float]:
     import dagster as dg
 
     from bwm.ops.lock import refresh_lock
-    from bwm.ops.recover import fail_dead_runs
+    from pipelines.ops.recover import fail_dead_runs
     from bwm.settings import Settings
     from pipelines.definitions import defs
 

@@ -7,6 +7,7 @@ that the table and this module name the same variables.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -59,6 +60,17 @@ class Settings:
     #: benchmark) and the 4 GiB target is missed; it spills big sorts beyond the limit to disk at the same speed.
     #: 2 GB is too little: indicators.values runs out of memory at national scale (it needs ~2.5 GB).
     duckdb_memory: str = "3GB"
+    #: When the nightly refresh looks for news (cron, in ``timezone``); read when the code location loads.
+    refresh_cron: str = "0 2 * * *"
+    timezone: str = "Europe/Amsterdam"
+    #: A webhook (Slack, Mattermost, Teams or generic JSON) that hears of every failed refresh; empty: log only.
+    alert_webhook: str = ""
+    #: The site and exports count as stale (a warning in the Dagster UI) this long after their last rebuild.
+    freshness_hours: float = 30.0
+    #: Run history older than this is deleted by the purge_old_runs sensor.
+    run_retention_days: int = 90
+    #: Where the Dagster instance keeps run history and logs (dagster.yaml reads BWM_DAGSTER_STORAGE).
+    dagster_storage: Path = PROJECT_ROOT / "data" / "dagster_home"
 
     @property
     def work_warehouse_path(self) -> Path:
@@ -112,7 +124,66 @@ class Settings:
             site_dir=path("BWM_SITE_DIR", base.site_dir),
             geo_base_url=(env.get("BWM_GEO_BASE_URL", "").strip() or base.geo_base_url).rstrip("/"),
             duckdb_memory=parse_memory(env.get("BWM_DUCKDB_MEMORY", ""), base.duckdb_memory),
+            refresh_cron=parse_cron(env.get("BWM_REFRESH_CRON", ""), base.refresh_cron),
+            timezone=env.get("BWM_TIMEZONE", "").strip() or base.timezone,
+            alert_webhook=env.get("BWM_ALERT_WEBHOOK", "").strip(),
+            freshness_hours=_positive_float(env, "BWM_FRESHNESS_HOURS", base.freshness_hours),
+            run_retention_days=int(_positive_float(env, "BWM_RUN_RETENTION_DAYS", base.run_retention_days)),
+            dagster_storage=path("BWM_DAGSTER_STORAGE", base.dagster_storage),
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The ``BWM_`` variables that give exactly these settings (``Settings.from_env(s.to_env()) == s``)."""
+        return {
+            "BWM_SOURCE": self.source, "BWM_MIRROR_DIR": str(self.mirror_dir), "BWM_WAREHOUSE": str(self.warehouse_path),
+            "BWM_MUNICIPALITIES": ",".join(self.municipalities),
+            "BWM_YEARS": ",".join(str(y) for y in self.years), "BWM_CBS_BASE_URL": self.cbs_base_url,
+            "BWM_CBS_DATADERDEN_URL": self.cbs_dataderden_url, "BWM_HEALTH_TABLE": self.health_table,
+            "BWM_HTTP_TIMEOUT": repr(self.http_timeout_s), "BWM_HTTP_RETRIES": str(self.http_retries),
+            "BWM_DEMO_SCALE": self.demo_scale, "BWM_DEMO_SEED": str(self.demo_seed),
+            "BWM_CONCENTRATION_FACTOR": repr(self.concentration_factor), "BWM_MUNICIPAL_DIR": str(self.municipal_dir),
+            "BWM_MUNICIPAL_MAX_MB": repr(self.municipal_max_mb),
+            "BWM_DISCLOSURE_MIN_COUNT": repr(self.disclosure_min_count),
+            "BWM_DISCLOSURE_MIN_CASES": repr(self.disclosure_min_cases), "BWM_EXPORT_DIR": str(self.export_dir),
+            "BWM_SITE_DIR": str(self.site_dir), "BWM_GEO_BASE_URL": self.geo_base_url,
+            "BWM_DUCKDB_MEMORY": self.duckdb_memory, "BWM_REFRESH_CRON": self.refresh_cron,
+            "BWM_TIMEZONE": self.timezone, "BWM_ALERT_WEBHOOK": self.alert_webhook,
+            "BWM_FRESHNESS_HOURS": repr(self.freshness_hours), "BWM_RUN_RETENTION_DAYS": str(self.run_retention_days),
+            "BWM_DAGSTER_STORAGE": str(self.dagster_storage),
+        }
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+
+def prepare_dagster_home(settings: Settings) -> None:
+    """Point Dagster at the project's dagster.yaml and at ``settings.dagster_storage`` (which dagster.yaml reads
+    as BWM_DAGSTER_STORAGE): Dagster's instance is configured through the environment, so this writes it."""
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    os.environ["BWM_DAGSTER_STORAGE"] = str(settings.dagster_storage)
+    settings.dagster_storage.mkdir(parents=True, exist_ok=True)
+
+
+def child_environment(overrides: dict[str, str] | None = None,
+                      drop_prefixes: tuple[str, ...] = ("BWM_", "DAGSTER_")) -> dict[str, str]:
+    """The environment for a child process (a benchmark scenario, a build of the demo): this process's, without
+    variables starting with ``drop_prefixes`` (so a developer's own ``BWM_`` settings cannot leak into a
+    measurement), plus ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop_prefixes)}
+    env.update(overrides or {})
+    return env
+
+
+def parse_cron(raw: str, default: str) -> str:
+    """A five-field cron expression (``"0 2 * * *"``); empty means ``default``."""
+    raw = " ".join(raw.split())
+    if not raw:
+        return default
+    if len(raw.split(" ")) != 5:
+        raise SettingsError(f"BWM_REFRESH_CRON={raw!r} is not a cron expression of five fields, e.g. '0 2 * * *' "
+                            "(02:00 every night).")
+    return raw
 
 
 #: The refresh's working copy sits beside the published warehouse under a hidden name with this suffix.

@@ -22,12 +22,15 @@ from typing import Iterator
 
 import duckdb
 
-from bwm.settings import PROJECT_ROOT, WORKING_SUFFIX, Settings, working_copy_of
+from bwm import markdown
+from bwm.settings import WORKING_SUFFIX, Settings, working_copy_of
 
-SQL_DIR = PROJECT_ROOT / "sql"
 SCHEMAS = ("raw", "staging", "indicators", "divide", "publish")
 #: Dagster concurrency pool of every step that opens the warehouse (DuckDB allows one writer at a time).
 WAREHOUSE_POOL = "warehouse"
+
+#: DuckDB's memory limit when the caller names none: the default of ``Settings.duckdb_memory``.
+DEFAULT_MEMORY_LIMIT = Settings.duckdb_memory
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 def working_path(published: Path) -> Path:
@@ -47,8 +50,12 @@ class WarehouseError(RuntimeError):
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (creating its folder and schemas when writable) and close it afterwards."""
+def connect(path: Path, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
+            ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating its folder and schemas when writable) and close it afterwards.
+
+    ``memory_limit`` is DuckDB's (``Settings.duckdb_memory``, BWM_DUCKDB_MEMORY); it spills beyond it to disk.
+    """
     path = Path(path)
     published = _published_of(path)
     if published is not None and not path.exists() and published.exists():
@@ -85,7 +92,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         raise WarehouseError(f"Cannot open the warehouse {path}: {text.splitlines()[0]} {hint}") from exc
     try:
         # A setting of the database instance, not of this connection alone; DuckDB spills beyond it to disk.
-        con.execute(f"set memory_limit = '{Settings.from_env().duckdb_memory}'")
+        con.execute(f"set memory_limit = '{memory_limit}'")
         if not read_only:
             for schema in SCHEMAS:
                 con.execute(f"create schema if not exists {schema}")
@@ -134,23 +141,17 @@ def _copy_atomically(src: Path, dst: Path) -> None:
         pass
 
 
-def read_sql(layer: str, name: str) -> str:
-    """The text of ``sql/<layer>/<name>.sql``."""
-    path = SQL_DIR / layer / f"{name}.sql"
-    return path.read_text(encoding="utf-8")
-
-
 def create_table_from_sql(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, sql: str | None = None, params: dict | None = None
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, sql: str, params: dict | None = None
 ) -> int:
-    """``create or replace table schema.table as <select>`` from ``sql/<schema>/<table>.sql``; returns the row count.
+    """``create or replace table schema.table as <sql>`` (one select); returns the row count.
 
     The whole replacement happens in one transaction, so readers see the old table or the new one.
     """
     for ident in (schema, table):
         if not _IDENT.match(ident):
             raise ValueError(f"not a plain SQL identifier: {ident!r}")
-    select = (sql if sql is not None else read_sql(schema, table)).strip().rstrip(";")
+    select = sql.strip().rstrip(";")
     con.execute("begin transaction")
     try:
         con.execute(f"create or replace table {schema}.{table} as\n{select}", params or {})
@@ -160,6 +161,18 @@ def create_table_from_sql(
         _raise_clear_write_error(con, schema, table, exc)
         raise
     return row_count(con, schema, table)
+
+
+def create_view_from_sql(con: duckdb.DuckDBPyConnection, schema: str, view: str, sql: str) -> None:
+    """``create or replace view schema.view as <sql>`` (one select)."""
+    for ident in (schema, view):
+        if not _IDENT.match(ident):
+            raise ValueError(f"not a plain SQL identifier: {ident!r}")
+    try:
+        con.execute(f"create or replace view {schema}.{view} as\n{sql.strip().rstrip(';')}")
+    except Exception as exc:
+        _raise_clear_write_error(con, schema, view, exc)
+        raise
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -172,7 +185,10 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 def _raise_clear_write_error(con: duckdb.DuckDBPyConnection, schema: str, table: str, exc: Exception) -> None:
     """Turn a disk or memory problem deep inside DuckDB into a message that says what happened and what to do."""
     if isinstance(exc, duckdb.OutOfMemoryException):
-        limit = Settings.from_env().duckdb_memory
+        try:
+            limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        except duckdb.Error:
+            limit = "its limit"
         raise WarehouseError(
             f"DuckDB ran out of memory writing {schema}.{table} (BWM_DUCKDB_MEMORY={limit}): "
             f"{str(exc).splitlines()[0]} The previous version of the table is unchanged. Set BWM_DUCKDB_MEMORY "
@@ -227,8 +243,4 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 def preview_markdown(con: duckdb.DuckDBPyConnection, sql: str, limit: int = 5) -> str:
     """A small markdown table of ``sql`` for asset metadata."""
     rel = con.execute(f"select * from ({sql}) limit {int(limit)}")
-    cols = [d[0] for d in rel.description]
-    rows = rel.fetchall()
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return markdown.table([d[0] for d in rel.description], rel.fetchall())

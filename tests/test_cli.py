@@ -2,7 +2,7 @@
 
 import pytest
 
-from bwm import cli
+from pipelines import cli
 from bwm.cbs import mirror, replay
 
 
@@ -65,7 +65,7 @@ def test_mirror_serve_takes_faults_and_a_catalogue(demo_warehouse, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "bwm.cli", "mirror", "serve", "--mirror", str(demo_warehouse["mirror"]),
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "mirror", "serve", "--mirror", str(demo_warehouse["mirror"]),
                              "--port", str(port), "--catalog", "dataderden", "--fault", "error,path=TableInfos,times=1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

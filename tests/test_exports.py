@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from bwm import catalogue, warehouse
-from bwm.cli import main
+from pipelines.cli import main
 from bwm.export.run import export
 from bwm.export.tables import ExportError, Selection
 from bwm.export.writers import neutralise

@@ -5,6 +5,8 @@ import pytest
 
 from bwm import catalogue, warehouse
 from bwm.municipal import store as municipal_store
+from pipelines.resources import BwmResource
+from pipelines.sql import sql_file
 
 CATALOGUE = {
     "themes": {t: {"name_nl": t, "name_en": t} for t in catalogue.THEMES},
@@ -86,7 +88,7 @@ def con(tmp_path):
         warehouse.replace_table_from_frame(connection, "indicators", "catalogue", frame)
         municipal_store.ensure_tables(connection)  # no municipal files here: empty tables
         for name in ("area_series", "weights", "values", "aggregated", "comparisons", "theme_summary"):
-            warehouse.create_table_from_sql(connection, "indicators", name)
+            sql_file("indicators", name).create(connection)
         yield connection
 
 
@@ -109,7 +111,7 @@ def test_missing_reasons_tell_what_cbs_did(con):
     for code, status in (("BU00010101", "not_published_yet"), ("BU00010102", "quarantined")):
         con.execute("update staging.kwb set value = null, value_status = ? where year = 2021 and area_code = ? "
                     "and variable = 'inkomen_per_inwoner_eur'", [status, code])
-    warehouse.create_table_from_sql(con, "indicators", "values")
+    sql_file("indicators", "values").create(con)
     assert value(con, 2021, "BU00010101", "inkomen")[:4] == (None, None, None, "not_published_yet")
     assert value(con, 2021, "BU00010102", "inkomen")[:4] == (None, None, None, "unit_quarantined")
     assert value(con, 2021, "BU00010103", "inkomen")[3] == "suppressed_by_cbs"
@@ -170,7 +172,7 @@ def test_ratios_of_small_rounded_counts_are_left_out_with_a_reason(con):
     assert value(con, 2020, "GM0001", "alleen")[0] == pytest.approx(20.0)  # 300 / 1500 x 100
 
 
-def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path, monkeypatch):
+def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path):
     """Counts rounded to tens per buurt move a small gemeente's ratio by more than 5%; a large one's may not."""
     from pipelines.defs.indicators.checks import gemeente_totals_match_buurten
 
@@ -199,8 +201,7 @@ def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path
         c.execute("create table indicators.weights (source varchar, year int, area_code varchar, weight_year int)")
         c.execute("insert into indicators.weights values ('kwb', 2024, 'GM0001', 2024), ('kwb', 2024, 'GM0002', 2024), "
                   "('health', 2012, 'GM0001', 2020)")
-    monkeypatch.setenv("BWM_WAREHOUSE", str(path))
-    result = gemeente_totals_match_buurten.node_def.compute_fn.decorated_fn()
+    result = gemeente_totals_match_buurten.node_def.compute_fn.decorated_fn(BwmResource(environ={"BWM_WAREHOUSE": str(path)}))
     assert not result.passed
     assert result.metadata["compared"].value == 2 and result.metadata["mismatches"].value == 1
     assert result.metadata["not_compared_weights_far"].value == 1

@@ -449,28 +449,29 @@ def test_2014_follows_the_2013_numbering():
     assert [km.stem(s.raw_key) for s in km.keys_for_year(2014)] == [km.stem(s.raw_key) for s in km.keys_for_year(2013)]
 
 
-def test_units_as_expected_check_names_every_quarantined_key(tmp_path, monkeypatch):
+def test_units_as_expected_check_names_every_quarantined_key(tmp_path):
     import duckdb
 
     from pipelines.defs.staging.checks import units_as_expected
+    from pipelines.resources import BwmResource
 
     from bwm import warehouse
 
-    monkeypatch.setenv("BWM_WAREHOUSE", str(tmp_path / "bwm.duckdb"))
+    bwm = BwmResource(environ={"BWM_WAREHOUSE": str(tmp_path / "bwm.duckdb")})
     path = warehouse.working_path(tmp_path / "bwm.duckdb")  # the refresh's working copy, which checks read
     frame = km.resolve(2024, [_topic("AantalInwoners_5", "%"), _topic("Mannen_6", "aantal")])
     with duckdb.connect(str(path)) as con:
         con.execute("create schema staging")
         con.register("f", frame)
         con.execute("create table staging.kwb_key_resolution as select 2024 as year, '85984NED' as table_id, * from f")
-    result = units_as_expected()
+    result = units_as_expected(bwm=bwm)
     assert result.passed is False and result.severity.value == "WARN"
     assert result.metadata["quarantined"].value == 1
     text = result.metadata["keys"].value
     assert "| 2024 | 85984NED | AantalInwoners_5 | inwoners | aantal | % |" in text
     with duckdb.connect(str(path)) as con:
         con.execute("delete from staging.kwb_key_resolution where action = 'quarantine'")
-    assert units_as_expected().passed is True
+    assert units_as_expected(bwm=bwm).passed is True
 
 
 def test_status_page_lists_quarantined_variables_escaped():

@@ -15,7 +15,7 @@ from pathlib import Path
 import cbsodata
 import pytest
 
-from bwm import cli
+from pipelines import cli
 from bwm.cbs import client, importer, mirror, replay
 from test_replay import (  # noqa: F401 - template_mirror is a fixture used by name
     HEALTH,

@@ -132,20 +132,21 @@ def test_a_year_after_the_newest_kwb_year_is_published_on_its_area_codes():
 
 
 @pytest.fixture
-def small_warehouse(bwm_env, tmp_path, monkeypatch):
+def small_warehouse(tmp_path):
     folder = tmp_path / "drop"
     folder.mkdir()
-    monkeypatch.setenv("BWM_MUNICIPAL_DIR", str(folder))
-    with warehouse.connect(bwm_env["warehouse"]) as con:
+    paths = {"warehouse": tmp_path / "wh" / "bwm.duckdb"}
+    with warehouse.connect(paths["warehouse"]) as con:
         con.execute("create table staging.areas (year int, area_code varchar, area_level varchar, "
                     "gemeente_code varchar, wijk_code varchar, area_name varchar)")
         con.executemany("insert into staging.areas values (?, ?, ?, ?, ?, ?)", AREAS)
-    return {**bwm_env, "folder": folder}
+    return {**paths, "folder": folder}
 
 
 def test_rejected_file_fails_the_check_with_its_report_and_the_good_file_lands(small_warehouse):
     from pipelines.defs.municipal.assets import municipal_assets
     from pipelines.defs.municipal.checks import municipal_checks
+    from pipelines.resources import BwmResource
 
     folder = small_warehouse["folder"]
     (folder / "good.csv").write_text(GOOD_LONG)
@@ -154,8 +155,10 @@ def test_rejected_file_fails_the_check_with_its_report_and_the_good_file_lands(s
     (folder / "bad.csv").write_text(long_csv("BU00010102,2024,clients_b,40,", "BU00020101,2024,clients_b,15,"))
     (folder / "bad.indicators.yaml").write_text(DECLARATION.replace("id: clients", "id: clients_b")
                                                 .replace("id: share", "id: share_b"))
+    bwm = BwmResource(environ={"BWM_WAREHOUSE": str(small_warehouse["warehouse"]),
+                               "BWM_MUNICIPAL_DIR": str(folder)})
     result = dg.materialize([*municipal_assets, *municipal_checks], instance=dg.DagsterInstance.ephemeral(),
-                            raise_on_error=True)
+                            raise_on_error=True, resources={"bwm": bwm})
     assert result.success  # the refresh goes on
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     failed = checks["municipal_files_accepted"]

@@ -13,7 +13,8 @@ import pytest
 from bwm.cbs import replay
 from bwm.ops import alerts
 from bwm.ops.lock import RefreshLocked, refresh_lock
-from bwm.ops.recover import fail_dead_runs
+from pipelines.ops.recover import fail_dead_runs
+from pipelines.resources import BwmResource
 from bwm.settings import Settings
 from pipelines.defs.automation.schedules import stale_roots
 from pipelines.definitions import defs
@@ -86,34 +87,30 @@ def test_failure_alert_posts_to_the_webhook_and_survives_a_dead_one():
 
 
 def test_nightly_decision_runs_nothing_when_nothing_changed_and_the_changed_table_when_cbs_publishes(
-        demo_warehouse, tmp_path, monkeypatch, bwm_env):
+        demo_warehouse, tmp_path):
     graph_keys = set(defs.resolve_asset_graph().get_all_asset_keys())
     with replay.serve(demo_warehouse["mirror"]) as server:
-        monkeypatch.setenv("BWM_SOURCE", "live")
-        monkeypatch.setenv("BWM_CBS_BASE_URL", server.base_url)
-        monkeypatch.setenv("BWM_CBS_DATADERDEN_URL", server.base_url)
-        monkeypatch.setenv("BWM_MIRROR_DIR", str(demo_warehouse["mirror"]))  # the mirror equals what CBS serves
-        monkeypatch.setenv("BWM_WAREHOUSE", str(demo_warehouse["warehouse"]))
-        monkeypatch.setenv("BWM_MUNICIPAL_DIR", str(demo_warehouse["municipal"]))
-        settings = Settings.from_env()
-        roots, reasons = stale_roots(settings, graph_keys)
+        env = {"BWM_SOURCE": "live", "BWM_CBS_BASE_URL": server.base_url, "BWM_CBS_DATADERDEN_URL": server.base_url,
+               "BWM_MIRROR_DIR": str(demo_warehouse["mirror"]),  # the mirror equals what CBS serves
+               "BWM_WAREHOUSE": str(demo_warehouse["warehouse"]), "BWM_MUNICIPAL_DIR": str(demo_warehouse["municipal"])}
+        roots, reasons = stale_roots(Settings.from_env(env), graph_keys)
         assert (roots, reasons) == ([], [])
         assert not [r for r in server.requests if "DataSet" in str(r)]  # asked the catalogue only
 
-        monkeypatch.setenv("BWM_MIRROR_DIR", str(tmp_path / "empty-mirror"))  # now the mirror lacks everything
-        roots, reasons = stale_roots(Settings.from_env(), graph_keys)
+        env["BWM_MIRROR_DIR"] = str(tmp_path / "empty-mirror")  # now the mirror lacks everything
+        roots, reasons = stale_roots(Settings.from_env(env), graph_keys)
         assert dg.AssetKey(["mirror", "cbs"]) in roots and dg.AssetKey(["raw", "kwb_2024"]) in roots
         assert any("85984NED" in r for r in reasons)
 
 
-def test_municipal_sensor_requests_the_municipal_assets_when_a_file_changes(tmp_path, monkeypatch, bwm_env):
+def test_municipal_sensor_requests_the_municipal_assets_when_a_file_changes(tmp_path):
     from pipelines.defs.automation.sensors import municipal_files
 
     folder = tmp_path / "drop"
     folder.mkdir()
     (folder / "a.csv").write_text("area_code,year,indicator_id,value\n")
-    monkeypatch.setenv("BWM_MUNICIPAL_DIR", str(folder))
-    with dg.build_sensor_context(repository_def=defs.get_repository_def()) as context:
+    bwm = BwmResource(environ={"BWM_MUNICIPAL_DIR": str(folder), "BWM_WAREHOUSE": str(tmp_path / "w.duckdb")})
+    with dg.build_sensor_context(repository_def=defs.get_repository_def(), resources={"bwm": bwm}) as context:
         first = municipal_files(context)  # first look: remember the folder
         assert isinstance(first, dg.SkipReason)
         assert isinstance(municipal_files(context), dg.SkipReason)  # nothing changed
@@ -140,9 +137,10 @@ def test_the_failure_alert_sensor_names_the_step_and_its_cause(monkeypatch):
     result = refresh.execute_in_process(instance=instance, raise_on_error=False)
     run_failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
     sent = []
-    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message: sent.append((job, run_id, message)))
+    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message, webhook="": sent.append((job, run_id, message)))
     context = dg.build_run_status_sensor_context(sensor_name="refresh_failure_alert", dagster_instance=instance,
-                                                 dagster_run=result.dagster_run, dagster_event=run_failure)
+                                                 dagster_run=result.dagster_run, dagster_event=run_failure,
+                                                 resources={"bwm": BwmResource(environ={})})
     sensors.refresh_failure_alert(context.for_run_failure())
     assert sent == [("refresh", result.run_id,
                      "load_values: RuntimeError: DuckDB ran out of memory writing indicators.values")]
@@ -169,9 +167,10 @@ def test_a_run_that_finished_with_a_failed_check_is_alerted_and_tagged(monkeypat
     assert result.success
     success = next(e for e in result.all_events if e.event_type_value == "PIPELINE_SUCCESS")
     sent = []
-    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message: sent.append((job, run_id, message)))
+    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message, webhook="": sent.append((job, run_id, message)))
     context = dg.build_run_status_sensor_context(sensor_name="failed_check_alert", dagster_instance=instance,
-                                                 dagster_run=result.dagster_run, dagster_event=success)
+                                                 dagster_run=result.dagster_run, dagster_event=success,
+                                                 resources={"bwm": BwmResource(environ={})})
     sensors.failed_check_alert(context)
     assert sent == [(result.dagster_run.job_name, result.run_id,
                      "1 check(s) failed: municipal_files_accepted on file_status")]

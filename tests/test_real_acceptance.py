@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each scenario is a whole refresh (the national one renders 28,703 pages): more than the default 300 s per test.
 pytestmark = [pytest.mark.real_data, pytest.mark.acceptance, pytest.mark.timeout(1800)]
 
-BWM = [sys.executable, "-m", "bwm.cli"]
+BWM = [sys.executable, "-m", "pipelines.cli"]
 OTHERS_2019 = ("0344", "0518")  # Utrecht, Den Haag
 KWB_2024 = "85984NED_2024_NL_bevolking-leeftijd_statline.csv.gz"
 AMSTERDAM_FILES = {
@@ -255,11 +255,12 @@ def test_a_gemeente_check_passes_on_real_data_and_catches_a_13pct_error(run_a, t
     import shutil
 
     from pipelines.defs.indicators.checks import gemeente_totals_match_buurten
+    from pipelines.resources import BwmResource
 
     copy = tmp_path / "bwm.duckdb"
     shutil.copy(run_a["warehouse"], copy)
-    monkeypatch.setenv("BWM_WAREHOUSE", str(copy))
-    before = gemeente_totals_match_buurten()
+    bwm = BwmResource(environ={"BWM_WAREHOUSE": str(copy)})
+    before = gemeente_totals_match_buurten(bwm=bwm)
     assert before.passed and before.metadata["compared"].value > 1000
     # The checks read the refresh's working copy (made from the published file on first use): change that one.
     from bwm import warehouse
@@ -269,7 +270,7 @@ def test_a_gemeente_check_passes_on_real_data_and_catches_a_13pct_error(run_a, t
             "update indicators.values set value = value * 1.13 where year = 2020 and area_code = 'GM0344' "
             "and indicator_id = 'eenpersoonshuishoudens' and value is not null").fetchone()[0]
     assert changed == 1
-    after = gemeente_totals_match_buurten()
+    after = gemeente_totals_match_buurten(bwm=bwm)
     assert not after.passed and after.metadata["mismatches"].value == 1
     assert "GM0344" in after.metadata["examples"].value and "eenpersoonshuishoudens" in after.metadata["examples"].value
 

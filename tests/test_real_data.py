@@ -50,7 +50,7 @@ HEALTH_INDICATORS = ("Eenzaam_28", "MoeiteMetRondkomen_38")
 @pytest.fixture(scope="session")
 def real_warehouse(cbs_real, tmp_path_factory) -> dict:
     """Real mirror (2019, 2021, 50090NED) built in a temp folder, then mirror + raw + staging materialised."""
-    from pipelines.definitions import all_assets
+    from pipelines.definitions import defs
 
     base = tmp_path_factory.mktemp("real")
     mirror_dir = base / "mirror"
@@ -63,7 +63,7 @@ def real_warehouse(cbs_real, tmp_path_factory) -> dict:
         "BWM_DAGSTER_STORAGE": str(base / "dagster"),
         "BWM_HEALTH_TABLE": realdata.HEALTH_TABLE_ID,
     }
-    selection = [key for asset in all_assets for key in asset.keys if key.path[0] in ("mirror", "raw", "staging")]
+    selection = [key for key in defs.resolve_all_asset_keys() if key.path[0] in ("mirror", "raw", "staging")]
     result = run_refresh_in_process(env, asset_selection=selection)
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     # Only mirror, raw and staging ran, so the warehouse was never published: read the refresh's working copy.

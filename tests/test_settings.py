@@ -55,8 +55,8 @@ def test_duckdb_memory_limit_is_validated_and_applied(tmp_path, monkeypatch):
 
     from bwm import warehouse
 
-    monkeypatch.setenv("BWM_DUCKDB_MEMORY", "300MB")
-    with warehouse.connect(tmp_path / "w.duckdb") as con:
+    memory = Settings.from_env({"BWM_DUCKDB_MEMORY": "300MB"}).duckdb_memory
+    with warehouse.connect(tmp_path / "w.duckdb", memory_limit=memory) as con:
         limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     assert limit.replace(" ", "") in ("286.1MiB", "300.0MB", "286.0MiB"), limit
 
@@ -64,22 +64,21 @@ def test_duckdb_memory_limit_is_validated_and_applied(tmp_path, monkeypatch):
 def test_running_out_of_duckdb_memory_says_which_table_and_what_to_set(tmp_path, monkeypatch):
     from bwm import warehouse
 
-    monkeypatch.setenv("BWM_DUCKDB_MEMORY", "30MB")
-    with warehouse.connect(tmp_path / "w.duckdb") as con:
+    with warehouse.connect(tmp_path / "w.duckdb", memory_limit="30MB") as con:
         warehouse.create_table_from_sql(con, "staging", "big", "select 1 as s")
         with pytest.raises(warehouse.WarehouseError) as err:  # one huge string: nothing DuckDB can spill
             warehouse.create_table_from_sql(
                 con, "staging", "big", "select string_agg(md5(range::varchar), ',') as s from range(3000000)")
         assert con.execute("select s from staging.big").fetchall() == [(1,)]  # the previous table stays
     text = str(err.value)
-    assert "ran out of memory writing staging.big (BWM_DUCKDB_MEMORY=30MB)" in text
+    assert "ran out of memory writing staging.big (BWM_DUCKDB_MEMORY=28.6 MiB)" in text  # DuckDB's own words
     assert "Set BWM_DUCKDB_MEMORY higher" in text
 
 
 def test_a_failed_step_is_reported_by_its_innermost_cause():
     from dagster._utils.error import SerializableErrorInfo
 
-    from bwm.ops.progress import failure_text
+    from pipelines.ops.progress import failure_text
 
     cause = SerializableErrorInfo("bwm.warehouse.WarehouseError: DuckDB ran out of memory writing x.y\n", [],
                                   "WarehouseError")

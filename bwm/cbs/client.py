@@ -134,7 +134,7 @@ def download_table(
     untouched. Side effect: ``configure`` is applied to the process-wide ``cbsodata.options``.
     """
     _check_table_id(table_id)
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()  # the defaults; callers pass the run's settings
     base_url = registry.base_url(table_id, settings)
     configure(base_url, settings.http_timeout_s)
     mirror_dir = Path(mirror_dir)
@@ -186,7 +186,7 @@ def table_modified(
 ) -> str:
     """The ``Modified`` timestamp CBS publishes for ``table_id`` (catalog first, TableInfos as fallback)."""
     _check_table_id(table_id)
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()  # the defaults; callers pass the run's settings
     configure(registry.base_url(table_id, settings), settings.http_timeout_s)
     fetch = _Fetcher(table_id, settings, None, retry_base_delay_s)
     catalog_url = f"{_scheme()}{cbsodata.options.catalog_url}/{cbsodata3.CATALOG}/Tables"

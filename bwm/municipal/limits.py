@@ -48,11 +48,11 @@ class Limits:
 
     @classmethod
     def from_settings(cls, max_mb: float | None = None) -> "Limits":
-        """The limits with ``max_mb``, or with BWM_MUNICIPAL_MAX_MB when it is None."""
+        """The limits with ``max_mb`` (``Settings.municipal_max_mb``, BWM_MUNICIPAL_MAX_MB), or its default."""
         if max_mb is None:
             from bwm.settings import Settings
 
-            max_mb = Settings.from_env().municipal_max_mb
+            max_mb = Settings.municipal_max_mb
         return cls(max_mb=float(max_mb))
 
 

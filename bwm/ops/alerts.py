@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 
 import requests
@@ -22,7 +21,7 @@ def failed_checks_message(failed: list) -> str:
         f"{e.check_name} on {e.asset_key.to_user_string()}" for e in failed)
 
 
-def notify_failure(job: str, run_id: str, message: str, webhook: str | None = None, timeout_s: float = 10.0) -> bool:
+def notify_failure(job: str, run_id: str, message: str, webhook: str = "", timeout_s: float = 10.0) -> bool:
     """Log the failure and post it to the webhook; returns whether a webhook accepted it.
 
     The payload works for generic webhooks and for Slack/Mattermost/Teams-style incoming webhooks
@@ -30,7 +29,7 @@ def notify_failure(job: str, run_id: str, message: str, webhook: str | None = No
     """
     text = f"Brede Welvaart Monitor: run {run_id} of job '{job}' failed: {message}"
     log.error(text)
-    url = webhook if webhook is not None else os.environ.get("BWM_ALERT_WEBHOOK", "").strip()
+    url = webhook.strip()  # Settings.alert_webhook (BWM_ALERT_WEBHOOK)
     if not url:
         return False
     try:

@@ -65,7 +65,7 @@ def current_files(folder: Path, max_mb: float | None = None) -> dict[str, str | 
     folder = Path(folder)
     if not folder.is_dir():
         return {}
-    limit = (Settings.from_env().municipal_max_mb if max_mb is None else max_mb) * 1024 * 1024
+    limit = (Settings.municipal_max_mb if max_mb is None else max_mb) * 1024 * 1024
     found: dict[str, str | None] = {}
     for name, mode in listing(folder).items():
         path = folder / name
@@ -87,7 +87,7 @@ def municipal_changes(settings: Settings) -> list[str]:
     folder = getattr(settings, "municipal_dir", None)
     if folder is None:
         return []
-    now = current_files(folder)
+    now = current_files(folder, max_mb=settings.municipal_max_mb)
     seen: dict[str, str] = {}
     if settings.warehouse_path.exists():
         with warehouse.connect(settings.warehouse_path, read_only=True) as con:

@@ -215,7 +215,7 @@ def test_without_boundaries_the_pages_say_geen_kaart_beschikbaar(demo_warehouse,
 
 
 def test_bwm_site_build_ends_with_the_index_path(demo_warehouse, tmp_path, monkeypatch, capsys):
-    from bwm import cli
+    from pipelines import cli
 
     monkeypatch.setenv("BWM_WAREHOUSE", str(demo_warehouse["warehouse"]))
     monkeypatch.setenv("BWM_MIRROR_DIR", str(demo_warehouse["mirror"]))

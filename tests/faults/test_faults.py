@@ -24,7 +24,7 @@ from bwm.cbs import replay
 pytestmark = pytest.mark.faults
 
 ROOT = Path(__file__).resolve().parents[2]
-BWM = [sys.executable, "-m", "bwm.cli"]
+BWM = [sys.executable, "-m", "pipelines.cli"]
 
 
 def base_env(tmp: Path, **extra) -> dict:
@@ -213,7 +213,7 @@ def test_full_disk_gives_a_clear_error_and_keeps_the_warehouse(good, tmp_path):
     size_mb = int(sum(p.stat().st_size for p in wh.iterdir()) / 1e6) + 2
     script = (f"cp -a {wh} {tmp_path}/wh-copy && mount -t tmpfs -o size={size_mb}m tmpfs {wh} && "
               f"cp -a {tmp_path}/wh-copy/. {wh}/ && "
-              f"{sys.executable} -m bwm.cli run; echo EXIT=$?; "
+              f"{sys.executable} -m pipelines.cli run; echo EXIT=$?; "
               f"{sys.executable} -c \"import duckdb; c = duckdb.connect('{wh}/bwm.duckdb', read_only=True); "
               f"print('READABLE', c.execute('select count(*) from indicators.values').fetchone()[0])\"")
     out = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
@@ -234,7 +234,7 @@ def test_read_only_site_folder_gives_a_clear_error_and_keeps_the_site(good, tmp_
     env = base_env(state, BWM_SITE_DIR=public / "site")
     before = digest_tree(public / "site")
     script = (f"mount --bind {public} {public} && mount -o remount,bind,ro {public} && "
-              f"{sys.executable} -m bwm.cli run; echo EXIT=$?")
+              f"{sys.executable} -m pipelines.cli run; echo EXIT=$?")
     out = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
                          timeout=600)
     text = out.stdout + out.stderr

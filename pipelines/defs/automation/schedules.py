@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 
 import dagster as dg
+
+from pipelines.resources import BwmResource
 
 from bwm.settings import Settings
 
@@ -22,13 +23,9 @@ MIRROR = dg.AssetKey(["mirror", "cbs"])
 MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators")]
 
 
-def refresh_cron() -> str:
-    """BWM_REFRESH_CRON (default 02:00 every night); read when the code location loads."""
-    return os.environ.get("BWM_REFRESH_CRON", "").strip() or "0 2 * * *"
-
-
-def refresh_timezone() -> str:
-    return os.environ.get("BWM_TIMEZONE", "").strip() or "Europe/Amsterdam"
+#: When the schedule ticks is part of its definition, so it is read when the code location loads
+#: (BWM_REFRESH_CRON, default 02:00 every night; BWM_TIMEZONE, default Europe/Amsterdam).
+_LOADED = Settings.from_env()
 
 
 def stale_roots(settings: Settings, graph_keys: set[dg.AssetKey]) -> tuple[list[dg.AssetKey], list[str]]:
@@ -53,14 +50,14 @@ def stale_roots(settings: Settings, graph_keys: set[dg.AssetKey]) -> tuple[list[
 
 @dg.schedule(
     name="nightly_refresh",
-    cron_schedule=refresh_cron(),
-    execution_timezone=refresh_timezone(),
+    cron_schedule=_LOADED.refresh_cron,
+    execution_timezone=_LOADED.timezone,
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every night: refresh what CBS or the municipality changed since the last run, nothing else.",
 )
-def nightly_refresh(context: dg.ScheduleEvaluationContext):
-    settings = Settings.from_env()
+def nightly_refresh(context: dg.ScheduleEvaluationContext, bwm: BwmResource):
+    settings = bwm.settings
     graph = context.repository_def.asset_graph
     try:
         roots, reasons = stale_roots(settings, set(graph.get_all_asset_keys()))

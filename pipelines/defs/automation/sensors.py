@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 
+from pipelines.resources import BwmResource
+
 from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
-from bwm.ops.progress import failure_text
+from pipelines.ops.progress import failure_text
 from bwm.ops.changes import current_files
-from bwm.settings import Settings
 
 #: The outputs of the municipal multi-asset (file status, values, declared indicators): refreshed together.
 MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators")]
@@ -24,10 +24,10 @@ MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "value
     description="Every 5 minutes: when a file in the municipal drop folder is added, changed or removed, "
     "validate it and rebuild what depends on it.",
 )
-def municipal_files(context: dg.SensorEvaluationContext):
-    settings = Settings.from_env()
-    folder = getattr(settings, "municipal_dir", None)
-    files = current_files(folder) if folder else {}
+def municipal_files(context: dg.SensorEvaluationContext, bwm: BwmResource):
+    settings = bwm.settings
+    folder = settings.municipal_dir
+    files = current_files(folder, max_mb=settings.municipal_max_mb)
     fingerprint = ",".join(f"{name}={digest}" for name, digest in sorted(files.items()))
     if context.cursor is None:
         # First evaluation after the sensor is switched on: remember the folder; the nightly refresh covers it.
@@ -48,20 +48,20 @@ def municipal_files(context: dg.SensorEvaluationContext):
 
 @dg.run_failure_sensor(name="refresh_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
                        description="Log every failed run and post it to BWM_ALERT_WEBHOOK when that is set.")
-def refresh_failure_alert(context: dg.RunFailureSensorContext):
+def refresh_failure_alert(context: dg.RunFailureSensorContext, bwm: BwmResource):
     steps = context.get_step_failure_events()
     if steps:  # what went wrong, not only "Steps failed: [...]"
         message = f"{steps[0].step_key}: {failure_text(steps[0].event_specific_data.error)}"
     else:
         message = context.failure_event.message if context.failure_event else "unknown error"
-    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message)
+    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message, webhook=bwm.settings.alert_webhook)
 
 
 @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="failed_check_alert",
                        default_status=dg.DefaultSensorStatus.RUNNING,
                        description="A run that finished with failed checks (a rejected municipal file, a CBS total that "
                        "does not add up) is alerted like a failed run, and tagged bwm/failed_checks.")
-def failed_check_alert(context: dg.RunStatusSensorContext):
+def failed_check_alert(context: dg.RunStatusSensorContext, bwm: BwmResource):
     records = context.instance.get_records_for_run(
         context.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     failed = failed_checks(r.event_log_entry.dagster_event.event_specific_data for r in records)
@@ -69,19 +69,15 @@ def failed_check_alert(context: dg.RunStatusSensorContext):
         return dg.SkipReason("No failed checks.")
     message = failed_checks_message(failed)
     context.instance.add_run_tags(context.dagster_run.run_id, {"bwm/failed_checks": message[:4000]})
-    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message)
+    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message, webhook=bwm.settings.alert_webhook)
     return dg.SkipReason(f"Alerted: {message}")
-
-
-def run_retention_days() -> int:
-    return int(os.environ.get("BWM_RUN_RETENTION_DAYS", "").strip() or 90)
 
 
 @dg.sensor(name="purge_old_runs", minimum_interval_seconds=24 * 3600,
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Once a day: delete run history older than BWM_RUN_RETENTION_DAYS (default 90).")
-def purge_old_runs(context: dg.SensorEvaluationContext):
-    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=run_retention_days())
+def purge_old_runs(context: dg.SensorEvaluationContext, bwm: BwmResource):
+    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=bwm.settings.run_retention_days)
     old = context.instance.get_run_records(dg.RunsFilter(created_before=cutoff), limit=500)
     for record in old:
         context.instance.delete_run(record.dagster_run.run_id)

@@ -1,13 +1,16 @@
 """The divide layer: how far apart the neighbourhoods of each gemeente are, and whether that grows."""
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
 from bwm import warehouse
 from bwm.divide.build import CONCENTRATION_INDICATOR, compute_measures, compute_trends
-from bwm.settings import Settings
+from pipelines.resources import BwmResource
+from pipelines.sql import sql_assets
 
-INDICATORS = [dg.AssetKey(["indicators", n]) for n in ("values", "weights", "catalogue")]
+INPUTS = dg.AssetKey(["divide", "inputs"])
 MEASURES = dg.AssetKey(["divide", "measures"])
 
 
@@ -35,17 +38,17 @@ def national_share(con) -> dict[int, tuple[float, str]]:
     return {y: ((nl, "nederland") if nl is not None else (wh, "warehouse")) for y, nl, wh in rows if (nl or wh)}
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES, deps=INDICATORS, group_name="divide", compute_kind="python")
-def measures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES, deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"])], group_name="divide", kinds={"python"})
+def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Divide measures per (gemeente_code, year, level, indicator_id), level = buurt or wijk.
 
     Population-weighted over that year's neighbourhoods: worst20_mean/best20_mean/gap (indicator's unit),
     ratio (>= 1), weighted_std (unit), cv (unit-free), Theil total/between/within (income only),
     dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents).
     """
-    settings = Settings.from_env()
-    with warehouse.connect(settings.work_warehouse_path) as con:
-        inputs = con.execute(warehouse.read_sql("divide", "inputs")).pl()
+    settings = bwm.settings
+    with bwm.connect() as con:
+        inputs = con.execute("select * from divide.inputs").pl()
         shares = national_share(con)
         frame = compute_measures(inputs, shares, settings.concentration_factor)
         n = warehouse.replace_table_from_frame(con, "divide", "measures", frame)
@@ -56,19 +59,21 @@ def measures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     })
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["divide", "trends"], deps=[MEASURES], group_name="divide", compute_kind="python")
-def trends(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["divide", "trends"], deps=[MEASURES], group_name="divide", kinds={"python"})
+def trends(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Trend of each divide measure per (gemeente_code, level, indicator_id, measure) over the years.
 
     slope_per_year (measure's unit per year), change since the first and previous year, and a label:
     'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trend).
     """
-    settings = Settings.from_env()
-    with warehouse.connect(settings.work_warehouse_path) as con:
+    settings = bwm.settings
+    with bwm.connect() as con:
         frame = compute_trends(con.execute("select * from divide.measures").pl())
         n = warehouse.replace_table_from_frame(con, "divide", "trends", frame)
     labels = frame.group_by("label").len().sort("label")
     return dg.MaterializeResult(metadata={"rows": n, **{f"label_{r['label']}": r["len"] for r in labels.to_dicts()}})
 
 
+#: divide.inputs (a view): the SQL file in this folder.
+divide_sql_assets = sql_assets(Path(__file__).parent)
 divide_assets = [measures, trends]

@@ -3,7 +3,8 @@
 import dagster as dg
 
 from bwm import catalogue
-from pipelines.defs.staging.checks import _md, _query
+from pipelines.metadata import md_table
+from pipelines.resources import BwmResource
 
 VALUES = dg.AssetKey(["indicators", "values"])
 AGGREGATED = dg.AssetKey(["indicators", "aggregated"])
@@ -33,15 +34,15 @@ MAX_WEIGHT_YEAR_DISTANCE = 2
 
 
 @dg.asset_check(asset=VALUES, description="Percentages lie within 0-100; rates and distances are not negative.")
-def values_within_unit_ranges() -> dg.AssetCheckResult:
+def values_within_unit_ranges(bwm: BwmResource) -> dg.AssetCheckResult:
     # Euros are not checked for sign: median household wealth is negative in some real buurten.
-    bad = _query(
+    bad = bwm.query(
         "select year, area_code, indicator_id, unit, value from indicators.values "
         "where (unit = 'pct' and (value < 0 or value > 100)) or (unit in ('per_1000', 'km') and value < 0) "
         "order by 1, 2, 3"
     )
     return dg.AssetCheckResult(passed=not bad, metadata={"out_of_range": len(bad),
-                               "examples": _md(["year", "area", "indicator", "unit", "value"], bad)})
+                               "examples": md_table(["year", "area", "indicator", "unit", "value"], bad)})
 
 
 #: Reasons for a missing figure that lie with the source, not with the pipeline: a value is expected later
@@ -53,10 +54,10 @@ SOURCE_GAPS = ("not_published_yet", "not_measured", "unit_quarantined", "not_pub
 
 @dg.asset_check(asset=VALUES, description="Every catalogue indicator has values; a null always has a reason. "
                 "WARN naming each indicator-year CBS has not published yet (or did not measure).")
-def values_cover_catalogue() -> dg.AssetCheckResult:
-    counts = dict(_query("select indicator_id, count(value) from indicators.values group by 1"))
+def values_cover_catalogue(bwm: BwmResource) -> dg.AssetCheckResult:
+    counts = dict(bwm.query("select indicator_id, count(value) from indicators.values group by 1"))
     # (indicator, year, reason) where no area has a value and every null carries one source-gap reason.
-    gaps = _query(
+    gaps = bwm.query(
         f"""
         select indicator_id, year, any_value(source_table), any_value(missing_reason)
         from indicators.values
@@ -69,7 +70,7 @@ def values_cover_catalogue() -> dg.AssetCheckResult:
     explained = {ind for ind, *_ in gaps}
     empty = [ind.id for ind in catalogue.indicators() if counts.get(ind.id, 0) == 0]
     unexplained_empty = [ind for ind in empty if ind not in explained]
-    unexplained = _query("select count(*) from indicators.values where value is null and missing_reason is null")[0][0]
+    unexplained = bwm.query("select count(*) from indicators.values where value is null and missing_reason is null")[0][0]
     failed = bool(unexplained_empty) or unexplained > 0
     by_reason: dict[str, list[str]] = {}
     for ind, year, table, reason in gaps:
@@ -94,8 +95,8 @@ _WEIGHTS_NEAR = f"coalesce(abs(w.weight_year - v.year), 0) <= {MAX_WEIGHT_YEAR_D
 
 
 @dg.asset_check(asset=AGGREGATED, description="CBS's gemeente figures agree with our aggregate of their buurten.")
-def gemeente_totals_match_buurten() -> dg.AssetCheckResult:
-    rows = _query(
+def gemeente_totals_match_buurten(bwm: BwmResource) -> dg.AssetCheckResult:
+    rows = bwm.query(
         f"""
         select v.year, v.area_code, v.indicator_id, round(v.value, 3), round(a.value, 3), round(a.coverage, 3)
         from indicators.values v
@@ -115,7 +116,7 @@ def gemeente_totals_match_buurten() -> dg.AssetCheckResult:
         order by 1, 2, 3
         """
     )
-    compared, far = _query(
+    compared, far = bwm.query(
         f"select count(*) filter (where {_WEIGHTS_NEAR}), count(*) filter (where not ({_WEIGHTS_NEAR})) "
         f"from indicators.aggregated a join indicators.values v "
         f"on a.year = v.year and a.area_code = v.area_code and a.indicator_id = v.indicator_id {_WEIGHTS_JOIN} "
@@ -130,17 +131,17 @@ def gemeente_totals_match_buurten() -> dg.AssetCheckResult:
                           f"rounding each buurt's count to tens can add up to; where buurt coverage >= "
                           f"{MIN_COVERAGE['weighted_mean']:.0%} (weighted means) or {MIN_COVERAGE['ratio']:.1%} (ratios); "
                           f"health only where the weights' KWB year is within {MAX_WEIGHT_YEAR_DISTANCE} years",
-                  "examples": _md(["year", "gemeente", "indicator", "CBS", "aggregate", "coverage"], rows)},
+                  "examples": md_table(["year", "gemeente", "indicator", "CBS", "aggregate", "coverage"], rows)},
     )
 
 
 @dg.asset_check(asset=VALUES, blocking=True,
                 description="No value, numerator or denominator is infinite or NaN (a null carries its reason).")
-def values_are_finite() -> dg.AssetCheckResult:
-    bad = _query(
+def values_are_finite(bwm: BwmResource) -> dg.AssetCheckResult:
+    bad = bwm.query(
         "select year, area_code, indicator_id, value, numerator, denominator from indicators.values "
         "where not isfinite(value) or not isfinite(numerator) or not isfinite(denominator) order by 1, 2, 3")
-    return dg.AssetCheckResult(passed=not bad, metadata={"non_finite": len(bad), "examples": _md(
+    return dg.AssetCheckResult(passed=not bad, metadata={"non_finite": len(bad), "examples": md_table(
         ["year", "area", "indicator", "value", "numerator", "denominator"], bad)})
 
 

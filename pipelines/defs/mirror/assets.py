@@ -4,16 +4,17 @@ import dagster as dg
 
 from bwm.settings import Settings
 from bwm.sources import ensure_mirror
+from pipelines.resources import BwmResource
 
 
-@dg.asset(key=["mirror", "cbs"], group_name="mirror", compute_kind="python")
-def mirror_cbs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+@dg.asset(key=["mirror", "cbs"], group_name="mirror", kinds={"python"})
+def mirror_cbs(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """The CBS mirror folder: one folder per table (KWB per configured year, the health table BWM_HEALTH_TABLE).
 
     Grain: one folder per CBS table id. Source per BWM_SOURCE: demo (synthetic, generated once per
     scale and seed), mirror (an existing folder, checked), live (downloaded; unchanged tables skipped).
     """
-    settings = Settings.from_env()
+    settings = bwm.settings
     statuses = ensure_mirror(settings, progress=context.log.info)
     lines = ["| table | kind | year | status | modified | rows |", "|---|---|---|---|---|---|"]
     lines += [

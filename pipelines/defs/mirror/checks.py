@@ -5,6 +5,7 @@ import dagster as dg
 from bwm.cbs import mirror
 from bwm.settings import Settings
 from bwm.sources import expected_tables
+from pipelines.resources import BwmResource
 
 MIRROR = dg.AssetKey(["mirror", "cbs"])
 
@@ -13,8 +14,8 @@ MIRROR = dg.AssetKey(["mirror", "cbs"])
 @dg.asset_check(asset=MIRROR, blocking=True,
                 description="Every file of every expected table matches the sha256 in its manifest.json "
                             "(each file version is hashed once; bwm.cbs.mirror.verify_table(cached=True)).")
-def mirror_verified() -> dg.AssetCheckResult:
-    settings = Settings.from_env()
+def mirror_verified(bwm: BwmResource) -> dg.AssetCheckResult:
+    settings = bwm.settings
     failures, verified = [], 0
     for table in expected_tables(settings):
         try:

@@ -4,10 +4,11 @@ import dagster as dg
 
 from bwm import geo
 from bwm.settings import Settings
+from pipelines.resources import BwmResource
 
 
-@dg.asset(key=["mirror", "geo"], deps=[dg.AssetKey(["mirror", "cbs"])], group_name="mirror", compute_kind="python")
-def mirror_geo(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+@dg.asset(key=["mirror", "geo"], deps=[dg.AssetKey(["mirror", "cbs"])], group_name="mirror", kinds={"python"})
+def mirror_geo(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Boundaries per configured year: ``<mirror>/geo/<year>/{gemeenten,wijken,buurten}.geojson`` (WGS84).
 
     Grain: one folder per KWB year. demo: the synthetic shapes the generator wrote; mirror: whatever the
@@ -15,7 +16,7 @@ def mirror_geo(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     (BWM_GEO_BASE_URL). Boundaries are optional: a failed download is reported here and the site says
     "geen kaart beschikbaar" for that year, so it never fails the refresh.
     """
-    settings = Settings.from_env()
+    settings = bwm.settings
     rows = geo.ensure_boundaries(settings, progress=context.log.info)
     for r in rows:
         if r["status"] in ("failed", "unavailable", "partial"):

@@ -11,6 +11,7 @@ from bwm.municipal.folder import scan_folder
 from bwm.municipal.geography import Geography
 from bwm.municipal.publish import publishable
 from bwm.settings import Settings
+from pipelines.resources import BwmResource
 
 AREAS = dg.AssetKey(["staging", "areas"])
 FILE_STATUS = dg.AssetKey(["municipal", "file_status"])
@@ -33,12 +34,12 @@ PUBLISHED = dg.AssetKey(["municipal", "published"])
                      description="One row per declared indicator of the accepted files (joins indicators.catalogue)."),
     ],
 )
-def municipal_files(context: dg.AssetExecutionContext):
+def municipal_files(context: dg.AssetExecutionContext, bwm: BwmResource):
     """Read, declare and validate every file in BWM_MUNICIPAL_DIR. A file with any problem is rejected whole and
     the refresh goes on; the check ``municipal_files_accepted`` fails with its report."""
-    settings = Settings.from_env()
+    settings = bwm.settings
     reserved = frozenset(ind.id for ind in catalogue.indicators())
-    with warehouse.connect(settings.work_warehouse_path) as con:
+    with bwm.connect() as con:
         geo = Geography.from_warehouse(con)
         result = scan_folder(settings.municipal_dir, geo, reserved)
         checked_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -68,16 +69,16 @@ def municipal_files(context: dg.AssetExecutionContext):
 
 
 @dg.asset(pool=warehouse.WAREHOUSE_POOL, key=PUBLISHED, deps=[VALUES, INDICATORS, AREAS], group_name="municipal", kinds={"python"})
-def municipal_published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def municipal_published(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Municipal figures as they may be published: one row per (year, area_code, indicator_id) for every area of a
     delivering municipality at the declared level and above (wijk and gemeente totals by the catalogue's method:
     counts summed, rates as summed numerators over summed cases), after disclosure control (``bwm.disclosure``):
     counts below BWM_DISCLOSURE_MIN_COUNT, rates whose numerator or complement is below BWM_DISCLOSURE_MIN_CASES,
     and the cells hidden so that no suppressed cell can be computed or narrowly bounded from the totals are null
     with the one missing_reason 'suppressed_small_count'. Value in the indicator's unit (count, % or per 1 000)."""
-    settings = Settings.from_env()
+    settings = bwm.settings
     rule = disclosure.DisclosureRule(settings.disclosure_min_count, settings.disclosure_min_cases)
-    with warehouse.connect(settings.work_warehouse_path) as con:
+    with bwm.connect() as con:
         store.ensure_tables(con)
         geo = Geography.from_warehouse(con)
         values = con.execute("select * from municipal.values").pl()

@@ -3,13 +3,14 @@
 import dagster as dg
 
 from pipelines.defs.municipal.assets import FILE_STATUS, PUBLISHED
-from pipelines.defs.staging.checks import _md, _query
+from pipelines.metadata import md_table
+from pipelines.resources import BwmResource
 
 
 @dg.asset_check(asset=FILE_STATUS, description="Every file in the drop folder was accepted; on failure the metadata "
                 "'report' says per rejected file what to fix (file, sheet, row, column, expected, found).")
-def municipal_files_accepted() -> dg.AssetCheckResult:
-    rows = _query("select file, sheet, status, report from municipal.file_status order by file, sheet")
+def municipal_files_accepted(bwm: BwmResource) -> dg.AssetCheckResult:
+    rows = bwm.query("select file, sheet, status, report from municipal.file_status order by file, sheet")
     rejected = [r for r in rows if r[2] == "rejected"]
     reports = "\n\n".join(r[3] for r in rejected)
     files = sorted({r[0] for r in rejected})
@@ -24,8 +25,8 @@ def municipal_files_accepted() -> dg.AssetCheckResult:
 @dg.asset_check(asset=PUBLISHED, blocking=True, description="No published municipal count below the threshold, no rate whose "
                 "numerator or complement (cases minus numerator) is below it, and no total with exactly one "
                 "suppressed part (which subtraction would reveal).")
-def municipal_disclosure_holds() -> dg.AssetCheckResult:
-    small = _query(
+def municipal_disclosure_holds(bwm: BwmResource) -> dg.AssetCheckResult:
+    small = bwm.query(
         """
         select p.year, p.area_code, p.indicator_id, p.value, p.denominator
         from municipal.published p, municipal.disclosure_rule r
@@ -38,7 +39,7 @@ def municipal_disclosure_holds() -> dg.AssetCheckResult:
                 or coalesce(p.denominator, 0) - coalesce(p.numerator, 0) < r.min_cases - 1e-6)))
         order by 1, 2, 3
         """)
-    lone = _query(
+    lone = bwm.query(
         """
         with cells as (
             select year, indicator_id, area_code, area_level, gemeente_code,
@@ -60,8 +61,8 @@ def municipal_disclosure_holds() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not small and not lone,
         metadata={"published_below_threshold": len(small), "totals_with_one_suppressed_part": len(lone),
-                  "examples": _md(["year", "area", "indicator", "value", "cases"], small)
-                  if small else _md(["year", "indicator", "total", "suppressed"], lone)},
+                  "examples": md_table(["year", "area", "indicator", "value", "cases"], small)
+                  if small else md_table(["year", "indicator", "total", "suppressed"], lone)},
     )
 
 

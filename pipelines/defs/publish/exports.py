@@ -9,6 +9,7 @@ from bwm.export import writers
 from bwm.export.run import update_per_municipality
 from bwm.settings import Settings
 from pipelines.defs.publish.policy import freshness_policy
+from pipelines.resources import BwmResource
 
 EXPORTS = dg.AssetKey(["publish", "exports"])
 INPUTS = [dg.AssetKey(["indicators", n]) for n in ("values", "catalogue")] + [
@@ -19,7 +20,7 @@ INPUTS = [dg.AssetKey(["indicators", n]) for n in ("values", "catalogue")] + [
 
 @dg.asset(pool=warehouse.WAREHOUSE_POOL, key=EXPORTS, deps=INPUTS, group_name="publish",
           kinds={"python", "xlsx", "parquet", "csv"}, freshness_policy=freshness_policy())
-def publish_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def publish_exports(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """One export per municipality in BWM_EXPORT_DIR/<gemeente_code>/: every theme, year and level (gemeente, wijk,
     buurt) from indicators.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)
     and ``.parquet`` for the tables data_long (one row per year, area and indicator; value in the indicator's
@@ -29,9 +30,9 @@ def publish_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     Incremental: a municipality whose inputs (its values, names, definitions and sources; the shared notes and
     formats) have the fingerprint recorded in BWM_EXPORT_DIR/<gemeente_code>/.fingerprint keeps its files,
     generated_at included; only the others are written. Metadata ``written`` and ``reused`` count the municipalities."""
-    settings = Settings.from_env()
+    settings = bwm.settings
     generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    with warehouse.connect(settings.work_warehouse_path, read_only=True) as con:
+    with bwm.connect(read_only=True) as con:
         codes = [r[0] for r in con.execute(
             "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
     # The same files as `export(..., Selection(municipalities=(code,)))` per code, read in batches of municipalities.

@@ -7,6 +7,7 @@ from bwm.settings import Settings
 from bwm.site import check
 from bwm.site.build import PAGE_BUDGET_BYTES, build_site
 from pipelines.defs.publish.policy import freshness_policy
+from pipelines.resources import BwmResource
 
 SITE = dg.AssetKey(["publish", "site"])
 UPSTREAM = [
@@ -16,16 +17,16 @@ UPSTREAM = [
 ]
 
 
-@dg.asset(key=SITE, deps=UPSTREAM, group_name="publish", compute_kind="jinja", pool=warehouse.WAREHOUSE_POOL,
+@dg.asset(key=SITE, deps=UPSTREAM, group_name="publish", kinds={"jinja"}, pool=warehouse.WAREHOUSE_POOL,
           freshness_policy=freshness_policy())
-def publish_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def publish_site(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """The static site in BWM_SITE_DIR, built atomically (a failed build leaves the previous site).
 
     Grain: one page per gemeente, wijk, buurt and (gemeente, indicator), plus the index and the about
     page; plotly.js once in assets/. Metadata: pages per kind and the largest page of each kind (bytes), and how
     many gemeenten were rendered or kept from the previous build (their data unchanged: bwm.site.build).
     """
-    settings = Settings.from_env()
+    settings = bwm.settings
     result = build_site(settings.work_warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir,
                         progress=context.log.debug)
     context.log.info(f"site: {sum(result.pages.values())} pages in {result.seconds:.1f} s ({result.rendered} gemeenten "
@@ -44,8 +45,8 @@ def publish_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 
 @dg.asset_check(asset=SITE, description="Every internal link of the site resolves, and none leaves the machine.")
-def site_links_resolve() -> dg.AssetCheckResult:
-    report = check.check_links(Settings.from_env().site_dir)
+def site_links_resolve(bwm: BwmResource) -> dg.AssetCheckResult:
+    report = check.check_links(bwm.settings.site_dir)
     return dg.AssetCheckResult(
         passed=not report.broken and not report.external,
         metadata={"pages": report.pages, "links": report.links, "broken": len(report.broken),
@@ -55,8 +56,8 @@ def site_links_resolve() -> dg.AssetCheckResult:
 
 
 @dg.asset_check(asset=SITE, description="Every wijk and buurt page is at most 300 KB (plotly.js not counted).")
-def site_pages_within_budget() -> dg.AssetCheckResult:
-    sizes = check.page_sizes(Settings.from_env().site_dir)
+def site_pages_within_budget(bwm: BwmResource) -> dg.AssetCheckResult:
+    sizes = check.page_sizes(bwm.settings.site_dir)
     over = {p: s for p, s in sizes.items() if s > PAGE_BUDGET_BYTES}
     largest = max(sizes.items(), key=lambda kv: kv[1]) if sizes else ("", 0)
     return dg.AssetCheckResult(

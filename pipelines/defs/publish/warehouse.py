@@ -4,6 +4,7 @@ import dagster as dg
 
 from bwm import warehouse
 from bwm.settings import Settings
+from pipelines.resources import BwmResource
 
 WAREHOUSE = dg.AssetKey(["publish", "warehouse"])
 
@@ -13,11 +14,11 @@ def warehouse_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     and a refresh with a failed step (or a failed blocking check) never publishes."""
 
     @dg.asset(key=WAREHOUSE, deps=upstream, group_name="publish", kinds={"duckdb"}, pool=warehouse.WAREHOUSE_POOL)
-    def publish_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def publish_warehouse(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
         """BWM_WAREHOUSE, the warehouse readers open: after this refresh's steps all succeeded, its working copy
         (.<name>.refresh beside it) is copied beside it and renamed over it. Readers that have the previous file
         open keep reading that snapshot; new connections see this refresh. Grain: one DuckDB file."""
-        settings = Settings.from_env()
+        settings = bwm.settings
         published = warehouse.publish(settings)
         context.log.info(f"warehouse published: {published['path']} ({published['bytes'] / 1e6:.1f} MB)")
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(published["path"]),

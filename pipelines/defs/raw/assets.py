@@ -8,6 +8,7 @@ from bwm.harmonise import keymap
 from bwm.settings import KWB_YEARS, Settings
 from bwm import registry
 from bwm.sources import expected_tables
+from pipelines.resources import BwmResource
 
 MIRROR = dg.AssetKey(["mirror", "cbs"])
 
@@ -15,21 +16,20 @@ MIRROR = dg.AssetKey(["mirror", "cbs"])
 @dg.multi_asset(
     pool=warehouse.WAREHOUSE_POOL,
     specs=[
-        dg.AssetSpec(["raw", "cbs_tables"], deps=[MIRROR], group_name="raw",
+        dg.AssetSpec(["raw", "cbs_tables"], deps=[MIRROR], group_name="raw", kinds={"duckdb"},
                      description="One row per CBS table in the mirror: title, period, CBS Modified, retrieval time."),
-        dg.AssetSpec(["raw", "cbs_data_properties"], deps=[MIRROR], group_name="raw",
+        dg.AssetSpec(["raw", "cbs_data_properties"], deps=[MIRROR], group_name="raw", kinds={"duckdb"},
                      description="One row per (table_id, DataProperties entry): key, type, title, unit, datatype."),
-        dg.AssetSpec(["raw", "cbs_dimensions"], deps=[MIRROR], group_name="raw",
+        dg.AssetSpec(["raw", "cbs_dimensions"], deps=[MIRROR], group_name="raw", kinds={"duckdb"},
                      description="One row per (table_id, dimension, key): the dimension files, e.g. region names."),
     ],
-    compute_kind="duckdb",
 )
-def raw_cbs_metadata(context: dg.AssetExecutionContext):
+def raw_cbs_metadata(context: dg.AssetExecutionContext, bwm: BwmResource):
     """Table metadata of every expected mirror table."""
-    settings = Settings.from_env()
+    settings = bwm.settings
     table_ids = [t.table_id for t in expected_tables(settings)]
     frames = metadata_frames(settings.mirror_dir, table_ids)
-    with warehouse.connect(settings.work_warehouse_path) as con:
+    with bwm.connect() as con:
         for name, frame in frames.items():
             table = f"cbs_{name}"
             n = warehouse.replace_table_from_frame(con, "raw", table, frame)
@@ -42,17 +42,17 @@ def _kwb_raw_asset(year: int) -> dg.AssetsDefinition:
         key=["raw", f"kwb_{year}"],
         deps=[MIRROR],
         group_name="raw",
-        compute_kind="duckdb",
+        kinds={"duckdb"},
         tags={"source": "cbs-kwb"},
         description=(
             f"KWB {year} as CBS delivered it: one row per region (gemeente, wijk, buurt, land), one column "
             "per CBS key of that year's table; codes space-padded, suppressed values null."
         ),
     )
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = Settings.from_env()
+    def _asset(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
+        settings = bwm.settings
         table_id = keymap.kwb_table(year).table_id
-        with warehouse.connect(settings.work_warehouse_path) as con:
+        with bwm.connect() as con:
             if year not in settings.years:
                 con.execute(f"drop table if exists raw.kwb_{year}")
                 return dg.MaterializeResult(metadata={"rows": 0, "table_id": table_id, "note": "year not configured"})
@@ -67,14 +67,14 @@ def _kwb_raw_asset(year: int) -> dg.AssetsDefinition:
 raw_kwb_assets = [_kwb_raw_asset(year) for year in KWB_YEARS]
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["raw", "health"], deps=[MIRROR], group_name="raw", compute_kind="duckdb",
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["raw", "health"], deps=[MIRROR], group_name="raw", kinds={"duckdb"},
           tags={"source": "cbs-health"})
-def raw_health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def raw_health(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """The configured health table (BWM_HEALTH_TABLE: 50120NED or 50090NED, "Gezondheid per wijk en buurt")
     as delivered: one row per (Leeftijd, Marges, region, Perioden), one column per CBS key."""
-    settings = Settings.from_env()
+    settings = bwm.settings
     source = registry.health_table(settings)
-    with warehouse.connect(settings.work_warehouse_path) as con:
+    with bwm.connect() as con:
         n = load_typed_dataset(con, settings.mirror_dir, source.table_id, "raw", source.raw_table)
     context.log.info(f"raw.{source.raw_table}: {n} rows from {source.table_id}")
     return dg.MaterializeResult(metadata={"rows": n, "table_id": source.table_id})

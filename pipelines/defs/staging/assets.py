@@ -1,17 +1,30 @@
-"""The staging layer: KWB harmonised over all years, the areas of each year, and the health table."""
+"""The staging layer: KWB harmonised over all years, the areas of each year, and the health table.
+
+Python resolves each year's raw keys (``kwb_key_resolution``) and declares the views that line the raw tables
+up (``kwb_unpivoted``, ``kwb_region_rows``, ``health_unpivoted``); the tables themselves are the SQL files of
+this folder (``areas.sql``, ``kwb.sql``, ``health.sql``), one select each.
+"""
+
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from bwm import registry, warehouse
-from bwm.harmonise import keymap, views
+from bwm.harmonise import keymap
 from bwm.settings import KWB_YEARS, Settings
+from pipelines.defs.staging import views
+from pipelines.resources import BwmResource
+from pipelines.sql import sql_assets
+from pipelines.resources import BwmResource
 
 RAW_KWB = [dg.AssetKey(["raw", f"kwb_{year}"]) for year in KWB_YEARS]
 RAW_META = [dg.AssetKey(["raw", "cbs_data_properties"]), dg.AssetKey(["raw", "cbs_dimensions"]),
             dg.AssetKey(["raw", "cbs_tables"])]
 RESOLUTION = dg.AssetKey(["staging", "kwb_key_resolution"])
-AREAS = dg.AssetKey(["staging", "areas"])
+KWB_UNPIVOTED = dg.AssetKey(["staging", "kwb_unpivoted"])
+KWB_REGION_ROWS = dg.AssetKey(["staging", "kwb_region_rows"])
+HEALTH_UNPIVOTED = dg.AssetKey(["staging", "health_unpivoted"])
 
 
 def _present_years(con, settings: Settings) -> list[tuple[int, str, str]]:
@@ -27,8 +40,8 @@ def _resolution_frame(con) -> pl.DataFrame:
     return con.execute("select * from staging.kwb_key_resolution").pl()
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=RESOLUTION, deps=RAW_META, group_name="staging", compute_kind="python")
-def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=RESOLUTION, deps=RAW_META, group_name="staging", kinds={"python"})
+def kwb_key_resolution(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """How each raw KWB key of each year maps to a canonical variable.
 
     Grain: one row per (year, raw_key) of each table's own DataProperties. `match` is the rule that
@@ -38,10 +51,10 @@ def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     table's unit (`cbs_unit`) does not convert to the canonical `unit` (`expected_cbs_unit` is what the key
     map expects; `scale` is null and `note` says why). `scale` converts CBS's unit to the canonical `unit`.
     """
-    settings = Settings.from_env()
+    settings = bwm.settings
     variables = keymap.variables()
     frames = []
-    with warehouse.connect(settings.work_warehouse_path) as con:
+    with bwm.connect() as con:
         for year, table_id, _dim in _present_years(con, settings):
             props = con.execute(
                 "select key as \"Key\", type as \"Type\", unit as \"Unit\", datatype as \"Datatype\", "
@@ -66,74 +79,49 @@ def kwb_key_resolution(context: dg.AssetExecutionContext) -> dg.MaterializeResul
                                           "quarantined": quarantined})
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=AREAS, deps=[*RAW_KWB, *RAW_META, RESOLUTION], group_name="staging", compute_kind="duckdb")
-def areas(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Every gemeente, wijk and buurt of each KWB year (and the national row).
+@dg.multi_asset(
+    pool=warehouse.WAREHOUSE_POOL,
+    specs=[
+        dg.AssetSpec(KWB_UNPIVOTED, deps=[*RAW_KWB, RESOLUTION], group_name="staging", kinds={"duckdb", "view"},
+                     description="View: one row per (year, region row, mapped numeric raw key) of every raw KWB "
+                                 "table present, with the raw value (nulls kept); staging.kwb reads it."),
+        dg.AssetSpec(KWB_REGION_ROWS, deps=[*RAW_KWB, RESOLUTION], group_name="staging", kinds={"duckdb", "view"},
+                     description="View: one row per (year, region row) with the descriptors staging.areas needs "
+                                 "(name, kind, code, comparability code, inhabitants, households)."),
+    ],
+)
+def kwb_views(context: dg.AssetExecutionContext, bwm: BwmResource):
+    """The harmonisation views over every raw KWB year: each year's own keys, lined up by the key resolution.
 
-    Grain: one row per (year, area_code). Columns: area_level (gemeente/wijk/buurt/land), area_name,
-    gemeente_code/name, wijk_code (buurten), inhabitants (persons, 1 January), households (count),
-    comparability_code (CBS Indelingswijziging against the year before: 1 unchanged, 2 recoded,
-    3 boundaries changed), table_id, is_synthetic.
+    Their SQL is written per year from ``staging.kwb_key_resolution`` (``views.py``), because each KWB year is
+    its own raw table with its own column names; every SQL file of staging reads these views, never a key.
     """
-    settings = Settings.from_env()
-    with warehouse.connect(settings.work_warehouse_path) as con:
-        views.create_kwb_views(con, _present_years(con, settings), _resolution_frame(con))
-        n = warehouse.create_table_from_sql(
-            con, "staging", "areas", params={"municipalities": list(settings.municipalities)}
-        )
-        per_level = con.execute(
-            "select area_level, count(*) from staging.areas group by 1 order by 1").fetchall()
-        preview = warehouse.preview_markdown(con, "select * from staging.areas where area_level = 'buurt'")
-    return dg.MaterializeResult(
-        metadata={"rows": n, **{f"rows_{lvl}": c for lvl, c in per_level},
-                  "preview": dg.MetadataValue.md(preview)}
-    )
+    settings = bwm.settings
+    with bwm.connect() as con:
+        years = _present_years(con, settings)
+        unpivoted, region_rows = views.kwb_view_sql(years, _resolution_frame(con))
+        warehouse.create_view_from_sql(con, "staging", "kwb_unpivoted", unpivoted)
+        warehouse.create_view_from_sql(con, "staging", "kwb_region_rows", region_rows)
+    shown = ", ".join(str(year) for year, _, _ in years)
+    yield dg.MaterializeResult(asset_key=KWB_UNPIVOTED, metadata={"years": shown})
+    yield dg.MaterializeResult(asset_key=KWB_REGION_ROWS, metadata={"years": shown})
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["staging", "kwb"], deps=[*RAW_KWB, RESOLUTION, AREAS], group_name="staging", compute_kind="duckdb")
-def kwb(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """KWB harmonised over 2013-2024, long.
-
-    Grain: one row per (year, area_code, variable). `value` is in the canonical `unit` (euro, pct, count,
-    km, ha, per_1000, ...); null with value_status `suppressed` (CBS left this area empty), `not_published_yet`
-    (the whole column is empty in this release) or `quarantined` (unexpected unit; see kwb_key_resolution).
-    """
-    settings = Settings.from_env()
-    with warehouse.connect(settings.work_warehouse_path) as con:
-        views.create_kwb_views(con, _present_years(con, settings), _resolution_frame(con))
-        n = warehouse.create_table_from_sql(con, "staging", "kwb")
-        per_year = con.execute("select year, count(*) from staging.kwb group by 1 order by 1").fetchall()
-        preview = warehouse.preview_markdown(
-            con, "select * from staging.kwb where variable = 'inkomen_per_inwoner_eur' and value is not null")
-    return dg.MaterializeResult(
-        metadata={"rows": n, **{f"rows_{y}": c for y, c in per_year}, "preview": dg.MetadataValue.md(preview)}
-    )
-
-
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["staging", "health"], deps=[dg.AssetKey(["raw", "health"]), *RAW_META],
-          group_name="staging", compute_kind="duckdb")
-def health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """The health table (BWM_HEALTH_TABLE: 50120NED by default, or 50090NED) harmonised.
-
-    Grain: one row per (year, area_code, age_group_code, variable). `value` in percent of residents of the
-    age group, with the 95% interval (ci_lower, ci_upper) where the table has it; value_status `suppressed`
-    (no figure for this area) or `not_measured` (no figure for any area in that period) when null.
-    """
-    settings = Settings.from_env()
-    source = registry.health_table(settings)
-    with warehouse.connect(settings.work_warehouse_path) as con:
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=HEALTH_UNPIVOTED, deps=[dg.AssetKey(["raw", "health"]), *RAW_META],
+          group_name="staging", kinds={"duckdb", "view"})
+def health_unpivoted(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
+    """View: one row per (age group, margin, region, period, mapped health topic) of the configured health table
+    (BWM_HEALTH_TABLE), with the raw value and the canonical variable and unit; staging.health reads it."""
+    source = registry.health_table(bwm.settings)
+    with bwm.connect() as con:
         props = con.execute(
             "select key as \"Key\", type as \"Type\", unit as \"Unit\", datatype as \"Datatype\", "
             "title as \"Title\" from raw.cbs_data_properties where table_id = ? order by ordinal",
             [source.table_id]).pl().to_dicts()
-        views.create_health_view(con, f"raw.{source.raw_table}", keymap.resolve_health(props, source.table_id))
-        n = warehouse.create_table_from_sql(
-            con, "staging", "health",
-            params={"municipalities": list(settings.municipalities), "table_id": source.table_id},
-        )
-        per_year = con.execute("select year, count(*) from staging.health group by 1 order by 1").fetchall()
-    return dg.MaterializeResult(metadata={"rows": n, "table_id": source.table_id,
-                                          **{f"rows_{y}": c for y, c in per_year}})
+        sql = views.health_view_sql(f"raw.{source.raw_table}", keymap.resolve_health(props, source.table_id))
+        warehouse.create_view_from_sql(con, "staging", "health_unpivoted", sql)
+    return dg.MaterializeResult(metadata={"table_id": source.table_id})
 
 
-staging_assets = [kwb_key_resolution, areas, kwb, health]
+#: staging.areas, staging.kwb and staging.health: one SQL file each in this folder.
+staging_sql_assets = sql_assets(Path(__file__).parent)

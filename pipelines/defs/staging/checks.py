@@ -4,6 +4,8 @@ import dagster as dg
 
 from bwm import warehouse
 from bwm.settings import Settings
+from pipelines.metadata import md_table
+from pipelines.resources import BwmResource
 
 AREAS = dg.AssetKey(["staging", "areas"])
 KWB = dg.AssetKey(["staging", "kwb"])
@@ -16,23 +18,9 @@ ROUNDING_PER_BUURT = 4
 UNLOCATED_SHARE = 0.005
 
 
-def _query(sql: str, params=None) -> list[tuple]:
-    settings = Settings.from_env()
-    with warehouse.connect(settings.work_warehouse_path, read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def _md(header: list[str], rows: list[tuple], limit: int = 20) -> dg.MetadataValue:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows[:limit]]
-    if len(rows) > limit:
-        lines.append(f"| … {len(rows) - limit} more | " + " | " * (len(header) - 1))
-    return dg.MetadataValue.md("\n".join(lines))
-
-
 @dg.asset_check(asset=AREAS, description="Every year has gemeente, wijk and buurt rows.")
-def areas_rows_per_year_and_level() -> dg.AssetCheckResult:
-    rows = _query(
+def areas_rows_per_year_and_level(bwm: BwmResource) -> dg.AssetCheckResult:
+    rows = bwm.query(
         "select year, count(*) filter (area_level = 'gemeente'), count(*) filter (area_level = 'wijk'), "
         "count(*) filter (area_level = 'buurt') from staging.areas group by year order by year"
     )
@@ -40,20 +28,20 @@ def areas_rows_per_year_and_level() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=bool(rows) and not empty,
         metadata={"years": len(rows), "years_missing_a_level": len(empty),
-                  "counts": _md(["year", "gemeenten", "wijken", "buurten"], rows)},
+                  "counts": md_table(["year", "gemeenten", "wijken", "buurten"], rows)},
     )
 
 
 @dg.asset_check(asset=AREAS, description="(year, area_code) is unique.")
-def areas_unique_key() -> dg.AssetCheckResult:
-    dupes = _query("select year, area_code, count(*) from staging.areas group by 1, 2 having count(*) > 1")
+def areas_unique_key(bwm: BwmResource) -> dg.AssetCheckResult:
+    dupes = bwm.query("select year, area_code, count(*) from staging.areas group by 1, 2 having count(*) > 1")
     return dg.AssetCheckResult(passed=not dupes, metadata={"duplicates": len(dupes),
-                               "examples": _md(["year", "area_code", "n"], dupes)})
+                               "examples": md_table(["year", "area_code", "n"], dupes)})
 
 
 @dg.asset_check(asset=AREAS, description="Every buurt's wijk and every wijk's and buurt's gemeente exist that year.")
-def areas_parents_exist() -> dg.AssetCheckResult:
-    orphans = _query(
+def areas_parents_exist(bwm: BwmResource) -> dg.AssetCheckResult:
+    orphans = bwm.query(
         """
         select a.year, a.area_code, a.area_level, coalesce(a.wijk_code, a.gemeente_code) as missing_parent
         from staging.areas a
@@ -65,12 +53,12 @@ def areas_parents_exist() -> dg.AssetCheckResult:
         """
     )
     return dg.AssetCheckResult(passed=not orphans, metadata={"orphans": len(orphans),
-                               "examples": _md(["year", "area_code", "level", "missing parent"], orphans)})
+                               "examples": md_table(["year", "area_code", "level", "missing parent"], orphans)})
 
 
-def inhabitants_mismatches() -> list[tuple]:
+def inhabitants_mismatches(bwm: BwmResource) -> list[tuple]:
     """Gemeenten whose buurt inhabitants do not add up to the gemeente figure within CBS's rounding."""
-    return _query(
+    return bwm.query(
         f"""
         with sums as (
             select year, gemeente_code, sum(inhabitants) as buurt_sum, count(*) as n_buurten
@@ -89,38 +77,38 @@ def inhabitants_mismatches() -> list[tuple]:
 
 
 @dg.asset_check(asset=AREAS, description="Buurt inhabitants add up to their gemeente within CBS's rounding.")
-def areas_inhabitants_add_up() -> dg.AssetCheckResult:
-    bad = inhabitants_mismatches()
+def areas_inhabitants_add_up(bwm: BwmResource) -> dg.AssetCheckResult:
+    bad = inhabitants_mismatches(bwm)
     return dg.AssetCheckResult(
         passed=not bad,
         metadata={"mismatches": len(bad), "rule": f"|gemeente - sum(buurten)| <= {ROUNDING_PER_BUURT} x buurten "
                   f"+ {UNLOCATED_SHARE:.1%} of gemeente",
-                  "examples": _md(["year", "gemeente", "inhabitants", "buurt sum", "buurten", "tolerance"], bad)},
+                  "examples": md_table(["year", "gemeente", "inhabitants", "buurt sum", "buurten", "tolerance"], bad)},
     )
 
 
 @dg.asset_check(asset=KWB, description="(year, area_code, variable) is unique.")
-def kwb_unique_key() -> dg.AssetCheckResult:
-    dupes = _query("select year, area_code, variable, count(*) from staging.kwb group by 1, 2, 3 having count(*) > 1")
+def kwb_unique_key(bwm: BwmResource) -> dg.AssetCheckResult:
+    dupes = bwm.query("select year, area_code, variable, count(*) from staging.kwb group by 1, 2, 3 having count(*) > 1")
     return dg.AssetCheckResult(passed=not dupes, metadata={"duplicates": len(dupes),
-                               "examples": _md(["year", "area_code", "variable", "n"], dupes)})
+                               "examples": md_table(["year", "area_code", "variable", "n"], dupes)})
 
 
 @dg.asset_check(asset=KWB, description="Percentages lie within 0-100 and counts are not negative.")
-def kwb_value_ranges() -> dg.AssetCheckResult:
-    bad = _query(
+def kwb_value_ranges(bwm: BwmResource) -> dg.AssetCheckResult:
+    bad = bwm.query(
         "select year, area_code, variable, value from staging.kwb "
         "where (unit = 'pct' and (value < 0 or value > 100)) or (unit = 'count' and value < 0) order by 1, 2, 3"
     )
     return dg.AssetCheckResult(passed=not bad, metadata={"out_of_range": len(bad),
-                               "examples": _md(["year", "area_code", "variable", "value"], bad)})
+                               "examples": md_table(["year", "area_code", "variable", "value"], bad)})
 
 
 @dg.asset_check(asset=HEALTH, description="(year, area_code, age group, variable) is unique; values within 0-100.")
-def health_unique_and_in_range() -> dg.AssetCheckResult:
-    dupes = _query("select year, area_code, age_group_code, variable, count(*) from staging.health "
+def health_unique_and_in_range(bwm: BwmResource) -> dg.AssetCheckResult:
+    dupes = bwm.query("select year, area_code, age_group_code, variable, count(*) from staging.health "
                    "group by 1, 2, 3, 4 having count(*) > 1")
-    bad = _query("select year, area_code, age_group_code, variable, value from staging.health "
+    bad = bwm.query("select year, area_code, age_group_code, variable, value from staging.health "
                  "where value < 0 or value > 100")
     return dg.AssetCheckResult(passed=not dupes and not bad,
                                metadata={"duplicates": len(dupes), "out_of_range": len(bad)})
@@ -128,24 +116,24 @@ def health_unique_and_in_range() -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=RESOLUTION,
                 description="Every raw KWB key is mapped or explicitly ignored in data/reference/kwb_keymap.csv.")
-def kwb_keys_all_resolved() -> dg.AssetCheckResult:
-    unmapped = _query("select year, table_id, raw_key from staging.kwb_key_resolution where match = 'unmapped' "
+def kwb_keys_all_resolved(bwm: BwmResource) -> dg.AssetCheckResult:
+    unmapped = bwm.query("select year, table_id, raw_key from staging.kwb_key_resolution where match = 'unmapped' "
                       "order by 1, 3")
-    shifted = _query("select count(*) from staging.kwb_key_resolution where match = 'stem'")[0][0]
+    shifted = bwm.query("select count(*) from staging.kwb_key_resolution where match = 'stem'")[0][0]
     return dg.AssetCheckResult(
         passed=not unmapped,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"unmapped": len(unmapped), "matched_by_stem": shifted,
                   "what_to_do": "add the keys to data/reference/kwb_keymap.csv (map or ignore), then rerun",
-                  "examples": _md(["year", "table", "raw key"], unmapped)},
+                  "examples": md_table(["year", "table", "raw key"], unmapped)},
     )
 
 
 @dg.asset_check(asset=RESOLUTION,
                 description="Every mapped KWB key has the unit the key map expects; a key that does not is "
                             "quarantined (its values left out, never mis-scaled).")
-def units_as_expected() -> dg.AssetCheckResult:
-    quarantined = _query("select year, table_id, raw_key, canonical, expected_cbs_unit, cbs_unit "
+def units_as_expected(bwm: BwmResource) -> dg.AssetCheckResult:
+    quarantined = bwm.query("select year, table_id, raw_key, canonical, expected_cbs_unit, cbs_unit "
                          "from staging.kwb_key_resolution where action = 'quarantine' order by 1, 3")
     return dg.AssetCheckResult(
         passed=not quarantined,
@@ -155,7 +143,7 @@ def units_as_expected() -> dg.AssetCheckResult:
         metadata={"quarantined": len(quarantined),
                   "what_to_do": "check the unit in the table's DataProperties; if CBS changed it on purpose, add the "
                                 "conversion to keymap.UNIT_SCALE or correct data/reference/kwb_keymap.csv, then rerun",
-                  "keys": _md(["year", "table", "raw key", "canonical", "expected unit", "found unit"],
+                  "keys": md_table(["year", "table", "raw key", "canonical", "expected unit", "found unit"],
                               [tuple("" if v is None else v for v in r) for r in quarantined],
                               limit=max(20, len(quarantined)))},  # every one of them, not the first 20
     )

@@ -1,4 +1,5 @@
--- The input rows of the divide measures (not stored as a table; read by bwm.divide.build):
+-- materialize: view
+-- divide.inputs: the input rows of the divide measures (a view; divide.measures reads it, bwm.divide.build):
 -- one row per (year, gemeente, level, indicator, neighbourhood) on that year's geography, with the
 -- neighbourhood's value, its residents as weight, its wijk (for the Theil decomposition), and for the
 -- low-income indicator the estimated numbers of low-income and other households (for dissimilarity).
@@ -47,14 +48,19 @@ select
         as wijk_code,
     indicator_values.value,
     cast(weights.inhabitants as double) as inhabitants,
-    case when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
-        then indicator_values.value / 100 * weights.households end as low_income_households,
-    case when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
-        then (1 - indicator_values.value / 100) * weights.households end as other_households,
+    case
+        when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
+            then indicator_values.value / 100 * weights.households
+    end as low_income_households,
+    case
+        when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
+            then (1 - indicator_values.value / 100) * weights.households
+    end as other_households,
     indicator_values.source_table
 from indicator_values
 inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
 left join weights
-    on weights.source = catalogue.source
-    and weights.year = indicator_values.year
-    and weights.area_code = indicator_values.area_code
+    on
+        catalogue.source = weights.source
+        and indicator_values.year = weights.year
+        and indicator_values.area_code = weights.area_code

@@ -75,5 +75,6 @@ select
     kwb_areas.households
 from municipal_areas
 inner join kwb_areas
-    on municipal_areas.geography_year = kwb_areas.year
-    and municipal_areas.area_code = kwb_areas.area_code
+    on
+        municipal_areas.geography_year = kwb_areas.year
+        and municipal_areas.area_code = kwb_areas.area_code

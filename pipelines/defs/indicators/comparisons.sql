@@ -56,11 +56,15 @@ scored as (
 ranked as (
     select
         *,
-        case when area_level <> 'gemeente' then
-            rank() over (partition by year, indicator_id, area_level, gemeente_code order by goodness desc)
+        case
+            when area_level <> 'gemeente'
+                then
+                    rank() over (partition by year, indicator_id, area_level, gemeente_code order by goodness desc)
         end as rank_in_gemeente,
-        case when area_level <> 'gemeente' then
-            count(*) over (partition by year, indicator_id, area_level, gemeente_code)
+        case
+            when area_level <> 'gemeente'
+                then
+                    count(*) over (partition by year, indicator_id, area_level, gemeente_code)
         end as n_in_gemeente,
         rank() over (partition by year, indicator_id, area_level order by goodness desc) as rank_national,
         count(*) over (partition by year, indicator_id, area_level) as n_national
@@ -86,10 +90,12 @@ select
     cast(1 + floor(4 * (ranked.rank_national - 1) / ranked.n_national) as integer) as quartile_national
 from ranked
 left join gemeente_values
-    on ranked.year = gemeente_values.year
-    and ranked.gemeente_code = gemeente_values.gemeente_code
-    and ranked.indicator_id = gemeente_values.indicator_id
+    on
+        ranked.year = gemeente_values.year
+        and ranked.gemeente_code = gemeente_values.gemeente_code
+        and ranked.indicator_id = gemeente_values.indicator_id
 left join national_values
-    on ranked.year = national_values.year
-    and ranked.indicator_id = national_values.indicator_id
+    on
+        ranked.year = national_values.year
+        and ranked.indicator_id = national_values.indicator_id
 order by ranked.year, ranked.area_code, ranked.indicator_id

@@ -19,7 +19,7 @@ table_years as (
     select
         year,
         lag(year) over (order by year) as previous_table_year
-    from (select distinct year from areas)
+    from (select distinct year from areas) as distinct_years
 ),
 
 with_previous as (

@@ -13,7 +13,8 @@ catalogue as (
         theme,
         direction
     from indicators.catalogue
-    where direction <> 'neutral'
+    where
+        direction <> 'neutral'
         and unit <> 'count'  -- municipal counts grow with an area's size, so they say nothing as a z-score
 ),
 
@@ -33,8 +34,9 @@ standardised as (
     select
         indicator_values.*,
         catalogue.theme,
-        (indicator_values.value - avg(indicator_values.value) over w) / nullif(stddev_pop(indicator_values.value) over w, 0)
-            * case when catalogue.direction = 'higher_is_worse' then -1 else 1 end as z_better
+        (indicator_values.value - avg(indicator_values.value) over w)
+        / nullif(stddev_pop(indicator_values.value) over w, 0)
+        * case when catalogue.direction = 'higher_is_worse' then -1 else 1 end as z_better
     from indicator_values
     inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
     window w as (partition by indicator_values.year, indicator_values.indicator_id, indicator_values.area_level)

@@ -10,7 +10,7 @@
 with
 
 unpivoted as (
-    select * from kwb_unpivoted
+    select * from staging.kwb_unpivoted
 ),
 
 -- Over every row of the raw table (the national row and all areas, before the municipality filter), so a
@@ -31,7 +31,7 @@ region_rows as (
         year,
         row_id,
         upper(trim(region_key)) as area_code
-    from kwb_region_rows
+    from staging.kwb_region_rows
 ),
 
 resolution as (
@@ -56,8 +56,9 @@ areas as (
         staging_areas.gemeente_code
     from region_rows
     inner join staging.areas as staging_areas
-        on region_rows.year = staging_areas.year
-        and region_rows.area_code = staging_areas.area_code
+        on
+            region_rows.year = staging_areas.year
+            and region_rows.area_code = staging_areas.area_code
 )
 
 select
@@ -79,12 +80,15 @@ select
     resolution.match as key_match
 from unpivoted
 inner join resolution
-    on unpivoted.year = resolution.year
-    and unpivoted.raw_key = resolution.raw_key
+    on
+        unpivoted.year = resolution.year
+        and unpivoted.raw_key = resolution.raw_key
 inner join areas
-    on unpivoted.year = areas.year
-    and unpivoted.row_id = areas.row_id
+    on
+        unpivoted.year = areas.year
+        and unpivoted.row_id = areas.row_id
 inner join filled_columns
-    on unpivoted.year = filled_columns.year
-    and unpivoted.raw_key = filled_columns.raw_key
+    on
+        unpivoted.year = filled_columns.year
+        and unpivoted.raw_key = filled_columns.raw_key
 order by unpivoted.year, areas.area_code, resolution.canonical

@@ -7,7 +7,7 @@
 with
 
 unpivoted as (
-    select * from health_unpivoted
+    select * from staging.health_unpivoted
 ),
 
 age_groups as (
@@ -79,8 +79,9 @@ from leveled
 left join age_groups
     on leveled.age_group_code = age_groups.age_group_code
 inner join measured
-    on leveled.year = measured.year
-    and leveled.variable = measured.variable
+    on
+        leveled.year = measured.year
+        and leveled.variable = measured.variable
 where
     leveled.area_level is not null
     and (

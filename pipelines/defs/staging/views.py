@@ -1,15 +1,15 @@
-"""Per-year SQL that lines up the raw KWB tables for staging's single `select`s.
+"""The SQL of staging's harmonisation views, written per year from the key resolution.
 
-Each KWB year is its own raw table with its own keys. Staging's SQL files (`sql/staging/*.sql`) read two
-temporary views built here from the key resolution, so they never name a year-specific key:
+Each KWB year is its own raw table with its own keys. Staging's SQL files (``areas.sql``, ``kwb.sql``,
+``health.sql`` beside this module) read views declared from here, so they never name a year-specific key:
 
-* ``kwb_unpivoted``: one row per (year, region row, mapped numeric raw key) with the raw value, nulls kept;
-* ``kwb_region_rows``: one row per (year, region row) with the descriptors staging.areas needs.
+* ``staging.kwb_unpivoted``: one row per (year, region row, mapped numeric raw key) with the raw value, nulls kept;
+* ``staging.kwb_region_rows``: one row per (year, region row) with the descriptors staging.areas needs;
+* ``staging.health_unpivoted``: the health table's mapped topics, long, with their canonical names and units.
 """
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 #: Canonical descriptors and counts that staging.areas takes from each year's table.
@@ -69,8 +69,8 @@ def region_rows_sql(year: int, table_id: str, region_dim: str, resolution: pl.Da
     )
 
 
-def create_kwb_views(con: duckdb.DuckDBPyConnection, years: list[tuple[int, str, str]], resolution: pl.DataFrame) -> None:
-    """Create the temporary views ``kwb_unpivoted`` and ``kwb_region_rows`` over the given years.
+def kwb_view_sql(years: list[tuple[int, str, str]], resolution: pl.DataFrame) -> tuple[str, str]:
+    """The selects of the views ``kwb_unpivoted`` and ``kwb_region_rows`` over the given years.
 
     ``years`` holds (year, table_id, region_dimension) for every raw KWB table present.
     """
@@ -87,12 +87,11 @@ def create_kwb_views(con: duckdb.DuckDBPyConnection, years: list[tuple[int, str,
         "select null::integer as year, null::varchar as table_id, null::bigint as row_id, "
         "null::varchar as region_key, null::varchar as raw_key, null::double as value where false"
     )
-    con.execute("create or replace temp view kwb_unpivoted as " + ("\nunion all\n".join(unpivots) or empty_unpivot))
-    con.execute("create or replace temp view kwb_region_rows as " + "\nunion all\n".join(regions))
+    return "\nunion all\n".join(unpivots) or empty_unpivot, "\nunion all\n".join(regions)
 
 
-def create_health_view(con: duckdb.DuckDBPyConnection, table: str, resolution: pl.DataFrame) -> None:
-    """Create the temporary view ``health_unpivoted`` over raw ``table`` (the health table as delivered).
+def health_view_sql(table: str, resolution: pl.DataFrame) -> str:
+    """The select of the view ``health_unpivoted`` over raw ``table`` (the health table as delivered).
 
     ``resolution`` holds raw_key, canonical and unit for every mapped health topic of that table.
     """
@@ -106,8 +105,7 @@ def create_health_view(con: duckdb.DuckDBPyConnection, table: str, resolution: p
         "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in (r["raw_key"], r["canonical"], r["unit"])) + ")"
         for r in mapped.iter_rows(named=True)
     )
-    con.execute(
-        "create or replace temp view health_unpivoted as "
+    return (
         "select u.leeftijd, u.marges, u.region_key, u.periode, u.raw_key, u.value, r.variable, r.unit from ("
         f"select leeftijd, marges, region_key, periode, raw_key, value from ("
         f"select Leeftijd as leeftijd, Marges as marges, WijkenEnBuurten as region_key, Perioden as periode, {casts} "

@@ -21,14 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bwm.settings import PROJECT_ROOT, Settings, SettingsError
-
-
-def _dagster_env() -> None:
-    """Point Dagster at the project's dagster.yaml and its storage folder."""
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    storage = os.environ.setdefault("BWM_DAGSTER_STORAGE", str(PROJECT_ROOT / "data" / "dagster_home"))
-    Path(storage).mkdir(parents=True, exist_ok=True)
+from bwm.settings import Settings, SettingsError, prepare_dagster_home
 
 
 def _say(msg: str) -> None:
@@ -42,17 +35,18 @@ def run_refresh(settings: Settings) -> bool:
     first marks runs of earlier `bwm run` processes that died (killed, power cut) as failed, so they
     neither show as running forever nor hold concurrency slots.
     """
-    _dagster_env()
+    prepare_dagster_home(settings)
     import dagster as dg
 
     from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
-    from bwm.ops.progress import failure_text
+    from pipelines.resources import BwmResource
+    from pipelines.ops.progress import failure_text
     from bwm.ops.lock import RefreshLocked, refresh_lock
-    from bwm.ops.recover import fail_dead_runs
-    from pipelines.definitions import defs
+    from pipelines.ops.recover import fail_dead_runs
+    from pipelines.definitions import definitions
 
     instance = dg.DagsterInstance.get()
-    job = defs.resolve_job_def("refresh")
+    job = definitions(BwmResource.of(settings)).resolve_job_def("refresh")
     started = time.monotonic()
     print(f"Refresh: source={settings.source}, mirror={settings.mirror_dir}", flush=True)
     try:
@@ -82,21 +76,20 @@ def run_refresh(settings: Settings) -> bool:
         message = failed_checks_message(failed)
         print(f"{message}. See the check's metadata in the Dagster UI (`make dev`) for the rows concerned.", flush=True)
         if result.success:  # a failed run is alerted below, with its failed step
-            notify_failure("refresh", result.run_id, message)
+            notify_failure("refresh", result.run_id, message, webhook=settings.alert_webhook)
     if not result.success:
         failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
         message = failure_text(failure.event_specific_data.error) if failure else "the run failed"
         if failed:
             message += f" ({failed_checks_message(failed)})"
-        notify_failure("refresh", result.run_id, message)
+        notify_failure("refresh", result.run_id, message, webhook=settings.alert_webhook)
         print("Nothing of the failed steps was published: the previous warehouse tables and site stay in place. "
               "Fix the error above and run again.", flush=True)
     return result.success and not failed
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    os.environ.setdefault("BWM_SOURCE", "demo")
-    settings = Settings.from_env()
+    settings = Settings.from_env()  # BWM_SOURCE defaults to demo
     ok = run_refresh(settings)
     print()
     print(f"Mirror (synthetic CBS tables): {settings.mirror_dir}")
@@ -320,7 +313,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    _dagster_env()
+    prepare_dagster_home(Settings.from_env())
     cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "pipelines.definitions",
            "--host", args.host, "--port", str(args.port)]
     print("Starting the Dagster UI:", " ".join(cmd), flush=True)

@@ -67,11 +67,14 @@ health_areas as (
 ),
 
 used_variables as (
-    select variable from catalogue where variable is not null
+    select variable from catalogue
+    where variable is not null
     union
-    select numerator from catalogue where numerator is not null
+    select numerator from catalogue
+    where numerator is not null
     union
-    select denominator from catalogue where denominator is not null
+    select denominator from catalogue
+    where denominator is not null
 ),
 
 kwb as (
@@ -139,9 +142,12 @@ kwb_direct as (
                 else 'suppressed_by_cbs'
             end
         end as missing_reason
-    from (select * from kwb_targets where method = 'direct') as t
+    from (
+        select * from kwb_targets
+        where method = 'direct'
+    ) as t
     left join kwb as direct
-        on direct.year = t.year and direct.area_code = t.area_code and direct.variable = t.variable
+        on t.year = direct.year and t.area_code = direct.area_code and t.variable = direct.variable
 ),
 
 kwb_ratio as (
@@ -152,7 +158,8 @@ kwb_ratio as (
         t.gemeente_code,
         t.indicator_id,
         case
-            when den.value > 0 and den.value >= coalesce(t.min_denominator, 0)
+            when
+                den.value > 0 and den.value >= coalesce(t.min_denominator, 0)
                 and not (t.factor = 100 and num.value > den.value)
                 then num.value / den.value * t.factor
         end as value,
@@ -170,11 +177,14 @@ kwb_ratio as (
             when den.value < t.min_denominator then 'denominator_too_small'
             when t.factor = 100 and num.value > den.value then 'inconsistent_counts'
         end as missing_reason
-    from (select * from kwb_targets where method = 'ratio') as t
+    from (
+        select * from kwb_targets
+        where method = 'ratio'
+    ) as t
     left join kwb as num
-        on num.year = t.year and num.area_code = t.area_code and num.variable = t.numerator_variable
+        on t.year = num.year and t.area_code = num.area_code and t.numerator_variable = num.variable
     left join kwb as den
-        on den.year = t.year and den.area_code = t.area_code and den.variable = t.denominator_variable
+        on t.year = den.year and t.area_code = den.area_code and t.denominator_variable = den.variable
 ),
 
 kwb_values as (
@@ -203,10 +213,11 @@ health_values as (
         end as missing_reason
     from indicator_years as t
     inner join health_areas as a
-        on a.year = t.year and a.age_group_code = t.age_group
+        on t.year = a.year and t.age_group = a.age_group_code
     left join health as h
-        on h.year = t.year and h.area_code = a.area_code and h.age_group_code = t.age_group
-        and h.variable = t.variable
+        on
+            t.year = h.year and a.area_code = h.area_code and t.age_group = h.age_group_code
+            and t.variable = h.variable
     cross join health_table
     where t.source = 'health'
 ),
@@ -265,6 +276,7 @@ inner join catalogue on all_values.indicator_id = catalogue.indicator_id
 -- a test of catalogue.source inside this outer join's condition made DuckDB run it as a nested loop (minutes
 -- at national scale instead of seconds). indicators.area_series has one row per (year, area_code).
 left join indicators.area_series as area_series
-    on all_values.year = area_series.year
-    and all_values.area_code = area_series.area_code
+    on
+        all_values.year = area_series.year
+        and all_values.area_code = area_series.area_code
 order by all_values.year, all_values.area_code, all_values.indicator_id

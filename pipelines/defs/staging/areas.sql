@@ -1,11 +1,11 @@
 -- staging.areas: one row per (year, area_code) for every gemeente, wijk and buurt of each KWB year,
 -- plus the national row (area_level 'land') where the table has one.
--- Reads the temp view kwb_region_rows (bwm.harmonise.views) and raw.cbs_dimensions / raw.cbs_tables.
+-- Reads the view staging.kwb_region_rows (views.py beside this file) and raw.cbs_dimensions / raw.cbs_tables.
 -- Parameter $municipalities: a list of GM codes to keep (empty list keeps all).
 with
 
 region_rows as (
-    select * from kwb_region_rows
+    select * from staging.kwb_region_rows
 ),
 
 region_names as (
@@ -65,9 +65,10 @@ select
     tables.source = 'synthetic' as is_synthetic
 from leveled
 left join region_names
-    on leveled.table_id = region_names.table_id
-    and leveled.region_dimension = region_names.dimension
-    and leveled.area_code = region_names.area_code
+    on
+        leveled.table_id = region_names.table_id
+        and leveled.region_dimension = region_names.dimension
+        and leveled.area_code = region_names.area_code
 left join tables
     on leveled.table_id = tables.table_id
 where

@@ -11,7 +11,8 @@
 with
 
 catalogue as (
-    select * from indicators.catalogue where aggregate <> 'none' and source <> 'municipal'
+    select * from indicators.catalogue
+    where aggregate <> 'none' and source <> 'municipal'
 ),
 
 buurt_values as (
@@ -30,16 +31,25 @@ buurt_values as (
     from indicators.values as indicator_values
     inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
     left join indicators.weights as weights
-        on weights.source = catalogue.source
-        and weights.year = indicator_values.year
-        and weights.area_code = indicator_values.area_code
+        on
+            catalogue.source = weights.source
+            and indicator_values.year = weights.year
+            and indicator_values.area_code = weights.area_code
     where indicator_values.area_level = 'buurt'
 ),
 
 parents as (
-    select *, wijk_code as parent_code, 'wijk' as parent_level from buurt_values
+    select
+        *,
+        wijk_code as parent_code,
+        'wijk' as parent_level
+    from buurt_values
     union all
-    select *, gemeente_code as parent_code, 'gemeente' as parent_level from buurt_values
+    select
+        *,
+        gemeente_code as parent_code,
+        'gemeente' as parent_level
+    from buurt_values
 )
 
 select
@@ -49,7 +59,9 @@ select
     indicator_id,
     any_value(aggregate) as method,
     case any_value(aggregate)
-        when 'ratio' then sum(numerator) / nullif(sum(denominator) filter (numerator is not null), 0) * any_value(factor)
+        when
+            'ratio'
+            then sum(numerator) / nullif(sum(denominator) filter (numerator is not null), 0) * any_value(factor)
         when 'weighted_mean' then
             sum(value * weight) filter (value is not null and weight > 0)
             / nullif(sum(weight) filter (value is not null and weight > 0), 0)

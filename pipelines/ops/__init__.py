@@ -1,0 +1,1 @@
+"""Running the refresh job: progress lines, and recovering runs whose process died (Dagster-facing)."""

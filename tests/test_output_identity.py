@@ -1,0 +1,25 @@
+"""The demo publishes the same warehouse tables, site and exports as the reference commit (tests/output_identity.py).
+
+The reference is the last commit before the restructuring of issue 13 ("one home per layer"). A change that
+alters the output on purpose moves ``REFERENCE`` forward in the same commit and says why; everything else must
+leave every published byte as it was. Runs with ``make test-identity`` (two demo builds, about a minute); CI runs it.
+"""
+
+import subprocess
+
+import pytest
+
+from output_identity import REPO, identity
+
+#: The code whose output this tree must reproduce: main just before the restructuring (1 December 2026).
+REFERENCE = "21f2ed4"
+
+pytestmark = pytest.mark.identity
+
+
+def test_the_demo_output_is_identical_to_the_reference_commit(tmp_path):
+    known = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{REFERENCE}^{{commit}}"], capture_output=True)
+    if known.returncode != 0:
+        pytest.skip(f"the reference commit {REFERENCE} is not in this clone (a shallow clone?); fetch the history")
+    problems = identity(REFERENCE, work=tmp_path)
+    assert not problems, "the output changed:\n" + "\n".join(problems)
