@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from bwm.divide import registry
 from bwm.settings import PROJECT_ROOT
 
 CATALOGUE_PATH = PROJECT_ROOT / "data" / "reference" / "indicators.yaml"
@@ -60,6 +61,8 @@ class Indicator:
     min_denominator: float | None = None
     age_group: str | None = None
     disclosure: str = "cbs"
+    #: The divide measures (bwm.divide.registry) computed over this indicator's buurten and wijken.
+    divide_measures: tuple[str, ...] = registry.DEFAULT_MEASURES
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -79,6 +82,30 @@ def _years(raw, ident: str) -> tuple[int, ...]:
 def _check_choice(ident: str, field: str, value, allowed) -> None:
     if value not in allowed:
         raise CatalogueError(f"indicator {ident}: {field} is {value!r}; expected one of {', '.join(allowed)}")
+
+
+def _divide_measures(raw, ident: str) -> tuple[str, ...]:
+    """The ``divide_measures`` of one entry: a list of registry measure names, default when absent."""
+    if raw is None:
+        return registry.DEFAULT_MEASURES
+    if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
+        raise CatalogueError(f"indicator {ident}: divide_measures must be a list of measure names, got {raw!r}")
+    unknown = [m for m in raw if m not in registry.MEASURES]
+    if unknown:
+        raise CatalogueError(f"indicator {ident}: divide_measures has unknown {', '.join(map(repr, unknown))}; "
+                             f"expected names from {', '.join(registry.NAMES)}")
+    if len(set(raw)) != len(raw):
+        raise CatalogueError(f"indicator {ident}: divide_measures lists a measure twice: {raw}")
+    return tuple(raw)
+
+
+def _check_single_indicator_measures(indicators: list[Indicator]) -> None:
+    """A measure whose inputs exist for one indicator only (registry ``single_indicator``) is listed at most once."""
+    for measure in (m for m in registry.MEASURES.values() if m.single_indicator):
+        listing = [ind.id for ind in indicators if measure.name in ind.divide_measures]
+        if len(listing) > 1:
+            raise CatalogueError(f"divide measure {measure.name} can apply to one indicator only; listed by "
+                                 f"{', '.join(listing)}")
 
 
 def parse(doc: dict) -> tuple[dict, list[Indicator]]:
@@ -122,8 +149,10 @@ def parse(doc: dict) -> tuple[dict, list[Indicator]]:
                 min_denominator=float(raw["min_denominator"]) if raw.get("min_denominator") is not None else None,
                 age_group=str(raw["age_group"]) if raw.get("age_group") is not None else None,
                 disclosure=raw.get("disclosure", "cbs"),
+                divide_measures=_divide_measures(raw.get("divide_measures"), ident),
             )
         )
+    _check_single_indicator_measures(out)
     return themes, out
 
 
@@ -147,7 +176,11 @@ def by_id() -> dict[str, Indicator]:
 
 
 def catalogue_frame(parsed: tuple[dict, list[Indicator]] | None = None) -> pl.DataFrame:
-    """One row per indicator, for the warehouse table indicators.catalogue (default: the repository's)."""
+    """One row per indicator, for the warehouse table indicators.catalogue (default: the repository's).
+
+    ``divide_measures`` is left out on purpose: the divide code reads it from the catalogue itself, and the
+    published table keeps its columns.
+    """
     theme_names, inds = parsed if parsed is not None else load()
     rows = []
     for ind in inds:
@@ -178,5 +211,5 @@ def catalogue_frame(parsed: tuple[dict, list[Indicator]] | None = None) -> pl.Da
                 "disclosure": ind.disclosure,
             }
         )
-    return pl.DataFrame(rows, schema_overrides={"factor": pl.Float64, "min_denominator": pl.Float64, "levels": pl.List(pl.String),
-                                                 "years": pl.List(pl.Int64)})
+    return pl.DataFrame(rows, schema_overrides={"factor": pl.Float64, "min_denominator": pl.Float64,
+                                                 "levels": pl.List(pl.String), "years": pl.List(pl.Int64)})

@@ -1,29 +1,67 @@
-"""The divide between neighbourhoods of one municipality: pure numpy maths, no Dagster, no polars.
+"""The divide between neighbourhoods of a municipality: pure numpy maths, no Dagster, no polars.
 
-One call covers one municipality, one year and one indicator. ``x`` holds the neighbourhoods' values
-(for example mean income per inhabitant in euro, or % of households at the social minimum) and ``w``
-their population weights (residents). Every neighbourhood stands for ``w`` residents who all have the
-value ``x``; "the worst-off 20 %" therefore means 20 % of *residents*, not of neighbourhoods.
+Everything is computed for many municipalities (segments: municipality x year x indicator) in one pass of
+array operations: :func:`measures_by_segment` for the measures of one year, :func:`trends_by_segment` for
+how a measure moved over the years. :mod:`bwm.divide.frame` calls them on polars frames; the list of
+measures, their names and meaning is :mod:`bwm.divide.registry`.
 
-Missing data, the same rule everywhere: a neighbourhood whose value or weight is NaN or infinite, or
-whose weight is <= 0, is dropped before anything is computed, so a result is identical to the result
-with those rows removed. Every result reports ``n_areas`` (neighbourhoods used), ``weight_total``
-(residents used) and ``n_dropped`` (neighbourhoods left out). With nothing left, every measure is NaN.
+Per segment, ``x`` holds the neighbourhoods' values (for example mean income per inhabitant in euro, or %
+of households at the social minimum) and ``w`` their population weights (residents). Every neighbourhood
+stands for ``w`` residents who all have the value ``x``; "the worst-off 20 %" therefore means 20 % of
+*residents*, not of neighbourhoods.
 
-Weighted means are computed as ``r + sum(w * (x - r)) / sum(w)`` with ``r`` one of the values: the
-same number as the plain weighted mean, but exact when all values are equal, so a one-neighbourhood
+Missing data, the same rule everywhere: a neighbourhood whose value or weight is NaN or infinite, or whose
+weight is <= 0, is dropped before anything is computed, so a result is identical to the result with those
+rows removed. Every result reports ``n_areas`` (neighbourhoods used), ``weight_total`` (residents used) and
+``n_dropped`` (neighbourhoods left out). With nothing left, every measure is NaN.
+
+Weighted means are computed as ``r + sum(w * (x - r)) / sum(w)`` with ``r`` one of the values: the same
+number as the plain weighted mean, but exact when all values are equal, so a one-neighbourhood
 municipality gets a gap of exactly 0, a ratio of exactly 1, a standard deviation and a Theil index of
 exactly 0.
 
-The public functions take one municipality. :func:`measures_by_segment` computes all of them for many
-municipalities (segments) in one pass of array operations; it is what :mod:`bwm.divide.frame` calls,
-and the one-municipality functions run the same private ``_segment_*`` code with a single segment.
+The measures (definitions; ``tests/divide_reference.py`` implements each one again, one municipality at a
+time, and the tests hold this module to it):
+
+* **Population quintiles.** Line the residents up by the value of their neighbourhood, lowest first, and
+  cut the line into 5 pieces of ``W / 5`` residents (``W`` = all residents). A neighbourhood occupies the
+  stretch ``[C - w, C)`` of the line (``C``: cumulative weight up to and including it); its residents in
+  quintile ``k`` are the overlap of that stretch with ``[k W / 5, (k + 1) W / 5)``. A neighbourhood that
+  straddles a boundary is split fractionally (of 300 residents of whom 100 fall below the 20 % mark, 100
+  count in the first quintile and 200 in the second), so a quintile mean is exactly the mean over that
+  fifth of the residents, for any neighbourhood sizes. Ties do not change any quintile mean.
+* **worst20_mean, best20_mean, gap, ratio.** The mean values of the bottom and the top quintile. Which end
+  is worse off follows the indicator's direction: ``higher_is_better`` (income, participation) and
+  ``neutral`` (density, age mix; read as "low" and "high"): worst = lowest values; ``higher_is_worse`` (%
+  at the social minimum, distance to a GP): worst = highest values. ``gap`` = how far the worst-off 20 %
+  are behind the best-off 20 %, in the indicator's own unit, which is always top mean minus bottom mean,
+  so never negative; 0 when both ends are level (always so for one neighbourhood). ``ratio`` = larger mean
+  / smaller mean, so >= 1; NaN when either mean is <= 0, where a ratio says nothing.
+* **weighted_std, cv.** ``sqrt(sum(w (x - m)^2) / sum(w))`` with ``m`` the weighted mean (ddof 0): the
+  spread of the values residents see. ``cv = weighted_std / m``, unit-free (0.25: neighbourhoods typically
+  sit 25 % of the mean away from it); NaN when the mean is 0, negative when the mean is (not meaningful).
+* **theil_total, theil_between, theil_within.** With ``mu`` the overall mean and ``s_i = w_i x_i /
+  sum(w x)`` a neighbourhood's share of all income: ``T = sum_i s_i ln(x_i / mu)``, how far the income
+  shares of neighbourhoods are from their population shares; 0 when everyone has the same value, at most
+  ``ln(residents)``. Over wijken ``g`` (mean ``mu_g``, income share ``s_g``) it splits exactly:
+  ``T = sum_g s_g ln(mu_g / mu) + sum_g s_g T_g``; between = the inequality if every resident had their
+  wijk's mean, within = the income-weighted mean of each wijk's own Theil index. Left out of the index,
+  besides the usual missing values: neighbourhoods without a wijk, and values <= 0 (a Theil index has no
+  meaning for negative values, and a mean income of exactly 0 for a neighbourhood with residents is a
+  placeholder, not an income); ``theil_n_nonpositive`` counts the latter.
+* **dissimilarity.** Duncan's index of group ``a`` against group ``b`` (counts per neighbourhood, e.g.
+  low-income and all other households): ``D = 1/2 sum_i |a_i / A - b_i / B|`` with ``A``, ``B`` the totals,
+  the share of group ``a`` that would have to move for both to be spread alike. 0 = the same spread
+  (always so for one neighbourhood), 1 = never in the same neighbourhood; a fraction, not a percentage.
+  NaN when ``A`` or ``B`` is 0. Rows with a NaN, infinite or negative count are left out.
+* **concentration_share_pct.** ``100 sum(w where x >= threshold) / sum(w)``: the share of residents living
+  in neighbourhoods at or above a threshold the caller picks (e.g. twice the national share of households
+  at the social minimum); NaN without a (finite) threshold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -38,75 +76,6 @@ TOO_FEW_YEARS = "too few years"
 TREND_LABELS: tuple[str, ...] = (WIDENING, NARROWING, NO_CLEAR_CHANGE, TOO_FEW_YEARS)
 
 _NAN = float("nan")
-
-
-@dataclass(frozen=True)
-class Measure:
-    """One number over one municipality's neighbourhoods, with what went into it."""
-
-    value: float
-    n_areas: int
-    weight_total: float
-    n_dropped: int
-
-
-@dataclass(frozen=True, eq=False)  # eq=False: numpy arrays do not compare to a single bool
-class QuantileGroups:
-    """Residents of each neighbourhood in each population quantile group, lowest values first.
-
-    ``weights[i, k]`` is the number of residents of input row ``i`` counted in group ``k`` (0 for a
-    dropped row); ``group_weights[k]`` their sum (``weight_total / q``); ``means[k]`` the
-    population-weighted mean value of group ``k``.
-    """
-
-    weights: np.ndarray
-    group_weights: np.ndarray
-    means: np.ndarray
-    n_areas: int
-    weight_total: float
-    n_dropped: int
-
-
-@dataclass(frozen=True)
-class ExtremeGroupGap:
-    """Mean value of the worst-off and best-off 20 % of residents, their gap and ratio."""
-
-    worst20_mean: float
-    best20_mean: float
-    gap: float
-    ratio: float
-    direction: str
-    n_areas: int
-    weight_total: float
-    n_dropped: int
-
-
-@dataclass(frozen=True)
-class TheilDecomposition:
-    """Theil T over neighbourhoods, split into between-wijk and within-wijk parts."""
-
-    total: float
-    between: float
-    within: float
-    n_groups: int
-    n_areas: int
-    weight_total: float
-    n_dropped: int
-    n_nonpositive: int
-
-
-@dataclass(frozen=True)
-class Trend:
-    """Direction of a divide measure over the years it is available."""
-
-    label: str
-    slope_per_year: float
-    change_since_first: float
-    change_since_previous: float
-    relative_change: float
-    n_years: int
-    first_year: float
-    last_year: float
 
 
 # --- segment machinery: arrays of rows, an int64 segment id per row, one result per segment ------------
@@ -248,195 +217,6 @@ def _segment_share_at_or_above(x, w, seg, n_seg, threshold) -> np.ndarray:
     return np.where(np.isfinite(threshold) & (weight > 0), share, _NAN)
 
 
-def _theil_labels(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of wijk labels and where a label is missing (None or NaN)."""
-    if groups is None:
-        return np.zeros(size, dtype=np.int64), np.zeros(size, dtype=bool)
-    labels = np.asarray(groups)
-    if labels.shape != (size,):
-        raise ValueError(f"groups must have the shape of x ({size},), got {labels.shape}")
-    if labels.dtype.kind == "f":
-        missing = np.isnan(labels)
-    elif labels.dtype.kind == "O":
-        missing = np.fromiter((g is None or g != g for g in labels), dtype=bool, count=size)
-    else:
-        missing = np.zeros(size, dtype=bool)
-    codes = np.zeros(size, dtype=np.int64)
-    if (~missing).any():
-        codes[~missing] = np.unique(labels[~missing], return_inverse=True)[1].ravel()
-    return codes, missing
-
-
-# --- one municipality -------------------------------------------------------------------------------
-
-
-def weighted_quantile_groups(x, w, q: int = 5) -> QuantileGroups:
-    """Population-weighted quantile groups (quintiles for q=5) of neighbourhoods.
-
-    Line the residents up by the value of their neighbourhood, lowest first, and cut the line into
-    ``q`` pieces of equal size ``W / q`` (``W`` = all residents). A neighbourhood occupies the stretch
-    ``[C - w, C)`` of the line, where ``C`` is the cumulative weight up to and including it; its
-    residents in group ``k`` are the overlap of that stretch with ``[k W / q, (k + 1) W / q)``.
-
-    Straddling: a neighbourhood whose residents cross a boundary is split fractionally, e.g. one of
-    300 residents of whom 100 fall below the 20 % mark counts 100 residents in the first quintile and
-    200 in the second. This keeps every group exactly ``W / q`` residents, and a group mean is then
-    exactly the mean over that share of residents (as if each resident were listed separately), for
-    any neighbourhood sizes. Neighbourhoods with equal values are tied; which of them is split does
-    not change any group mean.
-
-    Group mean ``k``: ``sum_i weights[i, k] * x_i / sum_i weights[i, k]``.
-    """
-    if q < 1:
-        raise ValueError(f"q must be >= 1, got {q}")
-    x, w = _as_pair(x, w)
-    keep = _usable(x, w)
-    n_areas = int(keep.sum())
-    weights = np.zeros((x.size, q))
-    if n_areas == 0:
-        return QuantileGroups(weights, np.zeros(q), np.full(q, _NAN), 0, 0.0, x.size)
-    order = np.argsort(x[keep], kind="stable")
-    xs, ws = x[keep][order], w[keep][order]
-    seg = np.zeros(n_areas, dtype=np.int64)
-    lower, upper, length = _positions(ws, seg, 1)
-    overlap = _overlap(lower[:, None], upper[:, None], length[:, None], np.arange(q)[None, :], q)
-    weights[np.flatnonzero(keep)[order]] = overlap
-    means = np.array([_mean(xs, overlap[:, k], seg, 1)[0] for k in range(q)])
-    return QuantileGroups(weights, overlap.sum(axis=0), means, n_areas, float(ws.sum()), x.size - n_areas)
-
-
-def extreme_group_gap(x, w, direction: Direction) -> ExtremeGroupGap:
-    """Mean value of the neighbourhoods housing the worst-off and the best-off 20 % of residents.
-
-    The bottom and top population quintiles are those of :func:`weighted_quantile_groups` (boundary
-    neighbourhoods split fractionally). ``direction`` says which end is worse off:
-
-    * ``higher_is_better`` (income, participation): worst = lowest values, best = highest;
-    * ``higher_is_worse`` (% at the social minimum, distance to a GP): worst = highest, best = lowest;
-    * ``neutral`` (density, age mix): worst = lowest values, best = highest, read as "low" and "high".
-
-    ``gap`` = how far the worst-off 20 % are behind the best-off 20 %, in the indicator's own unit:
-    ``best - worst`` for ``higher_is_better`` and ``neutral``, ``worst - best`` for
-    ``higher_is_worse``. Both equal top-quintile mean minus bottom-quintile mean, so the gap is never
-    negative; 0 means the two ends are level (always so for one neighbourhood).
-
-    ``ratio`` = larger mean / smaller mean, so >= 1 (1 for one neighbourhood). NaN when either mean
-    is <= 0, where a ratio says nothing.
-    """
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-    x, w = _as_pair(x, w)
-    keep = _usable(x, w)
-    n_areas = int(keep.sum())
-    if n_areas == 0:
-        return ExtremeGroupGap(_NAN, _NAN, _NAN, _NAN, direction, 0, 0.0, x.size)
-    order = np.argsort(x[keep], kind="stable")
-    bottom, top = _segment_bottom_top(x[keep][order], w[keep][order], np.zeros(n_areas, dtype=np.int64), 1)
-    worst, best, gap, ratio = (float(v[0]) for v in _gap_ratio(bottom, top, direction == "higher_is_worse"))
-    weight_total = float(w[keep].sum())
-    return ExtremeGroupGap(worst, best, gap, ratio, direction, n_areas, weight_total, x.size - n_areas)
-
-
-def weighted_std(x, w) -> Measure:
-    """Population-weighted standard deviation of the neighbourhood values (ddof 0).
-
-    ``sqrt(sum(w * (x - m)**2) / sum(w))`` with ``m = sum(w * x) / sum(w)``: the spread of the values
-    residents see, every resident counted once. 0 for one neighbourhood.
-    """
-    x, w = _as_pair(x, w)
-    keep = _usable(x, w)
-    n_areas = int(keep.sum())
-    if n_areas == 0:
-        return Measure(_NAN, 0, 0.0, x.size)
-    _, std = _segment_mean_std(x[keep], w[keep], np.zeros(n_areas, dtype=np.int64), 1)
-    return Measure(float(std[0]), n_areas, float(w[keep].sum()), x.size - n_areas)
-
-
-def coefficient_of_variation(x, w) -> Measure:
-    """Weighted standard deviation divided by the weighted mean (a unit-free spread).
-
-    ``weighted_std / m`` with ``m`` the population-weighted mean; 0.25 means neighbourhoods typically
-    sit 25 % of the mean away from it. 0 for one neighbourhood. NaN when the mean is 0; negative when
-    the mean is negative (not meaningful there; the monitor's values are counts, euros, percentages).
-    """
-    x, w = _as_pair(x, w)
-    keep = _usable(x, w)
-    n_areas = int(keep.sum())
-    if n_areas == 0:
-        return Measure(_NAN, 0, 0.0, x.size)
-    mean, std = _segment_mean_std(x[keep], w[keep], np.zeros(n_areas, dtype=np.int64), 1)
-    return Measure(float(_cv(mean, std)[0]), n_areas, float(w[keep].sum()), x.size - n_areas)
-
-
-def theil_decomposition(x, w, groups=None) -> TheilDecomposition:
-    """Theil T index across neighbourhoods, split exactly into between- and within-wijk parts.
-
-    Each neighbourhood counts as ``w`` residents who each have ``x`` (mean income per inhabitant).
-    With ``mu`` the overall mean and ``s_i = w_i x_i / sum(w x)`` the neighbourhood's share of all
-    income: ``T = sum_i s_i ln(x_i / mu)``. In words: how far the income shares of neighbourhoods are
-    from their population shares. 0 when everyone has the same value (one neighbourhood), at most
-    ``ln(number of residents)``.
-
-    Decomposition over ``groups`` (wijk codes): with ``mu_g`` the group's mean and ``s_g`` its income
-    share, ``T = sum_g s_g ln(mu_g / mu) + sum_g s_g T_g``. Between = the inequality if every resident
-    had their wijk's mean; within = the income-weighted average of each wijk's own Theil ``T_g``.
-    ``groups=None`` is one group: between 0, within = total.
-
-    Dropped: the usual missing values, neighbourhoods without a group label (None or NaN), and values
-    <= 0. A Theil index has no meaning for negative values; a mean income of exactly 0 would be allowed
-    by the formula (0 ln 0 = 0), but for a neighbourhood with residents it is a placeholder, not an
-    income, so it is dropped too rather than failing the municipality. ``n_nonpositive`` counts
-    those, ``n_dropped`` all rows left out.
-    """
-    x, w = _as_pair(x, w)
-    codes, missing = _theil_labels(groups, x.size)
-    present = _usable(x, w) & ~missing
-    keep = present & (x > 0)
-    n_nonpositive = int((present & ~keep).sum())
-    n_areas = int(keep.sum())
-    if n_areas == 0:
-        return TheilDecomposition(_NAN, _NAN, _NAN, 0, 0, 0.0, x.size, n_nonpositive)
-    seg = np.zeros(n_areas, dtype=np.int64)
-    total, between, within, n_groups = _segment_theil(x[keep], w[keep], seg, 1, _pair_ids(seg, codes[keep]))
-    return TheilDecomposition(
-        float(total[0]), float(between[0]), float(within[0]), int(n_groups[0]),
-        n_areas, float(w[keep].sum()), x.size - n_areas, n_nonpositive,
-    )  # fmt: skip
-
-
-def dissimilarity_index(a, b) -> Measure:
-    """Duncan's index of dissimilarity of group ``a`` against group ``b`` over neighbourhoods.
-
-    ``a`` and ``b`` are counts per neighbourhood (e.g. low-income households and all other
-    households). ``D = 1/2 * sum_i |a_i / A - b_i / B|`` with ``A``, ``B`` the totals: the share of
-    group ``a`` (equivalently of ``b``) that would have to move for both to be spread alike. 0 = the
-    same spread (always so for one neighbourhood), 1 = never in the same neighbourhood. A fraction
-    0..1, not a percentage. NaN when ``A`` or ``B`` is 0.
-
-    Dropped: NaN or infinite counts, and negative counts. ``weight_total`` is ``A + B``.
-    """
-    a, b = _as_pair(a, b)
-    keep = np.isfinite(a) & np.isfinite(b) & (a >= 0) & (b >= 0)
-    n_areas = int(keep.sum())
-    seg = np.zeros(n_areas, dtype=np.int64)
-    value = _segment_dissimilarity(a[keep], b[keep], seg, 1)[0]
-    return Measure(float(value), n_areas, float(a[keep].sum() + b[keep].sum()), a.size - n_areas)
-
-
-def concentration_share(x, w, threshold: float) -> Measure:
-    """Share (%) of residents living in neighbourhoods whose value is at or above ``threshold``.
-
-    ``100 * sum(w where x >= threshold) / sum(w)``. The caller picks the threshold, e.g. twice the
-    national share of households at the social minimum. NaN when the threshold is NaN.
-    """
-    x, w = _as_pair(x, w)
-    keep = _usable(x, w)
-    n_areas = int(keep.sum())
-    seg = np.zeros(n_areas, dtype=np.int64)
-    value = _segment_share_at_or_above(x[keep], w[keep], seg, 1, np.array([float(threshold)]))[0]
-    return Measure(float(value), n_areas, float(w[keep].sum()), x.size - n_areas)
-
-
 # --- many municipalities at once -------------------------------------------------------------------
 
 
@@ -458,9 +238,10 @@ def measures_by_segment(
     ``segment`` the row's segment id, an integer in ``0 .. n_segments - 1``. ``directions`` (one per
     segment) and ``threshold`` (one per segment, NaN for none) are per segment. ``wijk`` holds
     non-negative integer wijk codes, NaN where missing. The result maps the column names of
-    :mod:`bwm.divide.frame` to arrays of length ``n_segments``, equal to what the one-municipality
-    functions return per segment (NaN where they return NaN; ``theil_between``/``theil_within`` and
-    ``dissimilarity`` are NaN when ``wijk`` or the counts are not given).
+    :mod:`bwm.divide.registry` (basis columns, measures and their details) to arrays of length
+    ``n_segments``, following the definitions of the module docstring (NaN where a measure is undefined;
+    ``theil_between``/``theil_within`` and ``dissimilarity`` are NaN when ``wijk`` or the counts are not
+    given).
 
     Rows already sorted by segment, then value (``NaN`` rows anywhere) are used as they are; other
     input is sorted here first, which costs a few seconds for millions of rows.
@@ -538,71 +319,7 @@ def measures_by_segment(
 
 # --- over the years ---------------------------------------------------------------------------------
 
-
-def trend(
-    years,
-    values,
-    *,
-    min_years: int = 3,
-    min_relative_change: float = 0.05,
-    larger_is_wider: bool = True,
-) -> Trend:
-    """How a divide measure moved over the years it is available (NaN years are skipped).
-
-    * ``slope_per_year``: ordinary least-squares slope of value on year (NaN with fewer than 2 years).
-    * ``change_since_first``: last value minus first; ``change_since_previous``: last value minus the
-      one of the previous available year (NaN with fewer than 2 years).
-    * ``relative_change``: ``change_since_first / |first value|``; when the first value is 0 the
-      change is divided by the mean absolute value over the years instead (0 if that is 0 too).
-
-    Label rule (thresholds are parameters):
-
-    * fewer than ``min_years`` (3) available years: ``'too few years'``, a separate label because
-      two points cannot tell a trend from a wobble, which is not the same as "no change";
-    * otherwise ``'widening'`` or ``'narrowing'`` only when ``|relative_change| >=
-      min_relative_change`` (5 %) *and* the OLS slope has the same sign as the change from first to
-      last year, so the end points and the whole series agree;
-    * anything else: ``'no clear change'``. A slope within rounding of zero (``|slope| <= 1e-12 x`` the largest
-      value) counts as zero: the points then do not agree on a direction, however the sums were ordered.
-
-    Sign: for gap-like measures (gap, ratio, std, CV, Theil, dissimilarity, concentration) a larger
-    value is a wider divide, so a rise is ``'widening'``. Pass ``larger_is_wider=False`` for a
-    measure where a smaller value means a wider divide.
-    """
-    years = np.asarray(years, dtype=float)
-    values = np.asarray(values, dtype=float)
-    if years.ndim != 1 or years.shape != values.shape:
-        raise ValueError(f"years and values must be 1-d of one length, got {years.shape} and {values.shape}")
-    keep = np.isfinite(years) & np.isfinite(values)
-    order = np.argsort(years[keep], kind="stable")
-    t, y = years[keep][order], values[keep][order]
-    if np.any(np.diff(t) == 0):
-        raise ValueError(f"years must not repeat, got {t.tolist()}")
-    n = t.size
-    if n == 0:
-        return Trend(TOO_FEW_YEARS, _NAN, _NAN, _NAN, _NAN, 0, _NAN, _NAN)
-
-    change_first = float(y[-1] - y[0])
-    change_previous = float(y[-1] - y[-2]) if n >= 2 else _NAN
-    if n >= 2:
-        dt = t - t.mean()
-        slope = float(np.dot(dt, y - y.mean()) / np.dot(dt, dt))
-    else:
-        slope = _NAN
-    scale = abs(float(y[0])) or float(np.abs(y).mean())
-    relative = change_first / scale if scale > 0 else 0.0
-
-    agree = change_first != 0 and _slope_sign(slope, float(np.abs(y).max())) == np.sign(change_first)
-    if n < min_years:
-        label = TOO_FEW_YEARS
-    elif abs(relative) >= min_relative_change and agree:
-        label = WIDENING if (change_first > 0) == larger_is_wider else NARROWING
-    else:
-        label = NO_CLEAR_CHANGE
-    return Trend(label, slope, change_first, change_previous, relative, n, float(t[0]), float(t[-1]))
-
-
-#: A slope this small relative to a series' largest value is zero up to rounding (see ``trend``).
+#: A slope this small relative to a series' largest value is zero up to rounding (see ``trends_by_segment``).
 _SLOPE_ROUNDING = 1e-12
 
 
@@ -611,21 +328,39 @@ def _slope_sign(slope, largest):
     return np.where(np.abs(slope) <= _SLOPE_ROUNDING * largest, 0.0, np.sign(slope))
 
 
-def trends_by_segment(years, values, seg, n_seg: int, *, min_years: int = 3,
-                      min_relative_change: float = 0.05) -> dict[str, np.ndarray]:
-    """:func:`trend` for many series at once (``larger_is_wider``): one result per segment ``0..n_seg-1``.
+def trends_by_segment(years, values, seg, n_seg: int, *, min_years: int = 3, min_relative_change: float = 0.05,
+                      larger_is_wider: bool | Sequence[bool] | np.ndarray = True) -> dict[str, np.ndarray]:
+    """How a divide measure moved over the years it is available, for many series (segments) at once.
 
-    ``years`` and ``values`` are 1-d arrays with the segment of each row in ``seg``; rows must be sorted by
-    segment, then year, and a year may not repeat within a segment. Non-finite years or values are skipped, as
-    in :func:`trend`. Returns arrays ``label`` (object), ``slope_per_year``, ``change_since_first``,
-    ``change_since_previous``, ``relative_change``, ``n_years``, ``first_year``, ``last_year``,
-    ``first_value`` and ``last_value`` (NaN where undefined). The same rules and formulas as :func:`trend`;
-    means and sums are taken per segment with ``np.bincount``, so a slope may differ from :func:`trend`'s in the
-    last bits (the order of summation), which the label ignores (a slope within rounding of zero counts as zero).
+    ``years`` and ``values`` are 1-d arrays with the segment of each row in ``seg`` (``0..n_seg-1``); rows
+    must be sorted by segment, then year, and a year may not repeat within a segment. Non-finite years or
+    values are skipped. Per segment:
+
+    * ``slope_per_year``: ordinary least-squares slope of value on year (NaN with fewer than 2 years);
+    * ``change_since_first``: last value minus first; ``change_since_previous``: last value minus the one of
+      the previous available year (NaN with fewer than 2 years);
+    * ``relative_change``: ``change_since_first / |first value|``; when the first value is 0 the change is
+      divided by the mean absolute value over the years instead (0 if that is 0 too);
+    * ``n_years``, ``first_year``, ``last_year``, ``first_value``, ``last_value`` (NaN where undefined);
+    * ``label`` (object array), by this rule (thresholds are parameters):
+
+      - fewer than ``min_years`` (3) available years: ``'too few years'``, a separate label because two
+        points cannot tell a trend from a wobble, which is not the same as "no change";
+      - otherwise ``'widening'`` or ``'narrowing'`` only when ``|relative_change| >= min_relative_change``
+        (5 %) *and* the OLS slope has the same sign as the change from first to last year, so the end
+        points and the whole series agree;
+      - anything else: ``'no clear change'``. A slope within rounding of zero (``|slope| <= 1e-12 x`` the
+        largest value) counts as zero: the points then do not agree on a direction, however the sums were
+        ordered.
+
+    Sign: where a larger value is a wider divide (``larger_is_wider``, one flag or one per segment; true
+    for every measure of :mod:`bwm.divide.registry` so far) a rise is ``'widening'``, elsewhere
+    ``'narrowing'``. Means and sums are taken per segment with ``np.bincount``.
     """
     t = np.asarray(years, dtype=float)
     y = np.asarray(values, dtype=float)
     seg = np.asarray(seg, dtype=np.int64)
+    wider = np.broadcast_to(np.asarray(larger_is_wider, dtype=bool), (n_seg,))
     keep = np.isfinite(t) & np.isfinite(y)
     t, y, seg = t[keep], y[keep], seg[keep]
     if t.size > 1 and (np.any(seg[1:] < seg[:-1]) or np.any((seg[1:] == seg[:-1]) & (t[1:] <= t[:-1]))):
@@ -657,9 +392,9 @@ def trends_by_segment(years, values, seg, n_seg: int, *, min_years: int = 3,
     largest = np.zeros(n_seg)
     np.maximum.at(largest, seg, np.abs(y))
     agree = (change_first != 0) & (_slope_sign(slope, largest) == np.sign(change_first))
-    label = np.where(n < min_years, TOO_FEW_YEARS,
-                     np.where((np.abs(relative) >= min_relative_change) & agree,
-                              np.where(change_first > 0, WIDENING, NARROWING), NO_CLEAR_CHANGE)).astype(object)
+    direction = np.where((change_first > 0) == wider, WIDENING, NARROWING)
+    clear = (np.abs(relative) >= min_relative_change) & agree
+    label = np.where(n < min_years, TOO_FEW_YEARS, np.where(clear, direction, NO_CLEAR_CHANGE)).astype(object)
     return {"label": label, "slope_per_year": slope, "change_since_first": np.where(has, change_first, _NAN),
             "change_since_previous": change_previous, "relative_change": np.where(has, relative, _NAN),
             "n_years": n, "first_year": t0, "last_year": t1, "first_value": y0, "last_value": y1}

@@ -3,7 +3,8 @@
 A poverty coordinator reads the title and perhaps nothing else, so the title says what the chart shows
 ("De inkomenskloof tussen buurten is sinds 2015 groter geworden"), not what it is ("Kloof per jaar").
 The divide findings come from the labels in divide.trends, so the page says exactly what the trend rule
-(bwm.divide.measures.trend: at least three years, at least 5% change, slope agreeing) concluded.
+(bwm.divide.measures.trends_by_segment: at least three years, at least 5% change, slope agreeing) concluded.
+The plain Dutch names of the divide measures are those of bwm.divide.registry.
 """
 
 from __future__ import annotations
@@ -16,19 +17,6 @@ TREND_PHRASES = {
     "narrowing": "kleiner geworden",
     "no clear change": "niet duidelijk veranderd",
     "too few years": "te weinig jaren om iets te zeggen",
-}
-
-#: The plain name of a divide measure, used in tables and on the about page.
-MEASURE_NAMES = {
-    "gap": "kloof tussen de 20% slechtst en best scorende inwoners",
-    "ratio": "verhouding tussen de 20% slechtst en best scorende inwoners",
-    "weighted_std": "standaardafwijking",
-    "cv": "variatiecoëfficiënt",
-    "theil_total": "Theil-index",
-    "theil_between": "Theil-index tussen wijken",
-    "theil_within": "Theil-index binnen wijken",
-    "dissimilarity": "segregatie-index (dissimilariteit)",
-    "concentration_share_pct": "aandeel inwoners in concentratiebuurten",
 }
 
 LEVEL_PLURAL = {"buurt": "buurten", "wijk": "wijken"}

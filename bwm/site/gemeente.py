@@ -4,6 +4,7 @@ finding, a map per indicator over the buurten, a sortable ranking table, and the
 from __future__ import annotations
 
 from bwm.catalogue import THEMES
+from bwm.divide import registry
 from bwm.divide.build import CONCENTRATION_INDICATOR, DISSIMILARITY_INDICATOR
 from bwm.site import findings, maps
 from bwm.site import format as fmt
@@ -111,7 +112,7 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
             by_level = {lvl: {r["year"]: r for r in _measure_rows(data, code, lvl, indicator_id)}
                         for lvl, _, _ in lines}
             years = sorted({y for m in by_level.values() for y in m})
-            columns = ["Jaar"] + [f"{findings.MEASURE_NAMES[measure]} {label}" for _, label, _ in lines]
+            columns = ["Jaar"] + [f"{registry.label_nl(measure)} {label}" for _, label, _ in lines]
             if measure == "gap":
                 columns = ["Jaar", "20% slechtst (buurten)", "20% best (buurten)"] + columns[1:]
             table_rows = []
@@ -122,7 +123,7 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
                     row += [fmt.value(b.get("worst20_mean"), unit), fmt.value(b.get("best20_mean"), unit)]
                 row += [fmt.measure(by_level[lvl].get(y, {}).get(measure), measure, unit) for lvl, _, _ in lines]
                 table_rows.append(row)
-            caption = f"{findings.MEASURE_NAMES[measure][:1].upper()}{findings.MEASURE_NAMES[measure][1:]}: " \
+            caption = f"{registry.label_nl(measure, capitalised=True)}: " \
                       f"{ind['name_nl'][:1].lower()}{ind['name_nl'][1:]}"
         trend = data.trends.get((code, "buurt", indicator_id, key_measure))
         subject = findings.divide_subject(indicator_id, ind["name_nl"], key_measure, "buurt")

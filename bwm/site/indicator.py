@@ -3,13 +3,11 @@ through time, every divide measure with its finding, and the map with its rankin
 
 from __future__ import annotations
 
+from bwm.divide import registry
 from bwm.site import figures, findings, maps
 from bwm.site import format as fmt
 from bwm.site.common import DIRECTION_TEXT, HEALTH_SOURCE, KWB_SOURCE, Chart, Table, page_path, source_line
 from bwm.site.data import SiteData
-
-MEASURES = ("gap", "ratio", "weighted_std", "cv", "theil_total", "theil_between", "theil_within",
-            "dissimilarity", "concentration_share_pct")
 
 
 def spread(data: SiteData, code: str, ind: dict) -> Chart | None:
@@ -50,11 +48,11 @@ def spread(data: SiteData, code: str, ind: dict) -> Chart | None:
 def measures_table(data: SiteData, code: str, ind: dict) -> Table | None:
     rows = []
     for level in ("buurt", "wijk"):
-        for m in MEASURES:
+        for m in registry.TRENDED:
             t = data.trends.get((code, level, ind["indicator_id"], m))
             if t is None:
                 continue
-            rows.append([f"{findings.MEASURE_NAMES[m][:1].upper()}{findings.MEASURE_NAMES[m][1:]}",
+            rows.append([registry.label_nl(m, capitalised=True),
                          "buurten" if level == "buurt" else "wijken",
                          f"{fmt.measure(t['first_value'], m, ind['unit'])} ({t['first_year']})",
                          f"{fmt.measure(t['last_value'], m, ind['unit'])} ({t['last_year']})",

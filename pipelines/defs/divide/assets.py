@@ -64,7 +64,7 @@ def trends(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Materializ
     """Trend of each divide measure per (gemeente_code, level, indicator_id, measure) over the years.
 
     slope_per_year (measure's unit per year), change since the first and previous year, and a label:
-    'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trend).
+    'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trends_by_segment; measures from bwm.divide.registry).
     """
     settings = bwm.settings
     with bwm.connect() as con:
