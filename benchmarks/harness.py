@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         scenarios[name] = r
         log(f"  {r['seconds']:.1f} s, peak {_gib(r['peak_rss_bytes'])}{'' if r['ok'] else '  FAILED'}")
 
-    report = {"scale": scale, "when": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+    report = {"scale": scale, "when": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
               "machine": _machine(), "git": _git(), "mirror": mirror_result, "scenarios": scenarios,
               "areas": _areas(work / "warehouse" / "bwm.duckdb"), "json": str(json_path.relative_to(ROOT))}
     if (work / "site").is_dir():

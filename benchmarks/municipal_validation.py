@@ -113,7 +113,7 @@ def one(variant: str, folder: Path, mb: float) -> dict:
     started = time.perf_counter()
     result = scan_folder(folder, geo, frozenset(), max_mb=mb)
     scanned = time.perf_counter()
-    status = result.status_frame(dt.datetime.now(dt.timezone.utc))
+    status = result.status_frame(dt.datetime.now(dt.UTC))
     values = result.values_frame()
     done = time.perf_counter()
     (f,) = result.files

@@ -21,8 +21,10 @@ from pathlib import Path
 
 def run(warehouse: Path, mirror: Path, n_gemeenten: int, n_areas: int) -> dict:
     from bwm.site import area as area_pages
-    from bwm.site import build, gemeente as gemeente_pages, indicator as indicator_pages
+    from bwm.site import build
     from bwm.site import data as site_data
+    from bwm.site import gemeente as gemeente_pages
+    from bwm.site import indicator as indicator_pages
     from bwm.site.common import page_path
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

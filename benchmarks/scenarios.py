@@ -63,9 +63,9 @@ def _run_selection(keys, trigger: str) -> tuple[bool, float]:
     import dagster as dg
 
     from bwm.ops.lock import refresh_lock
-    from pipelines.ops.recover import fail_dead_runs
     from bwm.settings import Settings
     from pipelines.definitions import defs
+    from pipelines.ops.recover import fail_dead_runs
 
     started = time.perf_counter()
     job = defs.resolve_job_def("refresh")
@@ -90,7 +90,7 @@ def nightly() -> int:
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     context = dg.build_schedule_context(instance=instance, repository_def=defs.get_repository_def(),
-                                        scheduled_execution_time=dt.datetime.now(dt.timezone.utc))
+                                        scheduled_execution_time=dt.datetime.now(dt.UTC))
     data = nightly_refresh.evaluate_tick(context)
     decided = time.perf_counter() - started
     requests = list(data.run_requests or [])
@@ -166,7 +166,7 @@ def exports(out: str) -> int:
     from bwm.settings import Settings
 
     settings = Settings.from_env()
-    generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
         codes = [r[0] for r in con.execute(
             "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]

@@ -45,8 +45,8 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 SUPPRESSED_SMALL_COUNT = "suppressed_small_count"
 
@@ -236,7 +236,7 @@ class _Tree:
         return d
 
     @classmethod
-    def split(cls, parent: Mapping[str, str | None]) -> list["_Tree"]:
+    def split(cls, parent: Mapping[str, str | None]) -> list[_Tree]:
         """One tree per top cell (the outside node joins them, but no flow crosses from one to another)."""
         def top(c):
             seen = set()

@@ -78,7 +78,7 @@ class Settings:
         return working_copy_of(self.warehouse_path)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
 
         def path(name: str, default: Path) -> Path:
@@ -152,7 +152,7 @@ class Settings:
             "BWM_DAGSTER_STORAGE": str(self.dagster_storage),
         }
 
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes) -> Settings:
         """A copy with some fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 

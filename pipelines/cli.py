@@ -39,11 +39,11 @@ def run_refresh(settings: Settings) -> bool:
     import dagster as dg
 
     from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
-    from pipelines.resources import BwmResource
-    from pipelines.ops.progress import failure_text
     from bwm.ops.lock import RefreshLocked, refresh_lock
-    from pipelines.ops.recover import fail_dead_runs
     from pipelines.definitions import definitions
+    from pipelines.ops.progress import failure_text
+    from pipelines.ops.recover import fail_dead_runs
+    from pipelines.resources import BwmResource
 
     instance = dg.DagsterInstance.get()
     job = definitions(BwmResource.of(settings)).resolve_job_def("refresh")
@@ -169,9 +169,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror_download(args: argparse.Namespace) -> int:
+    from bwm import registry
     from bwm.cbs import client
     from bwm.harmonise import keymap
-    from bwm import registry
     from bwm.settings import parse_municipalities, parse_years
 
     settings = Settings.from_env()
@@ -299,7 +299,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             levels=_list_arg(args.levels) or ("gemeente", "wijk", "buurt"))
         generated_at = dt.datetime.fromisoformat(args.generated_at) if args.generated_at else None
         if generated_at is not None and generated_at.tzinfo is None:
-            generated_at = generated_at.replace(tzinfo=dt.timezone.utc)
+            generated_at = generated_at.replace(tzinfo=dt.UTC)
         paths = export(settings.warehouse_path, selection, Path(args.out).resolve() if args.out else settings.export_dir,
                        name=args.name, formats=_list_arg(args.formats) or ("csv", "parquet", "xlsx"),
                        csv_delimiter=args.csv_delimiter, generated_at=generated_at)

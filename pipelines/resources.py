@@ -8,8 +8,8 @@ process (through ``bwm.settings``, the one module that reads the environment) wh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional
 
 import dagster as dg
 import duckdb
@@ -22,10 +22,10 @@ class BwmResource(dg.ConfigurableResource):
     """The settings of a run (``bwm.settings.Settings``) and ``connect()`` to its working warehouse."""
 
     #: ``BWM_`` variables to use instead of the process environment; None (the default): the environment.
-    environ: Optional[dict[str, str]] = None
+    environ: dict[str, str] | None = None
 
     @classmethod
-    def of(cls, settings: Settings) -> "BwmResource":
+    def of(cls, settings: Settings) -> BwmResource:
         """A resource that carries exactly ``settings`` (as the variables that produce it)."""
         return cls(environ=settings.to_env())
 

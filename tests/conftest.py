@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from pipeline_run import run_refresh_in_process
 
 ROOT = Path(__file__).resolve().parents[1]

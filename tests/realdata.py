@@ -51,7 +51,7 @@ KWB_FILES: dict[int, tuple[str, ...]] = {
 KWB_YEARS = tuple(KWB_FILES)
 
 #: The real health files are 50090NED (2020 boundaries); 50120NED's data is not in shared/cbs-real.
-HEALTH_TABLE_ID = "50090NED"
+REAL_HEALTH_TABLE_ID = "50090NED"
 HEALTH_PERIODS = (2012, 2016, 2020)
 #: The 8 health files: (period, age label in the file name). CBS's 2020 18-64 file is not in the snapshot.
 HEALTH_FILES: tuple[tuple[int, str], ...] = tuple(
@@ -212,7 +212,7 @@ def _cbs_column(name: str, spec: keymap.KeySpec) -> pl.Expr:
 
 def health_table_files(cbs_real: Path) -> dict[str, list]:
     """The mirror files of 50090NED built from the 8 real UntypedDataSet files."""
-    specs = keymap.health_keys(HEALTH_TABLE_ID)
+    specs = keymap.health_keys(REAL_HEALTH_TABLE_ID)
     by_key = {s.raw_key: s for s in specs}
     frames = []
     for period, age in HEALTH_FILES:
@@ -246,7 +246,7 @@ def health_table_files(cbs_real: Path) -> dict[str, list]:
     props += [topic_property(i, s) for i, s in enumerate(specs, 4)]
     periods = distinct["Perioden"]
     return {
-        "TableInfos": [_table_info(HEALTH_TABLE_ID, HEALTH_TITLE, ", ".join(p[:4] for p in periods))],
+        "TableInfos": [_table_info(REAL_HEALTH_TABLE_ID, HEALTH_TITLE, ", ".join(p[:4] for p in periods))],
         "DataProperties": props,
         "TypedDataSet": typed,
         "CategoryGroups": [],
@@ -274,9 +274,9 @@ def build_mirror(
         written.append(table_id)
     if health:
         files = health_table_files(cbs_real)
-        mirror.write_table(mirror_dir, HEALTH_TABLE_ID, files, title=files["TableInfos"][0]["Title"],
+        mirror.write_table(mirror_dir, REAL_HEALTH_TABLE_ID, files, title=files["TableInfos"][0]["Title"],
                            modified=_MODIFIED, source="cbs", base_url=None)
-        written.append(HEALTH_TABLE_ID)
+        written.append(REAL_HEALTH_TABLE_ID)
     return written
 
 
@@ -292,7 +292,7 @@ def health_frame(
     ``marges`` and one Float64 column per key (null where the file's cell is empty or '.').
     """
     keys = list(keys)
-    spec = {s.raw_key: s for s in keymap.health_keys(HEALTH_TABLE_ID)}
+    spec = {s.raw_key: s for s in keymap.health_keys(REAL_HEALTH_TABLE_ID)}
     frames = []
     for period in HEALTH_PERIODS:
         if not health_path(cbs_real, period, age).exists():

@@ -8,9 +8,6 @@ from pathlib import Path
 
 import cbsodata
 import pytest
-
-from bwm.cbs import client, mirror
-from bwm.settings import Settings
 from test_replay import (  # noqa: F401 - fixtures are used by name
     HEALTH,
     HEALTH_MODIFIED,
@@ -22,6 +19,9 @@ from test_replay import (  # noqa: F401 - fixtures are used by name
     served,
     template_mirror,
 )
+
+from bwm.cbs import client, mirror
+from bwm.settings import Settings
 
 FAST = {"retry_base_delay_s": 0.01}
 DEAD_PROXY = "http://10.255.255.1:9"

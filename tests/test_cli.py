@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipelines import cli
 from bwm.cbs import mirror, replay
+from pipelines import cli
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The indicator SQL on a tiny hand-built staging, with every expected number worked out by hand."""
 
-import duckdb
 import pytest
 
 from bwm import catalogue, warehouse

@@ -452,10 +452,9 @@ def test_2014_follows_the_2013_numbering():
 def test_units_as_expected_check_names_every_quarantined_key(tmp_path):
     import duckdb
 
+    from bwm import warehouse
     from pipelines.defs.staging.checks import units_as_expected
     from pipelines.resources import BwmResource
-
-    from bwm import warehouse
 
     bwm = BwmResource(environ={"BWM_WAREHOUSE": str(tmp_path / "bwm.duckdb")})
     path = warehouse.working_path(tmp_path / "bwm.duckdb")  # the refresh's working copy, which checks read

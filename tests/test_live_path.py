@@ -7,9 +7,9 @@ equal the demo warehouse's for that municipality.
 
 import duckdb
 import pytest
+from pipeline_run import run_refresh_in_process
 
 from bwm.cbs import replay
-from pipeline_run import run_refresh_in_process
 
 GEMEENTE = "GM9902"
 

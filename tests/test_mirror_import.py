@@ -14,9 +14,6 @@ from pathlib import Path
 
 import cbsodata
 import pytest
-
-from pipelines import cli
-from bwm.cbs import client, importer, mirror, replay
 from test_replay import (  # noqa: F401 - template_mirror is a fixture used by name
     HEALTH,
     HEALTH_MODIFIED,
@@ -25,6 +22,9 @@ from test_replay import (  # noqa: F401 - template_mirror is a fixture used by n
     KWB_ROWS,
     template_mirror,
 )
+
+from bwm.cbs import client, importer, mirror, replay
+from pipelines import cli
 
 AGAIN = "download the table again"
 HEALTH_ROWS = 14

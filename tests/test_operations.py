@@ -13,11 +13,11 @@ import pytest
 from bwm.cbs import replay
 from bwm.ops import alerts
 from bwm.ops.lock import RefreshLocked, refresh_lock
+from bwm.settings import Settings
+from pipelines.definitions import defs
+from pipelines.defs.automation.schedules import stale_roots
 from pipelines.ops.recover import fail_dead_runs
 from pipelines.resources import BwmResource
-from bwm.settings import Settings
-from pipelines.defs.automation.schedules import stale_roots
-from pipelines.definitions import defs
 
 
 def test_second_lock_is_refused_with_the_holder_named(tmp_path):

@@ -8,7 +8,6 @@ leave every published byte as it was. Runs with ``make test-identity`` (two demo
 import subprocess
 
 import pytest
-
 from output_identity import REPO, identity
 
 #: The code whose output this tree must reproduce: main just before the restructuring (1 December 2026).

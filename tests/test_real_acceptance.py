@@ -33,7 +33,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 import realdata
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +119,7 @@ def national_source(cbs_real, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("cbs-national")
     table_id, modified, files = realdata.kwb2020_national_files(cbs_real)
     realdata.write_files(folder, table_id, files, modified=modified)
-    realdata.write_files(folder, realdata.HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
+    realdata.write_files(folder, realdata.REAL_HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
     return folder
 
 
@@ -153,7 +152,7 @@ def run_b(cbs_real, tmp_path_factory) -> dict:
         realdata.write_files(folder, table_id, files)
     table_id, files = realdata.kwb_table_files(cbs_real, 2021)  # Amsterdam, Den Haag, Utrecht: 22 columns
     realdata.write_files(folder, table_id, files)
-    realdata.write_files(folder, realdata.HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
+    realdata.write_files(folder, realdata.REAL_HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
     result = _refresh(tmp_path_factory.mktemp("b"), folder,
                       {"BWM_YEARS": "2017,2019,2021", "BWM_HEALTH_TABLE": "50090NED",
                        "BWM_MUNICIPALITIES": "GM0363,GM0344,GM0518"})
@@ -368,7 +367,7 @@ def run_d(cbs_real, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("cbs-2024")
     table_id, files = realdata.statline_csv_files(cbs_real, 2024, KWB_2024)
     realdata.write_files(folder, table_id, files)
-    realdata.write_files(folder, realdata.HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
+    realdata.write_files(folder, realdata.REAL_HEALTH_TABLE_ID, realdata.health_table_files(cbs_real))
     return _refresh(tmp_path_factory.mktemp("d"), folder,
                     {"BWM_YEARS": "2024", "BWM_HEALTH_TABLE": "50090NED",
                      "BWM_MUNICIPALITIES": "GM0344,GM0794,GM0014"})  # Utrecht, Helmond, Groningen

@@ -21,10 +21,10 @@ import math
 import duckdb
 import polars as pl
 import pytest
-
 import realdata
-from bwm import warehouse
 from pipeline_run import run_refresh_in_process
+
+from bwm import warehouse
 from bwm.harmonise import keymap
 
 pytestmark = pytest.mark.real_data
@@ -61,7 +61,7 @@ def real_warehouse(cbs_real, tmp_path_factory) -> dict:
         "BWM_YEARS": ",".join(str(y) for y in realdata.KWB_YEARS),
         "BWM_WAREHOUSE": str(base / "bwm.duckdb"),
         "BWM_DAGSTER_STORAGE": str(base / "dagster"),
-        "BWM_HEALTH_TABLE": realdata.HEALTH_TABLE_ID,
+        "BWM_HEALTH_TABLE": realdata.REAL_HEALTH_TABLE_ID,
     }
     selection = [key for key in defs.resolve_all_asset_keys() if key.path[0] in ("mirror", "raw", "staging")]
     result = run_refresh_in_process(env, asset_selection=selection)
@@ -317,7 +317,7 @@ def test_health_national_values_come_through_exactly(con, cbs_real):
 
 
 def test_health_missing_stays_null(con, cbs_real):
-    value_keys = [s.raw_key for s in keymap.health_keys(realdata.HEALTH_TABLE_ID) if s.datatype not in ("String", "Char")]
+    value_keys = [s.raw_key for s in keymap.health_keys(realdata.REAL_HEALTH_TABLE_ID) if s.datatype not in ("String", "Char")]
     empty = published = 0
     for period, age in realdata.HEALTH_FILES:
         text = realdata.health_text(cbs_real, period, age)

@@ -2,8 +2,15 @@ import re
 
 import pytest
 
-from bwm.settings import (KWB_YEARS, PROJECT_ROOT, Settings, SettingsError, parse_memory, parse_municipalities,
-                          parse_years)
+from bwm.settings import (
+    KWB_YEARS,
+    PROJECT_ROOT,
+    Settings,
+    SettingsError,
+    parse_memory,
+    parse_municipalities,
+    parse_years,
+)
 
 
 def test_defaults_point_inside_the_project():

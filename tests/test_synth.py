@@ -19,7 +19,7 @@ from bwm.cbs import mirror
 from bwm.harmonise import keymap
 from bwm.synth.geography import KWB_YEARS, build_world
 from bwm.synth.values import PARTIAL_RELEASE_YEAR
-from bwm.synth.writer import HEALTH_TABLE_ID, RELEASE_KEYS, generate_mirror, kwb_specs
+from bwm.synth.writer import RELEASE_KEYS, SYNTH_HEALTH_TABLE_ID, generate_mirror, kwb_specs
 
 SEED = 20240101
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def demo(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("synth") / "mirror"
     messages: list[str] = []
     ids = generate_mirror(path, scale="demo", seed=SEED, progress=messages.append)
-    assert ids == [keymap.kwb_table(y).table_id for y in KWB_YEARS] + [HEALTH_TABLE_ID]
+    assert ids == [keymap.kwb_table(y).table_id for y in KWB_YEARS] + [SYNTH_HEALTH_TABLE_ID]
     assert len([m for m in messages if "rijen" in m]) == len(ids)
     return path
 
@@ -65,7 +65,7 @@ def _by_level(rows: list[dict], region: str) -> dict[str, list[dict]]:
 def test_same_seed_gives_identical_files(demo, tmp_path):
     again = tmp_path / "again"
     generate_mirror(again, scale="demo", seed=SEED)
-    for table_id in [keymap.kwb_table(y).table_id for y in KWB_YEARS] + [HEALTH_TABLE_ID]:
+    for table_id in [keymap.kwb_table(y).table_id for y in KWB_YEARS] + [SYNTH_HEALTH_TABLE_ID]:
         for name in ("TypedDataSet.json", "DataProperties.json", "TableInfos.json"):
             assert (demo / table_id / name).read_bytes() == (again / table_id / name).read_bytes(), (table_id, name)
     for year in KWB_YEARS:
@@ -279,7 +279,7 @@ def test_national_row_is_the_total_of_the_gemeenten(demo):
         dimension = json.loads((demo / table.table_id / f"{region}.json").read_text(encoding="utf-8"))
         titles = {d["Key"]: d["Title"] for d in dimension}
         assert titles[NATIONAL] == "Nederland (synthetisch)"
-    rows = _rows(demo, HEALTH_TABLE_ID)
+    rows = _rows(demo, SYNTH_HEALTH_TABLE_ID)
     national = [r for r in rows if r["WijkenEnBuurten"] == NATIONAL_HEALTH]
     assert len(national) == 3 * 3 * 4  # age groups x margins x periods
     assert all(r["SoortRegio_2"] == "Land      " and r["Codering_3"].rstrip() == "NL01" for r in national)
@@ -287,14 +287,14 @@ def test_national_row_is_the_total_of_the_gemeenten(demo):
     loneliness = [r["Eenzaam_27"] for r in national if r["Marges"] == "MW00000"]
     assert all(v is not None for v in loneliness)
     titles = {d["Key"]: d["Title"] for d in
-              json.loads((demo / HEALTH_TABLE_ID / "WijkenEnBuurten.json").read_text(encoding="utf-8"))}
+              json.loads((demo / SYNTH_HEALTH_TABLE_ID / "WijkenEnBuurten.json").read_text(encoding="utf-8"))}
     assert titles[NATIONAL_HEALTH] == "Nederland (synthetisch)"
 
 
 def test_health_table_shape(demo):
-    manifest = mirror.verify_table(demo, HEALTH_TABLE_ID)
+    manifest = mirror.verify_table(demo, SYNTH_HEALTH_TABLE_ID)
     assert manifest["source"] == "synthetic"
-    folder = demo / HEALTH_TABLE_ID
+    folder = demo / SYNTH_HEALTH_TABLE_ID
 
     def load(name):
         return json.loads((folder / name).read_text(encoding="utf-8"))
@@ -304,14 +304,14 @@ def test_health_table_shape(demo):
     assert [d["Key"] for d in load("Perioden.json")] == ["2012JJ00", "2016JJ00", "2020JJ00", "2022JJ00"]
     props = load("DataProperties.json")
     assert [p["Key"] for p in props[:4]] == ["Leeftijd", "Marges", "WijkenEnBuurten", "Perioden"]
-    assert [p["Key"] for p in props if p["Type"] == "Topic"] == [s.raw_key for s in keymap.health_keys(HEALTH_TABLE_ID)]
-    rows = _rows(demo, HEALTH_TABLE_ID)
+    assert [p["Key"] for p in props if p["Type"] == "Topic"] == [s.raw_key for s in keymap.health_keys(SYNTH_HEALTH_TABLE_ID)]
+    rows = _rows(demo, SYNTH_HEALTH_TABLE_ID)
     regions = [d["Key"] for d in load("WijkenEnBuurten.json")]
     kwb2022, region = _kwb(demo, 2022)
     # one geography (2022) for every period; the national row is NL01 here, NL00 in the KWB tables
     assert regions == [NATIONAL_HEALTH if r[region] == NATIONAL else r[region] for r in kwb2022]
     assert len(rows) == 3 * 3 * 4 * len(regions)
-    expected = ["ID", "Leeftijd", "Marges", "WijkenEnBuurten", "Perioden"] + [s.raw_key for s in keymap.health_keys(HEALTH_TABLE_ID)]
+    expected = ["ID", "Leeftijd", "Marges", "WijkenEnBuurten", "Perioden"] + [s.raw_key for s in keymap.health_keys(SYNTH_HEALTH_TABLE_ID)]
     assert all(list(r) == expected for r in rows)
 
     cell = {(r["Leeftijd"], r["Marges"], r["WijkenEnBuurten"], r["Perioden"]): r for r in rows}
@@ -368,8 +368,8 @@ def test_raw_loader_reads_the_synthetic_mirror(demo):
     table = keymap.kwb_table(2013)
     n = load.load_typed_dataset(con, demo, table.table_id, "raw", "kwb_2013")
     assert n == mirror.read_manifest(demo, table.table_id)["row_count"]
-    n = load.load_typed_dataset(con, demo, HEALTH_TABLE_ID, "raw", "health")
-    assert n == mirror.read_manifest(demo, HEALTH_TABLE_ID)["row_count"]
+    n = load.load_typed_dataset(con, demo, SYNTH_HEALTH_TABLE_ID, "raw", "health")
+    assert n == mirror.read_manifest(demo, SYNTH_HEALTH_TABLE_ID)["row_count"]
 
 
 @pytest.mark.slow

@@ -16,7 +16,6 @@ import polars as pl
 from bwm.cbs import mirror as mirror_mod
 
 
-
 class RawLoadError(RuntimeError):
     """A mirror table cannot be read into raw; the message names the table and file."""
 

@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def write_table(
             "table_id": table_id,
             "title": title,
             "modified": modified,
-            "retrieved_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "retrieved_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
             "row_count": len(rows) if isinstance(rows, list) else 0,
             "source": source,
             "base_url": base_url,
@@ -278,7 +278,7 @@ def _dump(value: Any) -> bytes:
         if not value:
             return b"[]\n"
         lines = ",\n".join(json.dumps(item, ensure_ascii=False) for item in value)
-        return f"[\n{lines}\n]\n".encode("utf-8")
+        return f"[\n{lines}\n]\n".encode()
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

@@ -30,10 +30,11 @@ import socket
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from bwm import registry
@@ -307,7 +308,7 @@ class ReplayServer:
         bound_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         self.base_url = f"http://{bound_host}:{self._httpd.server_address[1]}"
 
-    def start(self) -> "ReplayServer":
+    def start(self) -> ReplayServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
         return self
@@ -319,7 +320,7 @@ class ReplayServer:
         if self._thread:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self if self._thread else self.start()
 
     def __exit__(self, *exc: object) -> None:

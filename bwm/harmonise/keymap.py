@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import polars as pl
 
@@ -149,7 +149,7 @@ def keys_for_year(year: int) -> list[KeySpec]:
         raise KeymapError(f"no KWB key list for year {year}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _health(table_id: str) -> tuple[KeySpec, ...]:
     source = registry.table(table_id)
     if source.kind != "health":

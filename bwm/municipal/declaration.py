@@ -57,7 +57,7 @@ class Declaration:
     def levels(self) -> tuple[str, ...]:
         return LEVELS_UP[self.level]
 
-    def differences(self, other: "Declaration") -> list[str]:
+    def differences(self, other: Declaration) -> list[str]:
         """Fields in which two declarations of the same id differ (the same indicator may span files)."""
         fields = ("name_nl", "name_en", "theme", "kind", "unit", "direction", "level", "definition_nl")
         return [f for f in fields if getattr(self, f) != getattr(other, f)]

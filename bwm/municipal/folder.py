@@ -24,7 +24,14 @@ from pathlib import Path
 
 import polars as pl
 
-from bwm.municipal.declaration import DECLARATION_SHEET, SIDECAR_SUFFIX, Declaration, parse_sheet, parse_yaml, sidecar_name
+from bwm.municipal.declaration import (
+    DECLARATION_SHEET,
+    SIDECAR_SUFFIX,
+    Declaration,
+    parse_sheet,
+    parse_yaml,
+    sidecar_name,
+)
 from bwm.municipal.findings import CHECKS, Finding
 from bwm.municipal.geography import Geography, describe_years
 from bwm.municipal.limits import MAX_DECLARATION_BYTES, Limits, megabytes

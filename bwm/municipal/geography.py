@@ -29,7 +29,7 @@ class Geography:
     gemeente_names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_rows(cls, rows) -> "Geography":
+    def from_rows(cls, rows) -> Geography:
         """Rows of (year, area_code, area_level, gemeente_code, wijk_code, area_name[, inhabitants])."""
         geo = cls()
         for year, code, level, gm, wk, name, *more in rows:
@@ -43,7 +43,7 @@ class Geography:
         return geo
 
     @classmethod
-    def from_warehouse(cls, con) -> "Geography":
+    def from_warehouse(cls, con) -> Geography:
         columns = {r[0] for r in con.execute(
             "select column_name from information_schema.columns "
             "where table_schema = 'staging' and table_name = 'areas'").fetchall()}

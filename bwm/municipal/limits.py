@@ -47,7 +47,7 @@ class Limits:
         return self.max_bytes * XLSX_UNPACKED_FACTOR
 
     @classmethod
-    def from_settings(cls, max_mb: float | None = None) -> "Limits":
+    def from_settings(cls, max_mb: float | None = None) -> Limits:
         """The limits with ``max_mb`` (``Settings.municipal_max_mb``, BWM_MUNICIPAL_MAX_MB), or its default."""
         if max_mb is None:
             from bwm.settings import Settings

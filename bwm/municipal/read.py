@@ -21,8 +21,15 @@ import zipfile
 from dataclasses import dataclass, field
 
 from bwm.municipal.findings import Finding, shown
-from bwm.municipal.limits import (MAX_FIELD_CHARS, XLSX_MAX_CELLS, XLSX_MAX_COLUMNS, XLSX_UNPACKED_FACTOR, Limits,
-                                  megabytes, number)
+from bwm.municipal.limits import (
+    MAX_FIELD_CHARS,
+    XLSX_MAX_CELLS,
+    XLSX_MAX_COLUMNS,
+    XLSX_UNPACKED_FACTOR,
+    Limits,
+    megabytes,
+    number,
+)
 
 DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab"}
@@ -349,7 +356,7 @@ def _read_workbook(file: str, wb) -> tuple[list[Sheet], list[Finding]]:
     return sheets, findings
 
 
-def _read_sheet(file, wb, ws, styles: "_Styles", budget: list[int]) -> tuple[Sheet | None, list[Finding], bool]:
+def _read_sheet(file, wb, ws, styles: _Styles, budget: list[int]) -> tuple[Sheet | None, list[Finding], bool]:
     """One sheet streamed cell by cell: (the sheet or None, findings, whether a limit stopped the reading)."""
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._reader import CELL_TAG, COL_TAG, ROW_TAG, WorkSheetParser

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bwm import warehouse
 from bwm.cbs import mirror
-from bwm.settings import Settings
 from bwm.registry import CbsTable
+from bwm.settings import Settings
 from bwm.sources import expected_tables
 
 

@@ -173,7 +173,7 @@ class World:
     def gm_code(self, i: int) -> str:
         return f"GM{self.gm_number[i]:04d}"
 
-    def geography(self, year: int) -> "YearGeography":
+    def geography(self, year: int) -> YearGeography:
         cache = self.__dict__.setdefault("_geo_cache", {})
         if year not in cache:
             cache[year] = _build_year(self, year)
@@ -212,7 +212,7 @@ class YearGeography:
     def atom_gm(self) -> np.ndarray:
         return self.wk_gm[self.atom_wk]
 
-    def rows(self) -> "RegionRows":
+    def rows(self) -> RegionRows:
         """The table rows in CBS order: the national row, then each gemeente with per wijk the wijk and its buurten."""
         cache = self.__dict__.setdefault("_rows", None)
         if cache is None:

@@ -14,10 +14,10 @@ import dataclasses
 import json
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -48,7 +48,7 @@ Progress = Callable[[str], None]
 
 #: The synthetic health table takes the layout of 50120NED (RIVM, catalogue dataderden.cbs.nl): its keys,
 #: its four periods on the 2022 boundaries, Marges with the 95% bounds.
-HEALTH_TABLE_ID = "50120NED"
+SYNTH_HEALTH_TABLE_ID = "50120NED"
 HEALTH_TITLE = "Gezondheid per wijk en buurt; 2012/2016/2020/2022 (indeling 2022) (synthetisch)"
 MARGE_VALUE, MARGE_LOWER, MARGE_UPPER = "MW00000", "MOG0095", "MBG0095"
 
@@ -349,7 +349,7 @@ def _table_info(table_id: str, title: str, modified: str, period: str, summary: 
 
 
 def write_health_table(mirror_dir: Path, lat: Latent) -> tuple[str, int]:
-    specs = keymap.health_keys(HEALTH_TABLE_ID)
+    specs = keymap.health_keys(SYNTH_HEALTH_TABLE_ID)
     topics = [s for s in specs if s.datatype not in _TEXT_DATATYPES]
     health = health_values(lat, [key_stem(s.raw_key) for s in topics])
     rows = health.rows
@@ -417,7 +417,7 @@ def write_health_table(mirror_dir: Path, lat: Latent) -> tuple[str, int]:
     props += [topic_property(i, spec) for i, spec in enumerate(specs, 4)]
     files = {
         "TableInfos": [
-            _table_info(HEALTH_TABLE_ID, title, modified, ", ".join(str(p) for p in HEALTH_PERIODS), _HEALTH_SUMMARY)
+            _table_info(SYNTH_HEALTH_TABLE_ID, title, modified, ", ".join(str(p) for p in HEALTH_PERIODS), _HEALTH_SUMMARY)
         ],
         "DataProperties": props,
         "TypedDataSet": typed,
@@ -435,8 +435,8 @@ def write_health_table(mirror_dir: Path, lat: Latent) -> tuple[str, int]:
             {"Key": f"{p}JJ00", "Title": str(p), "Description": None, "Status": "Definitief"} for p in HEALTH_PERIODS
         ],
     }
-    mirror.write_table(mirror_dir, HEALTH_TABLE_ID, files, title=title, modified=modified, source="synthetic")
-    return HEALTH_TABLE_ID, len(typed)
+    mirror.write_table(mirror_dir, SYNTH_HEALTH_TABLE_ID, files, title=title, modified=modified, source="synthetic")
+    return SYNTH_HEALTH_TABLE_ID, len(typed)
 
 
 _HEALTH_SUMMARY = (

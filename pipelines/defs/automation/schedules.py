@@ -14,9 +14,8 @@ import hashlib
 
 import dagster as dg
 
-from pipelines.resources import BwmResource
-
 from bwm.settings import Settings
+from pipelines.resources import BwmResource
 
 MIRROR = dg.AssetKey(["mirror", "cbs"])
 #: The outputs of the municipal multi-asset (file status, values, declared indicators): refreshed together.

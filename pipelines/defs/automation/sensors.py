@@ -6,11 +6,10 @@ import datetime as dt
 
 import dagster as dg
 
-from pipelines.resources import BwmResource
-
 from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
-from pipelines.ops.progress import failure_text
 from bwm.ops.changes import current_files
+from pipelines.ops.progress import failure_text
+from pipelines.resources import BwmResource
 
 #: The outputs of the municipal multi-asset (file status, values, declared indicators): refreshed together.
 MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators")]
@@ -77,7 +76,7 @@ def failed_check_alert(context: dg.RunStatusSensorContext, bwm: BwmResource):
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Once a day: delete run history older than BWM_RUN_RETENTION_DAYS (default 90).")
 def purge_old_runs(context: dg.SensorEvaluationContext, bwm: BwmResource):
-    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=bwm.settings.run_retention_days)
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=bwm.settings.run_retention_days)
     old = context.instance.get_run_records(dg.RunsFilter(created_before=cutoff), limit=500)
     for record in old:
         context.instance.delete_run(record.dagster_run.run_id)

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
 from bwm import warehouse
 from bwm.divide.build import CONCENTRATION_INDICATOR, compute_measures, compute_trends

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from bwm.settings import Settings
 from bwm.sources import ensure_mirror
 from pipelines.resources import BwmResource
 

@@ -3,7 +3,6 @@
 import dagster as dg
 
 from bwm.cbs import mirror
-from bwm.settings import Settings
 from bwm.sources import expected_tables
 from pipelines.resources import BwmResource
 

@@ -10,7 +10,6 @@ from bwm.municipal import store
 from bwm.municipal.folder import scan_folder
 from bwm.municipal.geography import Geography
 from bwm.municipal.publish import publishable
-from bwm.settings import Settings
 from pipelines.resources import BwmResource
 
 AREAS = dg.AssetKey(["staging", "areas"])
@@ -42,7 +41,7 @@ def municipal_files(context: dg.AssetExecutionContext, bwm: BwmResource):
     with bwm.connect() as con:
         geo = Geography.from_warehouse(con)
         result = scan_folder(settings.municipal_dir, geo, reserved)
-        checked_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        checked_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         store.ensure_tables(con)
         status = result.status_frame(checked_at)
         values = result.values_frame()

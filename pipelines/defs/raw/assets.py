@@ -2,11 +2,10 @@
 
 import dagster as dg
 
-from bwm import warehouse
+from bwm import registry, warehouse
 from bwm.cbs.load import load_typed_dataset, metadata_frames
 from bwm.harmonise import keymap
-from bwm.settings import KWB_YEARS, Settings
-from bwm import registry
+from bwm.settings import KWB_YEARS
 from bwm.sources import expected_tables
 from pipelines.resources import BwmResource
 

@@ -16,7 +16,6 @@ from bwm.settings import KWB_YEARS, Settings
 from pipelines.defs.staging import views
 from pipelines.resources import BwmResource
 from pipelines.sql import sql_assets
-from pipelines.resources import BwmResource
 
 RAW_KWB = [dg.AssetKey(["raw", f"kwb_{year}"]) for year in KWB_YEARS]
 RAW_META = [dg.AssetKey(["raw", "cbs_data_properties"]), dg.AssetKey(["raw", "cbs_dimensions"]),

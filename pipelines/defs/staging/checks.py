@@ -2,8 +2,6 @@
 
 import dagster as dg
 
-from bwm import warehouse
-from bwm.settings import Settings
 from pipelines.metadata import md_table
 from pipelines.resources import BwmResource
 
