@@ -78,7 +78,8 @@ def prepare_mirror(scale: str) -> tuple[Path, dict]:
     log(f"mirror: generating the synthetic {scale} mirror in {mirror} ...")
     code = (f"from bwm.synth.writer import generate_mirror; "
             f"generate_mirror({str(mirror)!r}, scale={scale!r}, seed={SEED})")
-    result = measure("mirror", [sys.executable, "-c", code], child_environment(drop_prefixes=()), RESULTS / f"mirror-{scale}.log")
+    result = measure("mirror", [sys.executable, "-c", code], child_environment(drop_prefixes=()),
+                     RESULTS / f"mirror-{scale}.log")
     if not result["ok"]:
         raise SystemExit(f"generating the mirror failed; see {RESULTS / f'mirror-{scale}.log'}")
     marker.write_text(json.dumps(wanted, indent=2) + "\n")
@@ -343,7 +344,8 @@ def print_report(report: dict) -> None:
     if "nightly" in s:
         n = s["nightly"]
         log(f"   (b) schedule decided '{n.get('decision')}' in {n.get('decide_seconds')} s"
-            + (f" ({n.get('skip_message')})" if n.get("skip_message") else f", ran {len(n.get('selected', []))} assets"))
+            + (f" ({n.get('skip_message')})" if n.get("skip_message")
+               else f", ran {len(n.get('selected', []))} assets"))
     if "municipal_change" in s:
         m = s["municipal_change"]
         log(f"   (c) sensor selected {len(m.get('sensor_selected', []))} assets "
@@ -510,7 +512,8 @@ def _areas(warehouse: Path) -> str:
         con = duckdb.connect(str(warehouse), read_only=True)
         year, gm, wk, bu = con.execute(
             "select max(year), count(*) filter (area_level = 'gemeente'), count(*) filter (area_level = 'wijk'), "
-            "count(*) filter (area_level = 'buurt') from staging.areas where year = (select max(year) from staging.areas)"
+            "count(*) filter (area_level = 'buurt') from staging.areas "
+            "where year = (select max(year) from staging.areas)"
         ).fetchone()
         years = con.execute("select count(distinct year) from staging.areas").fetchone()[0]
         con.close()

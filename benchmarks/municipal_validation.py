@@ -87,7 +87,8 @@ def write_csv(path: Path, variant: str, max_bytes: int) -> tuple[int, int]:
                 for w in range(WIJKEN):
                     for b in range(BUURTEN):
                         if rate:
-                            line = f"BU0001{w:02d}{b:02d},{year},{ident},{rng.randint(0, 1000) / 10},{rng.randint(1, 400)}\n"
+                            line = (f"BU0001{w:02d}{b:02d},{year},{ident},"
+                                    f"{rng.randint(0, 1000) / 10},{rng.randint(1, 400)}\n")
                         else:
                             line = f"BU0001{w:02d}{b:02d},{year},{ident},{rng.randint(0, 400)},\n"
                         if size + len(line) > max_bytes:

@@ -53,13 +53,13 @@ def run(warehouse: Path, mirror: Path, n_gemeenten: int, n_areas: int) -> dict:
 
         for g in gemeenten[:n_gemeenten]:
             page("gemeente", "gemeente.html.j2", page_path("gemeente", g.code),
-                 lambda: gemeente_pages.gemeente_page(data, g.code))
+                 lambda g=g: gemeente_pages.gemeente_page(data, g.code))
             for ind in data.indicators_for(g.code):
                 page("indicator", "indicator.html.j2", page_path("indicator", f"{g.code}/{ind['indicator_id']}"),
-                     lambda: indicator_pages.indicator_page(data, g.code, ind["indicator_id"]))
+                     lambda g=g, ind=ind: indicator_pages.indicator_page(data, g.code, ind["indicator_id"]))
         sample = random.Random(1).sample(areas, min(n_areas, len(areas)))
         for a in sample:
-            page(a.level, "area.html.j2", page_path(a.level, a.code), lambda: area_pages.area_page(data, a.code))
+            page(a.level, "area.html.j2", page_path(a.level, a.code), lambda a=a: area_pages.area_page(data, a.code))
     per_page = {k: seconds[k] / rendered[k] for k in counts if rendered[k]}
     estimate = {k: per_page[k] * counts[k] for k in per_page}
     return {"load_seconds": round(load_seconds, 2), "load_rss_increase_bytes": (rss_load - rss0) * 1024,

@@ -135,7 +135,8 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The ``BWM_`` variables that give exactly these settings (``Settings.from_env(s.to_env()) == s``)."""
         return {
-            "BWM_SOURCE": self.source, "BWM_MIRROR_DIR": str(self.mirror_dir), "BWM_WAREHOUSE": str(self.warehouse_path),
+            "BWM_SOURCE": self.source, "BWM_MIRROR_DIR": str(self.mirror_dir),
+            "BWM_WAREHOUSE": str(self.warehouse_path),
             "BWM_MUNICIPALITIES": ",".join(self.municipalities),
             "BWM_YEARS": ",".join(str(y) for y in self.years), "BWM_CBS_BASE_URL": self.cbs_base_url,
             "BWM_CBS_DATADERDEN_URL": self.cbs_dataderden_url, "BWM_HEALTH_TABLE": self.health_table,
@@ -203,7 +204,8 @@ def parse_health_table(raw: str, default: str) -> str:
     known = registry.tables("health")
     if table not in {t.table_id for t in known}:
         choices = "; ".join(f"{t.table_id}: {t.title}" for t in known)
-        raise SettingsError(f"BWM_HEALTH_TABLE={raw.strip()!r} is not a health table the monitor reads; use one of: {choices}.")
+        raise SettingsError(f"BWM_HEALTH_TABLE={raw.strip()!r} is not a health table the monitor reads; "
+                            f"use one of: {choices}.")
     return table
 
 

@@ -294,13 +294,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         selection = Selection(
-            municipalities=parse_municipalities(args.municipalities) if args.municipalities else settings.municipalities,
+            municipalities=(parse_municipalities(args.municipalities) if args.municipalities
+                            else settings.municipalities),
             themes=_list_arg(args.themes), years=_year_list(args.years),
             levels=_list_arg(args.levels) or ("gemeente", "wijk", "buurt"))
         generated_at = dt.datetime.fromisoformat(args.generated_at) if args.generated_at else None
         if generated_at is not None and generated_at.tzinfo is None:
             generated_at = generated_at.replace(tzinfo=dt.UTC)
-        paths = export(settings.warehouse_path, selection, Path(args.out).resolve() if args.out else settings.export_dir,
+        paths = export(settings.warehouse_path, selection,
+                       Path(args.out).resolve() if args.out else settings.export_dir,
                        name=args.name, formats=_list_arg(args.formats) or ("csv", "parquet", "xlsx"),
                        csv_delimiter=args.csv_delimiter, generated_at=generated_at)
     except (ExportError, WarehouseError, ValueError) as exc:
@@ -373,8 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.set_defaults(func=cmd_synth)
 
     exp = sub.add_parser("export", help="write indicator tables as CSV, Parquet and XLSX",
-                         description="Indicator tables from the warehouse (BWM_WAREHOUSE) with definitions, sources and "
-                                     "notes. Municipal figures are disclosure-controlled already in the warehouse.")
+                         description="Indicator tables from the warehouse (BWM_WAREHOUSE) with definitions, sources "
+                                     "and notes. Municipal figures are disclosure-controlled already in the "
+                                     "warehouse.")
     exp.add_argument("--municipalities", help="gemeente codes, e.g. GM9901,GM9902 (default BWM_MUNICIPALITIES, or all)")
     exp.add_argument("--themes", help="themes, e.g. materiele_welvaart,welzijn (default all)")
     exp.add_argument("--years", help="years, e.g. 2019-2024 or 2020,2022 (default all)")

@@ -15,7 +15,8 @@ from pipelines.ops.progress import progress_logger
 from pipelines.resources import BwmResource
 
 _layers = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
-_layer_keys = sorted({key for asset in _layers.assets or [] if isinstance(asset, dg.AssetsDefinition) for key in asset.keys},
+_layer_keys = sorted({key for asset in _layers.assets or [] if isinstance(asset, dg.AssetsDefinition)
+                      for key in asset.keys},
                      key=lambda k: k.to_user_string())
 
 #: The main job: the mirror, then every layer, with every check.

@@ -380,8 +380,9 @@ def statline_r_files(cbs_real: Path, shared: Path, year: int, file_name: str) ->
     Each column is mapped to its OData key by position in ``keys_<year>.csv``, and the mapping is accepted only
     where the column's title ends in the key's unit (from the evidence, or the key map), so a shifted column
     fails loudly instead of mislabelling a figure; columns whose title differs from the evidence's title are
-    returned as ``(key, evidence title, column)`` (CBS retitles topics between releases: 2017's position 35). DataProperties are built from the evidence's
-    unit, datatype and title, falling back to the key map; the region key is the Codering column.
+    returned as ``(key, evidence title, column)`` (CBS retitles topics between releases: 2017's position 35).
+    DataProperties are built from the evidence's unit, datatype and title, falling back to the key map; the region
+    key is the Codering column.
     """
     table = keymap.kwb_table(year)
     region = table.region_dimension

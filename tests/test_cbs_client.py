@@ -37,14 +37,15 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def small_files(n: int = 3, name: str = "Súdwest-Fryslân") -> dict:
-    rows = [{"ID": i, "WijkenEnBuurten": f"GM{i:04d}    ", "Naam_1": name, "Waarde_2": None if i == 1 else i} for i in range(n)]
+    rows = [{"ID": i, "WijkenEnBuurten": f"GM{i:04d}    ", "Naam_1": name, "Waarde_2": None if i == 1 else i}
+            for i in range(n)]
     return {"TableInfos": [{"Identifier": "T1", "Modified": "2024-01-01T00:00:00"}], "TypedDataSet": rows,
             "WijkenEnBuurten.json": [{"Key": r["WijkenEnBuurten"], "Title": name} for r in rows]}
 
 
 def write_small(root: Path, **kwargs) -> Path:
-    return mirror.write_table(root, "T1", kwargs.pop("files", small_files()), title="Test", modified="2024-01-01T00:00:00",
-                              source="synthetic", **kwargs)
+    return mirror.write_table(root, "T1", kwargs.pop("files", small_files()), title="Test",
+                              modified="2024-01-01T00:00:00", source="synthetic", **kwargs)
 
 
 # --- mirror ------------------------------------------------------------------------------------
@@ -52,9 +53,11 @@ def write_small(root: Path, **kwargs) -> Path:
 
 def test_write_table_round_trip_and_manifest(tmp_path):
     folder = write_small(tmp_path, base_url="https://opendata.cbs.nl", region_filter=["GM0344"])
-    assert sorted(p.name for p in folder.iterdir()) == ["TableInfos.json", "TypedDataSet.json", "WijkenEnBuurten.json", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "TableInfos.json", "TypedDataSet.json", "WijkenEnBuurten.json", "manifest.json"]
     manifest = mirror.read_manifest(tmp_path, "T1")
-    assert {k: manifest[k] for k in ("table_id", "title", "modified", "row_count", "source", "base_url", "region_filter")} == {
+    assert {k: manifest[k]
+            for k in ("table_id", "title", "modified", "row_count", "source", "base_url", "region_filter")} == {
         "table_id": "T1", "title": "Test", "modified": "2024-01-01T00:00:00", "row_count": 3, "source": "synthetic",
         "base_url": "https://opendata.cbs.nl", "region_filter": ["GM0344"]}
     assert manifest["retrieved_at"].endswith("+00:00")
@@ -67,7 +70,8 @@ def test_write_table_round_trip_and_manifest(tmp_path):
     before = snapshot(folder)
     write_small(tmp_path, base_url="https://opendata.cbs.nl", region_filter=["GM0344"])  # same input, same bytes
     after = snapshot(folder)
-    assert {k: v for k, v in after.items() if k != "manifest.json"} == {k: v for k, v in before.items() if k != "manifest.json"}
+    assert ({k: v for k, v in after.items() if k != "manifest.json"}
+            == {k: v for k, v in before.items() if k != "manifest.json"})
 
 
 def test_readers_ignore_incomplete_and_temp_folders(tmp_path):
@@ -159,7 +163,8 @@ def test_configure_sets_cbsodata_options(cbs_options, monkeypatch):
 
     monkeypatch.delenv("NO_PROXY")
     client.configure("http://localhost:8765", timeout_s=2)
-    assert (cbs_options.catalog_url, cbs_options.use_https, cbs_options.requests["proxies"]) == ("localhost:8765", False, {})
+    assert (cbs_options.catalog_url, cbs_options.use_https, cbs_options.requests["proxies"]) == (
+        "localhost:8765", False, {})
     with pytest.raises(ValueError, match="BWM_CBS_BASE_URL"):
         client.configure("opendata.cbs.nl", timeout_s=2)
 
@@ -181,7 +186,8 @@ def test_region_filter_uses_startswith_per_level():
 def test_download_table_mirrors_the_served_table(served, cbs_options, tmp_path):
     messages: list[str] = []
     result = client.download_table(KWB, tmp_path, settings=settings_for(served), progress=messages.append, **FAST)
-    assert (result.table_id, result.status, result.row_count, result.modified) == (KWB, "downloaded", KWB_ROWS, KWB_MODIFIED)
+    assert (result.table_id, result.status, result.row_count, result.modified) == (
+        KWB, "downloaded", KWB_ROWS, KWB_MODIFIED)
     assert result.path == tmp_path / KWB
     served_manifest = mirror.read_manifest(served.mirror_dir, KWB)
     local = mirror.verify_table(tmp_path, KWB)
@@ -190,7 +196,8 @@ def test_download_table_mirrors_the_served_table(served, cbs_options, tmp_path):
         assert mirror.read_json(tmp_path, KWB, name) == mirror.read_json(served.mirror_dir, KWB, name), name
     rows = mirror.read_json(tmp_path, KWB, "TypedDataSet")
     assert rows[1]["WijkenEnBuurten"] == "GM0344    " and rows[3]["AantalInwoners_5"] is None
-    assert (local["source"], local["base_url"], local["region_filter"], local["row_count"]) == ("cbs", served.base_url, None, KWB_ROWS)
+    assert (local["source"], local["base_url"], local["region_filter"], local["row_count"]) == (
+        "cbs", served.base_url, None, KWB_ROWS)
     assert f"{KWB} TypedDataSet: page 2, {KWB_ROWS} rows" in messages
     assert len(served.requests_for("TypedDataSet")) == 2
 
@@ -208,7 +215,8 @@ def test_municipality_filter_keeps_only_that_municipality(served, cbs_options, t
     assert sent == client.region_filter("WijkenEnBuurten", ("GM0344",)) and "substringof" not in sent
     assert mirror.read_manifest(tmp_path, KWB)["region_filter"] == ["NL", "GM0344"]
 
-    health = client.download_table(HEALTH, tmp_path, municipalities=("GM1034", "gm0344"), settings=settings_for(served), **FAST)
+    health = client.download_table(HEALTH, tmp_path, municipalities=("GM1034", "gm0344"),
+                                   settings=settings_for(served), **FAST)
     assert health.row_count == 14  # 2 age groups x (NL01 + (GM, WK, BU) x 2 municipalities)
     assert len(mirror.read_json(tmp_path, HEALTH, "Leeftijd")) == 2  # other dimensions stay whole
 
@@ -267,7 +275,8 @@ def test_transient_faults_are_retried(served, cbs_options, tmp_path, kind, optio
     # The fault hits page 2 of the data set: only that page is fetched again.
     served.faults.add(kind, path_contains="TypedDataSet?$format=json&$skip=10000", **options)
     messages: list[str] = []
-    result = client.download_table(KWB, tmp_path, settings=settings_for(served, timeout_s=0.5), progress=messages.append, **FAST)
+    result = client.download_table(KWB, tmp_path, settings=settings_for(served, timeout_s=0.5),
+                                   progress=messages.append, **FAST)
     assert result.status == "downloaded" and result.row_count == KWB_ROWS
     assert mirror.read_json(tmp_path, KWB, "TypedDataSet") == mirror.read_json(served.mirror_dir, KWB, "TypedDataSet")
     pages = served.requests_for("TypedDataSet")
@@ -277,7 +286,8 @@ def test_transient_faults_are_retried(served, cbs_options, tmp_path, kind, optio
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("error", "HTTP 500"), ("delay", "timed out after 0.5 s"), ("truncate", "truncated JSON"), ("drop", "connection dropped")],
+    [("error", "HTTP 500"), ("delay", "timed out after 0.5 s"), ("truncate", "truncated JSON"),
+     ("drop", "connection dropped")],
 )
 def test_persistent_faults_raise_a_clear_error_and_keep_the_mirror(served, cbs_options, tmp_path, kind, expected):
     settings = settings_for(served, timeout_s=0.5, retries=2)

@@ -65,8 +65,9 @@ def test_mirror_serve_takes_faults_and_a_catalogue(demo_warehouse, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "mirror", "serve", "--mirror", str(demo_warehouse["mirror"]),
-                             "--port", str(port), "--catalog", "dataderden", "--fault", "error,path=TableInfos,times=1"],
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "mirror", "serve",
+                             "--mirror", str(demo_warehouse["mirror"]), "--port", str(port), "--catalog", "dataderden",
+                             "--fault", "error,path=TableInfos,times=1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}/ODataFeed/odata"

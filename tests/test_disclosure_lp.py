@@ -245,7 +245,7 @@ def attack_published(frame: pl.DataFrame, geo: Geography) -> float:
     fixed, suppressed cells free. Only one reason may mark our own suppression."""
     assert set(frame["missing_reason"].drop_nulls()) <= {disclosure.SUPPRESSED_SMALL_COUNT, "not_published"}
     worst = math.inf
-    for (ident, year), rows in frame.group_by("indicator_id", "year"):
+    for (_ident, _year), rows in frame.group_by("indicator_id", "year"):
         rows = rows.filter(pl.col("missing_reason").is_null() | (pl.col("missing_reason") != "not_published"))
         if rows.is_empty():
             continue

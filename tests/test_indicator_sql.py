@@ -188,7 +188,8 @@ def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path
         for code, value, den, agg, n in rows:
             c.execute("insert into indicators.values values (2024, ?, 'gemeente', 'ww_per_1000', 'per_1000', ?, ?)",
                       [code, value, den])
-            c.execute("insert into indicators.aggregated values (2024, ?, 'gemeente', 'ww_per_1000', 'ratio', ?, ?, 1.0)",
+            c.execute("insert into indicators.aggregated values "
+                      "(2024, ?, 'gemeente', 'ww_per_1000', 'ratio', ?, ?, 1.0)",
                       [code, agg, n])
         # A health estimate of 2012 weighted by residents of KWB 2020 (the only KWB year in the build), 15% off:
         # weights eight years away say little about 2012's population mix, so it is not compared.
@@ -200,7 +201,8 @@ def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path
         c.execute("create table indicators.weights (source varchar, year int, area_code varchar, weight_year int)")
         c.execute("insert into indicators.weights values ('kwb', 2024, 'GM0001', 2024), ('kwb', 2024, 'GM0002', 2024), "
                   "('health', 2012, 'GM0001', 2020)")
-    result = gemeente_totals_match_buurten.node_def.compute_fn.decorated_fn(BwmResource(environ={"BWM_WAREHOUSE": str(path)}))
+    result = gemeente_totals_match_buurten.node_def.compute_fn.decorated_fn(
+        BwmResource(environ={"BWM_WAREHOUSE": str(path)}))
     assert not result.passed
     assert result.metadata["compared"].value == 2 and result.metadata["mismatches"].value == 1
     assert result.metadata["not_compared_weights_far"].value == 1

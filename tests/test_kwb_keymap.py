@@ -36,9 +36,9 @@ FROM_2016 = [
     "huishoudens_laagste_40pct_inkomen_pct", "huishoudens_hoogste_20pct_inkomen_pct", "huishoudens_laag_inkomen_pct",
 ]
 FROM_2018 = [
-    "nettoarbeidsparticipatie_pct", "gestandaardiseerd_huishoudinkomen_eur", "huishoudens_tot_110pct_sociaal_minimum_pct",
-    "huishoudens_tot_120pct_sociaal_minimum_pct", "mediaan_vermogen_eur", "jeugdzorg_jongeren", "jeugdzorg_jongeren_pct",
-    "wmo_clienten", "wmo_clienten_per_1000",
+    "nettoarbeidsparticipatie_pct", "gestandaardiseerd_huishoudinkomen_eur",
+    "huishoudens_tot_110pct_sociaal_minimum_pct", "huishoudens_tot_120pct_sociaal_minimum_pct", "mediaan_vermogen_eur",
+    "jeugdzorg_jongeren", "jeugdzorg_jongeren_pct", "wmo_clienten", "wmo_clienten_per_1000",
 ]
 
 
@@ -72,7 +72,8 @@ def test_every_year_has_a_table_and_an_ordered_key_list():
     assert [t.year for t in tables] == YEARS
     assert km.kwb_table(2019).table_id == "84583NED" and km.kwb_table(2024).table_id == "85984NED"
     assert km.kwb_year_of("85984ned") == 2024
-    assert {t.year: t.region_dimension for t in tables} == {y: "RegioS" if y == 2013 else "WijkenEnBuurten" for y in YEARS}
+    assert {t.year: t.region_dimension for t in tables} == {
+        y: "RegioS" if y == 2013 else "WijkenEnBuurten" for y in YEARS}
     assert len({t.table_id for t in tables}) == len(tables)
     for year in YEARS:
         specs = km.keys_for_year(year)

@@ -43,7 +43,8 @@ def live_run(demo_warehouse, tmp_path_factory):
                                 if "DataSet" in str(r)]
         health_paths = {name: [r["path"] for r in s.requests if "50120NED" in r["path"]] for name, s in servers.items()}
     return {"first": first, "second": second, "warehouse": base / "bwm.duckdb", "health_paths": health_paths,
-            "data_requests_second": data_requests_second, "data_requests_first": data_requests_first, "demo": demo_warehouse["warehouse"]}
+            "data_requests_second": data_requests_second, "data_requests_first": data_requests_first,
+            "demo": demo_warehouse["warehouse"]}
 
 
 def test_live_refresh_succeeds(live_run):

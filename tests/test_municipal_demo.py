@@ -28,8 +28,8 @@ def test_the_demo_files_land(con, demo_warehouse):
 
 
 def test_municipal_indicators_join_the_catalogue(con):
-    rows = con.execute("select indicator_id, unit, aggregate, levels, disclosure, source_label from indicators.catalogue "
-                       "where source = 'municipal' order by 1").fetchall()
+    rows = con.execute("select indicator_id, unit, aggregate, levels, disclosure, source_label "
+                       "from indicators.catalogue where source = 'municipal' order by 1").fetchall()
     assert [r[0] for r in rows] == ["bijstand_huishoudens", "bijstand_langdurig_pct", "buddy_minder_eenzaam_pct",
                                     "buddy_trajecten", "schuldhulp_huishoudens", "schuldhulp_stabiel_pct",
                                     "voedselbank_huishoudens"]

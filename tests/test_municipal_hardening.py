@@ -76,7 +76,8 @@ def test_a_stray_quote_at_the_end_of_row_2_of_the_demo_file_is_rejected_naming_t
     assert len([line for line in lines[1:] if line.strip()]) == 343
     lines[1] += '"'
     result = scan(tmp_path, {SCHULDHULP: "\n".join(lines),
-                             "schuldhulp_zuiderhaven.indicators.yaml": (DEMO_DIR / "schuldhulp_zuiderhaven.indicators.yaml").read_text()})
+                             "schuldhulp_zuiderhaven.indicators.yaml":
+                                 (DEMO_DIR / "schuldhulp_zuiderhaven.indicators.yaml").read_text()})
     f = only(result, SCHULDHULP)
     assert f.status == "rejected" and f.rows == []
     assert [x.message for x in f.findings] == [
@@ -131,7 +132,8 @@ def test_a_count_of_1_7e308_is_rejected_and_a_count_is_at_most_the_inhabitants(t
     (tmp_path / "b").mkdir()
     # CBS rounds buurt inhabitants to fives, so 1 505 is still plausible for a buurt published with 1 500.
     (tmp_path / "b" / "bad.csv").write_text(long_csv("BU00010101,2024,clients,1506,", "BU00010101,2024,share,5,1600",
-                                                     "BU00010102,2024,clients,1506,", "BU00010101,2024,clients_b,1505,"))
+                                                     "BU00010102,2024,clients,1506,",
+                                                     "BU00010101,2024,clients_b,1505,"))
     (tmp_path / "b" / "bad.indicators.yaml").write_text(
         DECLARATION + DECLARATION.split("indicators:\n", 1)[1].replace("id: clients", "id: clients_b")
         .replace("id: share", "id: share_b"))
@@ -390,11 +392,13 @@ def test_findings_are_small():
 
 
 def test_an_integer_of_400_or_5000_digits_in_an_xlsx_cell_is_rejected_by_its_cell(tmp_path):
-    data = patched_xlsx(_xlsx(), "xl/worksheets/sheet1.xml", r'(<c r="D2" t="n"><v>)12(</v>)', r"\g<1>" + "9" * 400 + r"\g<2>")
+    data = patched_xlsx(_xlsx(), "xl/worksheets/sheet1.xml", r'(<c r="D2" t="n"><v>)12(</v>)',
+                        r"\g<1>" + "9" * 400 + r"\g<2>")
     assert messages(tmp_path, {"bad.xlsx": data}, "bad.xlsx") == [
         "bad.xlsx, sheet 'data', row 2, column 'value': expected a number of a plausible size; found "
         f"{'9' * 77}..., too large to compute with"]
-    data = patched_xlsx(_xlsx(), "xl/worksheets/sheet1.xml", r'(<c r="D2" t="n"><v>)12(</v>)', r"\g<1>" + "9" * 5000 + r"\g<2>")
+    data = patched_xlsx(_xlsx(), "xl/worksheets/sheet1.xml", r'(<c r="D2" t="n"><v>)12(</v>)',
+                        r"\g<1>" + "9" * 5000 + r"\g<2>")
     (message,) = messages(tmp_path, {"bad.xlsx": data}, "bad.xlsx")
     assert message.startswith("bad.xlsx, sheet 'data', row 2: expected a number of a plausible size; found a value in "
                               "cell D2 that cannot be read (ValueError: Exceeds the limit (4300 digits)")

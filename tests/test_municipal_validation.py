@@ -316,8 +316,10 @@ def _xlsx(formula=False, hidden=False, second_sheet_bad=False) -> bytes:
     ws.append(["BU00010101", 2024, "clients", "=2*6" if formula else 12, None])
     ws.append(["BU00010101", 2024, "share", 40.5, 25])
     decl = wb.create_sheet("indicatoren")
-    decl.append(["id", "name_nl", "name_en", "theme", "kind", "unit", "direction", "level", "definition_nl", "gemeente"])
-    decl.append(["clients", "Cliënten", "Clients", "welzijn", "count", "count", "neutral", "buurt", "Aantal.", "GM0001"])
+    decl.append(["id", "name_nl", "name_en", "theme", "kind", "unit", "direction", "level", "definition_nl",
+                 "gemeente"])
+    decl.append(["clients", "Cliënten", "Clients", "welzijn", "count", "count", "neutral", "buurt", "Aantal.",
+                 "GM0001"])
     decl.append(["share", "Aandeel", "Share", "welzijn", "rate", "pct", "neutral", "buurt", "Percentage.", "GM0001"])
     if hidden:
         old = wb.create_sheet("oud")

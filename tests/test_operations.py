@@ -137,7 +137,8 @@ def test_the_failure_alert_sensor_names_the_step_and_its_cause(monkeypatch):
     result = refresh.execute_in_process(instance=instance, raise_on_error=False)
     run_failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
     sent = []
-    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message, webhook="": sent.append((job, run_id, message)))
+    monkeypatch.setattr(sensors, "notify_failure",
+                        lambda job, run_id, message, webhook="": sent.append((job, run_id, message)))
     context = dg.build_run_status_sensor_context(sensor_name="refresh_failure_alert", dagster_instance=instance,
                                                  dagster_run=result.dagster_run, dagster_event=run_failure,
                                                  resources={"bwm": BwmResource(environ={})})
@@ -167,7 +168,8 @@ def test_a_run_that_finished_with_a_failed_check_is_alerted_and_tagged(monkeypat
     assert result.success
     success = next(e for e in result.all_events if e.event_type_value == "PIPELINE_SUCCESS")
     sent = []
-    monkeypatch.setattr(sensors, "notify_failure", lambda job, run_id, message, webhook="": sent.append((job, run_id, message)))
+    monkeypatch.setattr(sensors, "notify_failure",
+                        lambda job, run_id, message, webhook="": sent.append((job, run_id, message)))
     context = dg.build_run_status_sensor_context(sensor_name="failed_check_alert", dagster_instance=instance,
                                                  dagster_run=result.dagster_run, dagster_event=success,
                                                  resources={"bwm": BwmResource(environ={})})

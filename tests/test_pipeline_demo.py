@@ -74,7 +74,8 @@ def test_kwb_harmonised_over_renamed_keys_and_units(con):
 def test_missing_stays_missing(con):
     missing = scalar(con, "select count(*) from staging.kwb where value is null")
     assert missing > 0
-    assert scalar(con, "select count(*) from staging.kwb where value is null and value_status not in ('suppressed', 'not_published_yet', 'quarantined')") == 0
+    assert scalar(con, "select count(*) from staging.kwb where value is null "
+                       "and value_status not in ('suppressed', 'not_published_yet', 'quarantined')") == 0
     # Suppressed income values of tiny buurten are null, not 0.
     assert scalar(con, "select count(*) from staging.kwb where variable = 'inkomen_per_inwoner_eur' "
                        "and value = 0") == 0
@@ -139,7 +140,8 @@ def test_comparisons_and_theme_summary(con):
     themes = {r[0] for r in con.execute("select distinct theme from indicators.theme_summary").fetchall()}
     assert themes == set(catalogue.THEMES)
     assert scalar(con, "select count(*) from indicators.theme_summary where n_indicators > n_possible") == 0
-    # The synthetic national row (NL00 in KWB, NL01 in health; area_level 'land') gives every buurt a national comparison.
+    # The synthetic national row (NL00 in KWB, NL01 in health; area_level 'land') gives every buurt a national
+    # comparison.
     n, with_nl = con.execute("select count(*), count(nl_value) from indicators.comparisons "
                              "where indicator_id = 'inkomen_per_inwoner' and area_level = 'buurt'").fetchone()
     assert n > 0 and with_nl == n
@@ -167,4 +169,5 @@ def test_health_values_carry_their_95pct_bounds(con):
         "select count(*), count(ci_lower), count(*) filter (where ci_lower <= value and value <= ci_upper) "
         "from indicators.values where source_table = '50120NED' and value is not null").fetchone()
     assert rows[0] > 1000 and rows[1] == rows[0] == rows[2]
-    assert con.execute("select count(ci_lower) from indicators.values where source_table <> '50120NED'").fetchone()[0] == 0
+    assert con.execute("select count(ci_lower) from indicators.values "
+                       "where source_table <> '50120NED'").fetchone()[0] == 0

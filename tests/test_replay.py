@@ -45,7 +45,7 @@ def kwb_files(modified: str = KWB_MODIFIED) -> dict:
             regions.append((f"WK{digits}{w:02d}", f"Wijk {w:02d} {name}", "Wijk", name))
             regions += [(f"BU{digits}{w:02d}{b:02d}", f"Buurt {b:02d}", "Buurt", name) for b in BUURTEN]
     rows = []
-    for i, (code, title, kind, gemeente) in enumerate(regions):
+    for i, (code, _title, kind, gemeente) in enumerate(regions):
         rows.append({
             "ID": i,
             "WijkenEnBuurten": _pad(code),
@@ -56,7 +56,8 @@ def kwb_files(modified: str = KWB_MODIFIED) -> dict:
             "GemiddeldeWOZWaardeVanWoningen_35": None if i % 5 == 0 else round(150 + i * 0.1, 1),
             "MateVanStedelijkheid_116": None if kind == "Buurt" and i % 2 else (i % 5) + 1,
         })
-    dimension = [{"Key": _pad(c), "Title": t, "Description": None, "DetailRegionCode": _pad(c)} for c, t, _, _ in regions]
+    dimension = [{"Key": _pad(c), "Title": t, "Description": None, "DetailRegionCode": _pad(c)}
+                 for c, t, _, _ in regions]
     properties = [
         {"odata.type": "Cbs.OData.GeoDetail", "ID": 0, "Position": 0, "ParentID": None, "Type": "GeoDetail",
          "Key": "WijkenEnBuurten", "Title": "Wijken en buurten", "Description": "", "MapYear": 2024},
@@ -201,7 +202,8 @@ def test_root_listing_names_every_resource_with_absolute_urls(served):
         ("WijkenEnBuurten eq 'GM0344'", []),  # exact, like CBS: the padding is part of the code
         ("startswith(WijkenEnBuurten,'WK0344') or startswith(WijkenEnBuurten, 'BU0344')", [2, 3, 9, 10]),
         ("substringof('0344', WijkenEnBuurten) and Leeftijd eq '20300'", [1, 2, 3, 5, 6]),
-        ("(startswith(WijkenEnBuurten,'GM') or WijkenEnBuurten eq 'NL01      ') and not (Leeftijd eq '80200')", [0, 1, 4]),
+        ("(startswith(WijkenEnBuurten,'GM') or WijkenEnBuurten eq 'NL01      ') "
+         "and not (Leeftijd eq '80200')", [0, 1, 4]),
         ("Eenzaam_28 eq null", [1, 5, 9, 13]),
         ("Eenzaam_28 ge 52 and trim(WijkenEnBuurten) eq 'NL01'", []),
         ("Eenzaam_28 gt 45.5 and endswith(trim(WijkenEnBuurten), '01')", [6, 7, 10]),
@@ -214,7 +216,8 @@ def test_filter_expressions(served, expression, expected_ids):
 
 @pytest.mark.parametrize(
     "expression",
-    ["WijkenEnBuurten eq", "Nope eq 'x'", "__import__('os') eq 1", "startswith(WijkenEnBuurten)", "a eq 'x' ) or (", "1; drop"],
+    ["WijkenEnBuurten eq", "Nope eq 'x'", "__import__('os') eq 1", "startswith(WijkenEnBuurten)", "a eq 'x' ) or (",
+     "1; drop"],
 )
 def test_bad_filters_are_answered_with_400_and_never_evaluated(served, expression):
     response = requests.get(f"{served.base_url}/ODataFeed/odata/{HEALTH}/TypedDataSet",

@@ -304,14 +304,16 @@ def test_health_table_shape(demo):
     assert [d["Key"] for d in load("Perioden.json")] == ["2012JJ00", "2016JJ00", "2020JJ00", "2022JJ00"]
     props = load("DataProperties.json")
     assert [p["Key"] for p in props[:4]] == ["Leeftijd", "Marges", "WijkenEnBuurten", "Perioden"]
-    assert [p["Key"] for p in props if p["Type"] == "Topic"] == [s.raw_key for s in keymap.health_keys(SYNTH_HEALTH_TABLE_ID)]
+    assert [p["Key"] for p in props if p["Type"] == "Topic"] == [
+        s.raw_key for s in keymap.health_keys(SYNTH_HEALTH_TABLE_ID)]
     rows = _rows(demo, SYNTH_HEALTH_TABLE_ID)
     regions = [d["Key"] for d in load("WijkenEnBuurten.json")]
     kwb2022, region = _kwb(demo, 2022)
     # one geography (2022) for every period; the national row is NL01 here, NL00 in the KWB tables
     assert regions == [NATIONAL_HEALTH if r[region] == NATIONAL else r[region] for r in kwb2022]
     assert len(rows) == 3 * 3 * 4 * len(regions)
-    expected = ["ID", "Leeftijd", "Marges", "WijkenEnBuurten", "Perioden"] + [s.raw_key for s in keymap.health_keys(SYNTH_HEALTH_TABLE_ID)]
+    expected = ["ID", "Leeftijd", "Marges", "WijkenEnBuurten", "Perioden"] + [
+        s.raw_key for s in keymap.health_keys(SYNTH_HEALTH_TABLE_ID)]
     assert all(list(r) == expected for r in rows)
 
     cell = {(r["Leeftijd"], r["Marges"], r["WijkenEnBuurten"], r["Perioden"]): r for r in rows}

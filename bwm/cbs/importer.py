@@ -37,15 +37,15 @@ def import_folder(src_dir: Path | str, mirror_dir: Path | str, *, table_id: str 
     """Check a folder written by ``cbsodata.download_data(table_id, dir=...)`` and add it to the mirror.
 
     The table id is ``table_id`` if given (it must then agree with TableInfos' ``Identifier``), else that
-    ``Identifier``, else the folder name if it looks like one (``84583NED``). Checked: every ``*.json`` file parses and is a list; TableInfos
-    (with ``Modified``) and DataProperties are there; a data set is there; every dimension DataProperties
-    lists has its file, and every data row uses only known columns, known dimension codes and values of
-    its Topic's ``Datatype``. ``TypedDataSet.json`` is used when present. Otherwise ``UntypedDataSet.json``
-    (what cbsodata 1.3.5 writes for ``typed=True``: its flag is inverted) is converted to typed values:
-    numeric Topics from the padded strings, ``"."`` or empty to null; text Topics, dimension codes and
-    their padding stay as sent. The copy is written with ``write_table`` (source ``cbs``, TableInfos'
-    ``Modified`` and ``Title``), so the manifest comes last and a failure leaves the mirror as it was.
-    ``src_dir`` is only read; it may be ``<mirror_dir>/<id>`` itself (a folder without manifest), which
+    ``Identifier``, else the folder name if it looks like one (``84583NED``). Checked: every ``*.json`` file
+    parses and is a list; TableInfos (with ``Modified``) and DataProperties are there; a data set is there;
+    every dimension DataProperties lists has its file, and every data row uses only known columns, known
+    dimension codes and values of its Topic's ``Datatype``. ``TypedDataSet.json`` is used when present.
+    Otherwise ``UntypedDataSet.json`` (what cbsodata 1.3.5 writes for ``typed=True``: its flag is inverted) is
+    converted to typed values: numeric Topics from the padded strings, ``"."`` or empty to null; text Topics,
+    dimension codes and their padding stay as sent. The copy is written with ``write_table`` (source ``cbs``,
+    TableInfos' ``Modified`` and ``Title``), so the manifest comes last and a failure leaves the mirror as it
+    was. ``src_dir`` is only read; it may be ``<mirror_dir>/<id>`` itself (a folder without manifest), which
     is then replaced by the checked copy. Raises ``MirrorError`` naming the file and what to do.
     """
     src = Path(src_dir)

@@ -14,7 +14,8 @@ complete folder, plus at worst a stray ``.tmp-``/``.old-`` folder that the next 
 removes. One writer per table at a time is assumed (Dagster materialises each table in one run).
 
 A folder that ``cbsodata.download_data`` wrote (the same JSON files, no manifest) becomes a mirror table
-through ``bwm.cbs.importer``. ``verify_table(..., cached=True)`` checks a table against its manifest before it is loaded.
+through ``bwm.cbs.importer``. ``verify_table(..., cached=True)`` checks a table against its manifest before it
+is loaded.
 """
 
 from __future__ import annotations

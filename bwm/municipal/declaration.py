@@ -145,7 +145,8 @@ def _written_out(root) -> int:
             return sizes[key]
         if key in open_nodes:
             mark = node.start_mark
-            raise AliasLimit(f"an alias inside the anchor it refers to (line {mark.line + 1}, column {mark.column + 1})")
+            raise AliasLimit("an alias inside the anchor it refers to "
+                             f"(line {mark.line + 1}, column {mark.column + 1})")
         open_nodes.add(key)
         if isinstance(node, yaml.ScalarNode):
             total = len(node.value) + 1
@@ -188,7 +189,8 @@ def parse_sheet(file: str, sheet: str, header: list[str], rows: list[tuple[int, 
     missing = [f for f in REQUIRED if f not in names]
     if missing:
         return [], [Finding(file, sheet, 1, None, "declaration",
-                            f"a header row with the fields {', '.join(REQUIRED)} (and optionally {', '.join(OPTIONAL)})",
+                            f"a header row with the fields {', '.join(REQUIRED)} "
+                            f"(and optionally {', '.join(OPTIONAL)})",
                             f"no column {', '.join(repr(m) for m in missing)}")]
     raws = []
     for row_number, cells in rows:
@@ -206,7 +208,7 @@ def _declare(file, sheet, raws, reserved, declared_in) -> tuple[list[Declaration
     out: list[Declaration] = []
     seen: set[str] = set()
     for raw, row, column in raws:
-        def bad(field, expected, found):
+        def bad(field, expected, found, row=row, column=column):
             findings.append(Finding(file, sheet, row, column(field), "declaration", expected, found))
 
         values = {k: (str(v).strip() if v is not None else "") for k, v in raw.items() if k != "gemeente"}

@@ -74,7 +74,8 @@ class FileResult:
 
     def report(self, sheet: str | None = None) -> str:
         """The validation report for the file, or for one sheet of a workbook (plus the file-wide problems)."""
-        # One pass (a file of a million duplicate rows has a million findings): the sheet's own, and a count of the rest.
+        # One pass (a file of a million duplicate rows has a million findings): the sheet's own, and a count of
+        # the rest.
         mine = self.findings if sheet is None else [
             f for f in self.findings if f.sheet is None or f.sheet == sheet or f.sheet == DECLARATION_SHEET]
         others = len(self.findings) - len(mine)
@@ -290,8 +291,8 @@ def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: 
             stem = name[: -len(SIDECAR_SUFFIX)]
             if stem not in data_stems:
                 results.append(FileResult(name, _sha256(folder / name), [Finding(
-                    name, None, None, None, "declaration", f"a data file {stem}.csv or {stem}.xlsx next to this declaration",
-                    "no such file")]))
+                    name, None, None, None, "declaration",
+                    f"a data file {stem}.csv or {stem}.xlsx next to this declaration", "no such file")]))
             continue
         if not lower.endswith(DATA_SUFFIXES):
             suffix = Path(name).suffix or "(no extension)"

@@ -49,8 +49,8 @@ class Geography:
             "where table_schema = 'staging' and table_name = 'areas'").fetchall()}
         inhabitants = "inhabitants" if "inhabitants" in columns else "null"
         return cls.from_rows(con.execute(
-            f"select year, area_code, area_level, gemeente_code, wijk_code, area_name, {inhabitants} from staging.areas "
-            "where area_level in ('gemeente', 'wijk', 'buurt') order by year, area_code").fetchall())
+            f"select year, area_code, area_level, gemeente_code, wijk_code, area_name, {inhabitants} "
+            "from staging.areas where area_level in ('gemeente', 'wijk', 'buurt') order by year, area_code").fetchall())
 
     def inhabitants(self, year: int, code: str) -> int | None:
         """The inhabitants of an area in a KWB year, or None when unknown."""

@@ -150,7 +150,8 @@ def read_csv(file: str, data: bytes, max_field: int = MAX_FIELD_CHARS) -> tuple[
                 if delimiter == "," and len(cells) > n_fields:
                     hint = " (a decimal comma in a comma-separated file? use ';' as delimiter, or decimal points)"
                 findings.append(Finding(file, None, end, None, "delimiter",
-                                        f"{n_fields} fields separated by {_DELIMITER_NAMES[delimiter]}, as in the header",
+                                        f"{n_fields} fields separated by {_DELIMITER_NAMES[delimiter]}, "
+                                        "as in the header",
                                         f"{len(cells)} fields{hint}"))
                 continue
             rows.append((end, [same(c, c) or None for c in map(str.strip, cells)]))
@@ -267,7 +268,8 @@ def _decode(data: bytes) -> tuple[str | None, str]:
         try:
             return data[3:].decode("utf-8"), "UTF-8 with BOM"
         except UnicodeDecodeError as exc:
-            return None, f"a UTF-8 byte order mark, but byte 0x{data[3 + exc.start]:02X} at offset {3 + exc.start} is not UTF-8"
+            return None, (f"a UTF-8 byte order mark, but byte 0x{data[3 + exc.start]:02X} at offset {3 + exc.start} "
+                          "is not UTF-8")
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -416,7 +418,8 @@ def _read_sheet(file, wb, ws, styles: _Styles, budget: list[int]) -> tuple[Sheet
                     findings.append(Finding(file, title, row_number, None,
                                             "implausible_number" if numeric else "unsupported_file",
                                             "a number of a plausible size" if numeric else "a cell value Excel writes",
-                                            f"a value in cell {coordinate} that cannot be read ({exception_text(exc)})"))
+                                            f"a value in cell {coordinate} that cannot be read "
+                                            f"({exception_text(exc)})"))
                     _drop(stack, el)
                     continue
                 _drop(stack, el)

@@ -417,7 +417,8 @@ def write_health_table(mirror_dir: Path, lat: Latent) -> tuple[str, int]:
     props += [topic_property(i, spec) for i, spec in enumerate(specs, 4)]
     files = {
         "TableInfos": [
-            _table_info(SYNTH_HEALTH_TABLE_ID, title, modified, ", ".join(str(p) for p in HEALTH_PERIODS), _HEALTH_SUMMARY)
+            _table_info(SYNTH_HEALTH_TABLE_ID, title, modified, ", ".join(str(p) for p in HEALTH_PERIODS),
+                        _HEALTH_SUMMARY)
         ],
         "DataProperties": props,
         "TypedDataSet": typed,

@@ -53,13 +53,14 @@ def refresh_failure_alert(context: dg.RunFailureSensorContext, bwm: BwmResource)
         message = f"{steps[0].step_key}: {failure_text(steps[0].event_specific_data.error)}"
     else:
         message = context.failure_event.message if context.failure_event else "unknown error"
-    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message, webhook=bwm.settings.alert_webhook)
+    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message,
+                   webhook=bwm.settings.alert_webhook)
 
 
 @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="failed_check_alert",
                        default_status=dg.DefaultSensorStatus.RUNNING,
-                       description="A run that finished with failed checks (a rejected municipal file, a CBS total that "
-                       "does not add up) is alerted like a failed run, and tagged bwm/failed_checks.")
+                       description="A run that finished with failed checks (a rejected municipal file, a CBS total "
+                       "that does not add up) is alerted like a failed run, and tagged bwm/failed_checks.")
 def failed_check_alert(context: dg.RunStatusSensorContext, bwm: BwmResource):
     records = context.instance.get_records_for_run(
         context.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
@@ -68,7 +69,8 @@ def failed_check_alert(context: dg.RunStatusSensorContext, bwm: BwmResource):
         return dg.SkipReason("No failed checks.")
     message = failed_checks_message(failed)
     context.instance.add_run_tags(context.dagster_run.run_id, {"bwm/failed_checks": message[:4000]})
-    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message, webhook=bwm.settings.alert_webhook)
+    notify_failure(context.dagster_run.job_name, context.dagster_run.run_id, message,
+                   webhook=bwm.settings.alert_webhook)
     return dg.SkipReason(f"Alerted: {message}")
 
 

@@ -31,13 +31,15 @@ def national_share(con) -> dict[int, tuple[float, str]]:
                max(value) filter (area_level = 'land') as nl,
                sum(value * households) filter (area_level = 'gemeente') / sum(households) filter (area_level = 'gemeente')
         from v group by year order by year
-        """,
+        """,  # noqa: E501 (a line of the SQL text; wrapping it would change the string)
         [CONCENTRATION_INDICATOR],
     ).fetchall()
     return {y: ((nl, "nederland") if nl is not None else (wh, "warehouse")) for y, nl, wh in rows if (nl or wh)}
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES, deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"])], group_name="divide", kinds={"python"})
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES,
+          deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"])],
+          group_name="divide", kinds={"python"})
 def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Divide measures per (gemeente_code, year, level, indicator_id), level = buurt or wijk.
 
@@ -58,14 +60,15 @@ def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Material
     })
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["divide", "trends"], deps=[MEASURES], group_name="divide", kinds={"python"})
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["divide", "trends"], deps=[MEASURES], group_name="divide",
+          kinds={"python"})
 def trends(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Trend of each divide measure per (gemeente_code, level, indicator_id, measure) over the years.
 
     slope_per_year (measure's unit per year), change since the first and previous year, and a label:
-    'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trends_by_segment; measures from bwm.divide.registry).
+    'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trends_by_segment;
+    measures from bwm.divide.registry).
     """
-    settings = bwm.settings
     with bwm.connect() as con:
         frame = compute_trends(con.execute("select * from divide.measures").pl())
         n = warehouse.replace_table_from_frame(con, "divide", "trends", frame)

@@ -15,14 +15,14 @@ CATALOGUE = dg.AssetKey(["indicators", "catalogue"])
 MUNICIPAL_INDICATORS = dg.AssetKey(["municipal", "indicators"])
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=CATALOGUE, deps=[MUNICIPAL_INDICATORS], group_name="indicators", kinds={"python"})
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=CATALOGUE, deps=[MUNICIPAL_INDICATORS], group_name="indicators",
+          kinds={"python"})
 def indicator_catalogue(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """The indicator catalogue as a table. Grain: one row per indicator.
 
     CBS indicators from data/reference/indicators.yaml (their single source), then the indicators declared by
     the accepted municipal data files (municipal.indicators: source 'municipal', disclosure 'municipal').
     """
-    settings = bwm.settings
     frame = catalogue.catalogue_frame()
     with bwm.connect() as con:
         municipal_store.ensure_tables(con)

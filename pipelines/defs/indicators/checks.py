@@ -70,7 +70,8 @@ def values_cover_catalogue(bwm: BwmResource) -> dg.AssetCheckResult:
     explained = {ind for ind, *_ in gaps}
     empty = [ind.id for ind in catalogue.indicators() if counts.get(ind.id, 0) == 0]
     unexplained_empty = [ind for ind in empty if ind not in explained]
-    unexplained = bwm.query("select count(*) from indicators.values where value is null and missing_reason is null")[0][0]
+    unexplained = bwm.query("select count(*) from indicators.values "
+                            "where value is null and missing_reason is null")[0][0]
     failed = bool(unexplained_empty) or unexplained > 0
     by_reason: dict[str, list[str]] = {}
     for ind, year, table, reason in gaps:
@@ -114,7 +115,7 @@ def gemeente_totals_match_buurten(bwm: BwmResource) -> dg.AssetCheckResult:
                   * case v.unit {" ".join(f"when '{u}' then {k}" for u, k in RATIO_SCALE.items())} else 0 end
               else 0 end)
         order by 1, 2, 3
-        """
+        """  # noqa: E501 (a line of the SQL text; wrapping it would change the string)
     )
     compared, far = bwm.query(
         f"select count(*) filter (where {_WEIGHTS_NEAR}), count(*) filter (where not ({_WEIGHTS_NEAR})) "
@@ -127,10 +128,11 @@ def gemeente_totals_match_buurten(bwm: BwmResource) -> dg.AssetCheckResult:
         passed=not rows,
         metadata={"compared": compared, "mismatches": len(rows),
                   "not_compared_weights_far": far,
-                  "rule": f"difference <= {AGGREGATE_TOLERANCE:.0%}, one rounding unit {ROUNDING_UNIT}, or for ratios what "
-                          f"rounding each buurt's count to tens can add up to; where buurt coverage >= "
-                          f"{MIN_COVERAGE['weighted_mean']:.0%} (weighted means) or {MIN_COVERAGE['ratio']:.1%} (ratios); "
-                          f"health only where the weights' KWB year is within {MAX_WEIGHT_YEAR_DISTANCE} years",
+                  "rule": f"difference <= {AGGREGATE_TOLERANCE:.0%}, one rounding unit {ROUNDING_UNIT}, or for ratios "
+                          f"what rounding each buurt's count to tens can add up to; where buurt coverage >= "
+                          f"{MIN_COVERAGE['weighted_mean']:.0%} (weighted means) or {MIN_COVERAGE['ratio']:.1%} "
+                          f"(ratios); health only where the weights' KWB year is within "
+                          f"{MAX_WEIGHT_YEAR_DISTANCE} years",
                   "examples": md_table(["year", "gemeente", "indicator", "CBS", "aggregate", "coverage"], rows)},
     )
 

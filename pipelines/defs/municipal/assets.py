@@ -67,7 +67,8 @@ def municipal_files(context: dg.AssetExecutionContext, bwm: BwmResource):
     })
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=PUBLISHED, deps=[VALUES, INDICATORS, AREAS], group_name="municipal", kinds={"python"})
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=PUBLISHED, deps=[VALUES, INDICATORS, AREAS], group_name="municipal",
+          kinds={"python"})
 def municipal_published(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Municipal figures as they may be published: one row per (year, area_code, indicator_id) for every area of a
     delivering municipality at the declared level and above (wijk and gemeente totals by the catalogue's method:

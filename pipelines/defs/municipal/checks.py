@@ -22,7 +22,8 @@ def municipal_files_accepted(bwm: BwmResource) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=PUBLISHED, blocking=True, description="No published municipal count below the threshold, no rate whose "
+@dg.asset_check(asset=PUBLISHED, blocking=True,
+                description="No published municipal count below the threshold, no rate whose "
                 "numerator or complement (cases minus numerator) is below it, and no total with exactly one "
                 "suppressed part (which subtraction would reveal).")
 def municipal_disclosure_holds(bwm: BwmResource) -> dg.AssetCheckResult:

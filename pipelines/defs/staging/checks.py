@@ -87,7 +87,8 @@ def areas_inhabitants_add_up(bwm: BwmResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=KWB, description="(year, area_code, variable) is unique.")
 def kwb_unique_key(bwm: BwmResource) -> dg.AssetCheckResult:
-    dupes = bwm.query("select year, area_code, variable, count(*) from staging.kwb group by 1, 2, 3 having count(*) > 1")
+    dupes = bwm.query("select year, area_code, variable, count(*) from staging.kwb "
+                      "group by 1, 2, 3 having count(*) > 1")
     return dg.AssetCheckResult(passed=not dupes, metadata={"duplicates": len(dupes),
                                "examples": md_table(["year", "area_code", "variable", "n"], dupes)})
 

@@ -97,7 +97,8 @@ def health_view_sql(table: str, resolution: pl.DataFrame) -> str:
     """
     mapped = resolution.filter((pl.col("action") == "map") & pl.col("canonical").is_not_null())
     if mapped.is_empty():
-        raise ValueError(f"no health topic of {table} is mapped; check its key map (data/reference/cbs_tables.csv names it)")
+        raise ValueError(f"no health topic of {table} is mapped; "
+                         "check its key map (data/reference/cbs_tables.csv names it)")
     keys = mapped["raw_key"].to_list()
     casts = ", ".join(f"try_cast(trim(cast({_q(k)} as varchar)) as double) as {_q(k)}" for k in keys)
     names = ", ".join(_q(k) for k in keys)
