@@ -20,6 +20,7 @@ from pipelines.defs.mirror.geo import mirror_geo
 from pipelines.defs.municipal.assets import municipal_assets
 from pipelines.defs.municipal.checks import municipal_checks
 from pipelines.defs.publish.exports import export_assets
+from pipelines.defs.publish.model import model_assets
 from pipelines.defs.publish.site import site_assets, site_checks
 from pipelines.defs.publish.warehouse import warehouse_publish_asset
 from pipelines.defs.raw.assets import raw_assets
@@ -27,7 +28,7 @@ from pipelines.defs.staging.assets import staging_assets
 from pipelines.defs.staging.checks import staging_checks
 
 _layer_assets = [mirror_cbs, mirror_geo, *raw_assets, *staging_assets, *municipal_assets, *indicator_assets,
-                 *divide_assets, *export_assets, *site_assets]
+                 *divide_assets, *model_assets, *export_assets, *site_assets]
 #: The last step: the refresh's working copy becomes the warehouse readers open (downstream of everything).
 all_assets = [*_layer_assets, warehouse_publish_asset([key for asset in _layer_assets for key in asset.keys])]
 all_checks = [*mirror_checks, *staging_checks, *municipal_checks, *indicator_checks, *divide_checks, *site_checks]
