@@ -10,6 +10,6 @@
   municipalities whose files would change.
 
 Everything exported comes from ``publish.values`` (the publish model, over ``indicators.values``), where municipal
-figures are disclosure-controlled already, so an export cannot hold a suppressed figure. The same warehouse gives the same bytes, apart from
-the one ``generated_at`` field (notes table; XLSX document properties).
+figures are disclosure-controlled already, so an export cannot hold a suppressed figure. The same warehouse gives
+the same bytes, apart from the one ``generated_at`` field (notes table; XLSX document properties).
 """

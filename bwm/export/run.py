@@ -14,8 +14,8 @@ import polars as pl
 
 from bwm import disclosure, incremental, warehouse
 from bwm import workers as workers_
-from bwm.export import writers
 from bwm.export import tables as export_tables
+from bwm.export import writers
 
 
 def default_name(selection: export_tables.Selection) -> str:
