@@ -328,8 +328,8 @@ def _code_version() -> str:
 #: Decimals of a double in the fingerprints: finer than any page shows, coarser than floating-point jitter.
 FINGERPRINT_DECIMALS = 6
 #: The tables a gemeente's pages are made of, each with the column that names the gemeente.
-_SCOPED_TABLES = ("staging.areas", "indicators.values", "indicators.comparisons", "indicators.theme_summary",
-                  "divide.measures", "divide.trends")
+_SCOPED_TABLES = ("publish.areas", "publish.values", "publish.theme_scores", "publish.divide_measures",
+                  "publish.divide_trends")
 
 
 def fingerprints(con, data: site_data.SiteData) -> dict:
@@ -344,7 +344,7 @@ def fingerprints(con, data: site_data.SiteData) -> dict:
     parts: dict[str, list[str]] = {}
     for table in _SCOPED_TABLES:
         # Doubles rounded to 6 decimals (pages show at most 4): DuckDB's parallel aggregates leave ~1e-13 of
-        # run-to-run jitter in indicators.theme_summary, which would otherwise make every gemeente "changed".
+        # run-to-run jitter in the theme scores, which would otherwise make every gemeente "changed".
         columns = ", ".join(f"round({name}, {FINGERPRINT_DECIMALS})" if kind in ("DOUBLE", "FLOAT") else name
                             for name, kind, *_ in con.execute(f"describe {table}").fetchall())
         for code, total in con.execute(

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from bwm.site import build as site_build
+from pipelines.defs.publish.model import build_model
 
 BUILT_AT = "2026-02-01T06:00:00+00:00"
 NOT_PAGES = {"index.html", "manifest.json", site_build.STATE}  # "what changed" differs between the two histories
@@ -34,6 +35,7 @@ def changed_warehouse(demo_warehouse, tmp_path) -> Path:
                             "'buurt' and indicator_id = 'inkomen_per_inwoner' and value is not null "
                             "order by area_code, year desc limit 1").fetchone()[0]
         con.execute("update indicators.values set value = value + 1234 where rowid = ?", [rowid])
+        build_model(con)  # as a refresh does downstream of the change
     return wh
 
 
