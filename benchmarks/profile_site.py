@@ -21,7 +21,7 @@ from pathlib import Path
 
 def run(warehouse: Path, mirror: Path, n_gemeenten: int, n_areas: int) -> dict:
     from bwm.site import area as area_pages
-    from bwm.site import build, gemeente as gemeente_pages, indicator as indicator_pages
+    from bwm.site import gemeente as gemeente_pages, indicator as indicator_pages, pages
     from bwm.site import data as site_data
     from bwm.site.common import page_path
 
@@ -41,7 +41,7 @@ def run(warehouse: Path, mirror: Path, n_gemeenten: int, n_areas: int) -> dict:
     seconds = {k: 0.0 for k in counts}
     rendered = {k: 0 for k in counts}
     with tempfile.TemporaryDirectory() as tmp:
-        writer = build._Writer(Path(tmp), build.environment(), common)
+        writer = pages.PageWriter(Path(tmp), pages.environment(), common)
 
         def page(kind, template, path, make):
             t = time.perf_counter()

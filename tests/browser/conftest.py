@@ -160,10 +160,10 @@ def open_page(browser):
 def fail_writes_after(monkeypatch):
     """``fail_writes_after(n)``: from the site build's (n+1)-th page on, writing fails with a simulated full disk.
     Returns the counter of write attempts ({"n": ...})."""
-    from bwm.site import build as site_build
+    from bwm.site import pages as site_pages
 
     def install(n: int) -> dict:
-        real_write, calls = site_build.write_page, {"n": 0}
+        real_write, calls = site_pages.write_page, {"n": 0}
 
         def failing_write(path, html):
             calls["n"] += 1
@@ -171,7 +171,7 @@ def fail_writes_after(monkeypatch):
                 raise OSError("disk full (simulated)")
             real_write(path, html)
 
-        monkeypatch.setattr(site_build, "write_page", failing_write)
+        monkeypatch.setattr(site_pages, "write_page", failing_write)
         return calls
 
     return install
