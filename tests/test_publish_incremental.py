@@ -8,10 +8,10 @@ table says when the file was last checked. Which municipalities a changed value 
 
 import shutil
 
-from conftest import ROOT
 from pipeline_run import run_refresh_in_process
 
 from bwm.export.run import update_per_municipality
+from bwm.settings import PROJECT_ROOT
 
 CHANGED = "GM9901"  # the gemeente of schuldhulp_zuiderhaven.csv (buurten BU9901...)
 CODES = ["GM9901", "GM9902", "GM9903"]
@@ -25,7 +25,7 @@ def _site(result) -> tuple[int, int]:
 
 def test_only_the_gemeente_of_a_changed_municipal_file_is_published_again(tmp_path):
     municipal = tmp_path / "municipal"
-    shutil.copytree(ROOT / "data" / "municipal" / "demo", municipal)
+    shutil.copytree(PROJECT_ROOT / "data" / "municipal" / "demo", municipal)
     env = {"BWM_SOURCE": "demo", "BWM_WAREHOUSE": str(tmp_path / "bwm.duckdb"),
            "BWM_MIRROR_DIR": str(tmp_path / "mirror"), "BWM_SITE_DIR": str(tmp_path / "site"),
            "BWM_EXPORT_DIR": str(tmp_path / "exports"), "BWM_MUNICIPAL_DIR": str(municipal)}
