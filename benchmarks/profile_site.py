@@ -21,10 +21,10 @@ from pathlib import Path
 
 def run(warehouse: Path, mirror: Path, n_gemeenten: int, n_areas: int) -> dict:
     from bwm.site import area as area_pages
-    from bwm.site import build
     from bwm.site import data as site_data
     from bwm.site import gemeente as gemeente_pages
     from bwm.site import indicator as indicator_pages
+    from bwm.site import pages
     from bwm.site.common import page_path
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -43,7 +43,7 @@ def run(warehouse: Path, mirror: Path, n_gemeenten: int, n_areas: int) -> dict:
     seconds = {k: 0.0 for k in counts}
     rendered = {k: 0 for k in counts}
     with tempfile.TemporaryDirectory() as tmp:
-        writer = build._Writer(Path(tmp), build.environment(), common)
+        writer = pages.PageWriter(Path(tmp), pages.environment(), common)
 
         def page(kind, template, path, make):
             t = time.perf_counter()

@@ -13,6 +13,8 @@ EXPECTED = {
     "divide/inputs", "divide/measures", "divide/trends",
     "mirror/geo", "publish/site", "publish/warehouse",
     "municipal/file_status", "municipal/values", "municipal/indicators", "municipal/published", "publish/exports",
+    *{f"publish/{name}" for name in ("areas", "indicators", "values", "theme_scores", "divide_measures",
+                                     "divide_trends")},
 }
 
 

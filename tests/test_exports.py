@@ -12,14 +12,18 @@ import polars as pl
 import pytest
 
 from bwm import catalogue, warehouse
-from pipelines.cli import main
 from bwm.export.run import export
 from bwm.export.tables import ExportError, Selection
 from bwm.export.writers import neutralise
 from bwm.municipal import store
 from bwm.municipal.catalogue import catalogue_rows
+from pipelines.cli import main
+from pipelines.defs.publish.model import build_model
 
-GENERATED = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+#: The publish tables the exports read.
+EXPORT_MODEL = ("indicators", "values")
+
+GENERATED = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 CATALOGUE = {
     "themes": {t: {"name_nl": t, "name_en": t} for t in catalogue.THEMES},
     "indicators": [
@@ -67,8 +71,12 @@ def wh(tmp_path):
                                            pl.concat([frame, catalogue_rows(MUNICIPAL, frame)]))
         con.execute("create table indicators.values (year bigint, area_code varchar, area_level varchar, "
                     "gemeente_code varchar, indicator_id varchar, value double, missing_reason varchar, "
-                    "source_table varchar, numerator double, denominator double, series_break boolean)")
-        con.executemany("insert into indicators.values values (?, ?, ?, ?, ?, ?, ?, ?, null, null, false)", VALUES)
+                    "source_table varchar, numerator double, denominator double, series_break boolean, "
+                    "series_id varchar, break_reason varchar)")
+        con.executemany("insert into indicators.values values (?, ?, ?, ?, ?, ?, ?, ?, null, null, false, null, null)",
+                        VALUES)
+        con.execute("create table indicators.comparisons (year bigint, area_code varchar, indicator_id varchar, "
+                    "rank_in_gemeente bigint, n_in_gemeente bigint)")
         con.execute("create table raw.cbs_tables (table_id varchar, title varchar, period varchar, modified varchar, "
                     "retrieved_at varchar)")
         con.execute("insert into raw.cbs_tables values ('T2023', 'KWB 2023', '2023', '2024-03-01T02:00:00', "
@@ -79,7 +87,13 @@ def wh(tmp_path):
         con.execute("insert into municipal.file_status values ('clients.csv', null, 'accepted', 3, 1, 'ok', "
                     "'2025-02-01 10:00:00+00', 'abc')")
         con.execute("insert into municipal.disclosure_rule values (10, 10)")
+        build_export_model(con)
     return path
+
+
+def build_export_model(con):
+    """The tables of the publish model the exports read, from the tables above (what its assets do in a refresh)."""
+    build_model(con, EXPORT_MODEL)
 
 
 def _csv(path, delimiter=","):
@@ -198,7 +212,7 @@ def test_same_warehouse_same_bytes_apart_from_generated_at(wh, tmp_path):
     a = export(wh, Selection(municipalities=("GM0001",)), tmp_path / "a", generated_at=GENERATED)
     b = export(wh, Selection(municipalities=("GM0001",)), tmp_path / "b", generated_at=GENERATED)
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
-    later = dt.datetime(2026, 7, 9, 8, 30, 5, tzinfo=dt.timezone.utc)
+    later = dt.datetime(2026, 7, 9, 8, 30, 5, tzinfo=dt.UTC)
     c = export(wh, Selection(municipalities=("GM0001",)), tmp_path / "c", generated_at=later)
     for pa, pc in zip(a, c):
         if pa.suffix == ".xlsx":

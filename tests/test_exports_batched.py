@@ -2,10 +2,10 @@
 in one process or split over two."""
 
 import pytest
+from test_exports import GENERATED, wh  # noqa: F401 - the warehouse fixture of the export tests
 
 from bwm.export.run import export, export_per_municipality
 from bwm.export.tables import Selection
-from test_exports import GENERATED, wh  # noqa: F401 - the warehouse fixture of the export tests
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -5,16 +5,17 @@ import datetime as dt
 
 import dagster as dg
 import pytest
+from test_exports import GENERATED, build_export_model, wh  # noqa: F401 - the warehouse fixture of the export tests
 
-from bwm import warehouse, workers
-from bwm.export import incremental, writers
-from bwm.export.run import export, update_per_municipality
+from bwm import incremental, warehouse, workers
+from bwm.export import writers
+from bwm.export.run import export, fingerprints, recorded, update_per_municipality
 from bwm.export.tables import Selection
 from pipelines.defs.publish.exports import publish_exports
-from test_exports import GENERATED, wh  # noqa: F401 - the warehouse fixture of the export tests
+from pipelines.resources import BwmResource
 
 CODES = ["GM0001", "GM0002"]
-LATER = dt.datetime(2025, 4, 1, 8, 0, 0, tzinfo=dt.timezone.utc)
+LATER = dt.datetime(2025, 4, 1, 8, 0, 0, tzinfo=dt.UTC)
 
 
 def _stamps(folder):
@@ -29,13 +30,15 @@ def _fresh(wh, code, folder, generated_at):  # noqa: F811
 
 
 def _files(folder, code):
-    """The export files in ``folder/code`` (not the record): {file name: bytes}."""
-    return {p.name: p.read_bytes() for p in sorted((folder / code).iterdir()) if p.name != incremental.RECORD}
+    """The export files in ``folder/code`` (not the state): {file name: bytes}."""
+    return {p.name: p.read_bytes() for p in sorted((folder / code).iterdir()) if p.name != incremental.STATE}
 
 
 def _change(wh, sql):  # noqa: F811
+    """Change the warehouse, and write the publish model again (as a refresh does downstream of a change)."""
     with warehouse.connect(wh) as con:
         con.execute(sql)
+        build_export_model(con)
 
 
 def test_an_unchanged_warehouse_rewrites_nothing(wh, tmp_path):  # noqa: F811
@@ -43,7 +46,7 @@ def test_an_unchanged_warehouse_rewrites_nothing(wh, tmp_path):  # noqa: F811
     first = update_per_municipality(wh, CODES, out, generated_at=GENERATED)
     assert (first.written, first.reused) == (CODES, [])
     stamps = _stamps(out)
-    assert len(stamps) == 2 * 12  # per municipality 11 files and the record
+    assert len(stamps) == 2 * 12  # per municipality 11 files and the state
     second = update_per_municipality(wh, CODES, out, generated_at=LATER)
     assert (second.written, second.reused) == ([], CODES)
     assert second.files == first.files
@@ -92,8 +95,8 @@ def test_a_change_rewrites_exactly_the_municipalities_it_reaches(wh, tmp_path, c
             {p: s for p, s in stamps.items() if p.parts[0] == code}
         assert same == (code not in rewritten), code
     with warehouse.connect(wh, read_only=True) as con:
-        prints = incremental.fingerprints(con, CODES, writers.FORMATS)
-    assert {c: incremental.recorded(out / c) for c in CODES} == prints
+        prints = fingerprints(con, CODES, writers.FORMATS)
+    assert {c: recorded(out / c, c) for c in CODES} == prints
 
 
 def test_a_missing_file_is_written_again(wh, tmp_path):  # noqa: F811
@@ -133,7 +136,7 @@ def test_a_missing_or_unreadable_record_means_writing_again(wh, tmp_path, record
     out = tmp_path / "out"
     update_per_municipality(wh, CODES, out, generated_at=GENERATED)
     for code in CODES:
-        path = out / code / incremental.RECORD
+        path = out / code / incremental.STATE
         if record is None:
             path.unlink()
         elif isinstance(record, bytes):
@@ -176,11 +179,10 @@ def test_worker_processes_only_for_what_is_written(wh, tmp_path, monkeypatch):  
     assert update_per_municipality(wh, CODES, out, generated_at=LATER, workers=2).written == []
 
 
-def test_the_asset_reports_written_and_reused(wh, tmp_path, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("BWM_WAREHOUSE", str(wh))
-    monkeypatch.setenv("BWM_EXPORT_DIR", str(tmp_path / "exports"))
+def test_the_asset_reports_written_and_reused(wh, tmp_path):  # noqa: F811
+    bwm = BwmResource(environ={"BWM_WAREHOUSE": str(wh), "BWM_EXPORT_DIR": str(tmp_path / "exports")})
     instance = dg.DagsterInstance.ephemeral()
-    runs = [dg.materialize([publish_exports], instance=instance) for _ in range(2)]
+    runs = [dg.materialize([publish_exports], instance=instance, resources={"bwm": bwm}) for _ in range(2)]
     metadata = [r.asset_materializations_for_node("publish__exports")[0].metadata for r in runs]
     assert [(m["written"].value, m["reused"].value, m["files"].value) for m in metadata] == [(2, 0, 22), (0, 2, 22)]
     logs = [e.user_message for e in instance.all_logs(runs[1].run_id) if e.user_message.startswith("exports:")]

@@ -475,7 +475,7 @@ def test_units_as_expected_check_names_every_quarantined_key(tmp_path):
 
 
 def test_status_page_lists_quarantined_variables_escaped():
-    from bwm.site import build, overview
+    from bwm.site import overview, pages
     from bwm.site.data import SiteData
 
     def page(quarantined):
@@ -484,8 +484,8 @@ def test_status_page_lists_quarantined_variables_escaped():
                         quarantined=quarantined)
         context = overview.status_page(data, {"kind": "first", "date": None, "since": None, "items": []})
         common = {"synthetic": False, "built_at": "1 januari 2025", "national_name": "Nederland",
-                  "site_title": "Brede Welvaart Monitor", "page_path": build.page_path, "latest_year": 2024}
-        template = build.environment().get_template("status.html.j2")
+                  "site_title": "Brede Welvaart Monitor", "page_path": pages.page_path, "latest_year": 2024}
+        template = pages.environment().get_template("status.html.j2")
         return template.render(**common, **context, root="", path="status.html")
 
     html = page([])

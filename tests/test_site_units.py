@@ -147,7 +147,7 @@ def test_a_killed_builds_half_built_site_is_removed_by_the_next_build(tmp_path):
     import subprocess
     import sys
 
-    from bwm.site.build import _clean_leftovers
+    from bwm.site.swap import clean_leftovers
 
     site = tmp_path / "site"
     site.mkdir()
@@ -161,7 +161,7 @@ def test_a_killed_builds_half_built_site_is_removed_by_the_next_build(tmp_path):
     for folder in leftovers.values():
         folder.mkdir()
         (folder / "index.html").write_text("x")
-    _clean_leftovers(site)
+    clean_leftovers(site)
     assert {k for k, p in leftovers.items() if p.exists()} == {"running", "unknown"}
 
 

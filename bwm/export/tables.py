@@ -1,4 +1,8 @@
-"""The tables of one export, read from the warehouse: data (long and wide), definitions, sources and notes."""
+"""The tables of one export, read from the warehouse: data (long and wide), definitions, sources and notes.
+
+The data and definitions come from the publish model (``publish.values``, ``publish.indicators``), the same tables
+the site reads; the sources and notes from the metadata of the source tables and the disclosure rule.
+"""
 
 from __future__ import annotations
 
@@ -123,52 +127,20 @@ def _data_long(con, s: Selection) -> pl.DataFrame:
 
 
 def long_query(s: Selection) -> tuple[str, dict]:
-    """The query (and its parameters) of the warehouse rows the long table is made from: every column of it but
-    ``marker``, which follows from ``missing_reason``; in no particular order."""
-    where, params = ["v.area_level in (select unnest($levels))"], {"levels": list(s.levels)}
+    """The query (and its parameters) of the rows of ``publish.values`` the long table is made from: every column of
+    it but ``marker``, which follows from ``missing_reason``; in no particular order."""
+    where, params = ["area_level in (select unnest($levels))"], {"levels": list(s.levels)}
     if s.municipalities:
-        where.append("(v.gemeente_code in (select unnest($gm)) or v.area_level = 'land')")
+        where.append("(gemeente_code in (select unnest($gm)) or area_level = 'land')")
         params["gm"] = list(s.municipalities)
     if s.themes:
-        where.append("c.theme in (select unnest($themes))")
+        where.append("theme in (select unnest($themes))")
         params["themes"] = list(s.themes)
     if s.years:
-        where.append("v.year in (select unnest($years))")
+        where.append("year in (select unnest($years))")
         params["years"] = list(s.years)
-    sql = f"""
-        with names as (
-            select area_code, year, area_name from staging.areas
-        ),
-        latest as (
-            select area_code, arg_max(area_name, year) as area_name from staging.areas group by area_code
-        )
-        select
-            cast(v.year as bigint) as year,
-            v.gemeente_code,
-            coalesce(gn.area_name, gl.area_name) as gemeente_name,
-            v.area_level,
-            v.area_code,
-            coalesce(n.area_name, l.area_name) as area_name,
-            c.theme,
-            v.indicator_id,
-            c.name_nl as indicator_name,
-            c.unit,
-            v.value,
-            v.missing_reason,
-            v.numerator,
-            v.denominator,
-            c.source,
-            v.source_table,
-            v.series_break
-        from indicators.values as v
-        inner join indicators.catalogue as c on v.indicator_id = c.indicator_id
-        left join names as n on n.area_code = v.area_code and n.year = v.year
-        left join latest as l on l.area_code = v.area_code
-        left join names as gn on gn.area_code = v.gemeente_code and gn.year = v.year
-        left join latest as gl on gl.area_code = v.gemeente_code
-        where {' and '.join(where)}
-        """
-    return sql, params
+    columns = ", ".join(c for c in LONG_COLUMNS if c != "marker")
+    return f"select {columns} from publish.values where {' and '.join(where)}", params
 
 
 def _sorted(long: pl.DataFrame) -> pl.DataFrame:
@@ -179,8 +151,8 @@ def _sorted(long: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_catalogue(con) -> pl.DataFrame:
-    """``indicators.catalogue`` as it is, in its row order."""
-    return con.execute("select * from indicators.catalogue").pl()
+    """``publish.indicators`` in catalogue order (the columns of the definitions table)."""
+    return con.execute(f"select {', '.join(DEFINITION_COLUMNS)} from publish.indicators order by catalogue_order").pl()
 
 
 def indicator_order(catalogue: pl.DataFrame, present) -> list[str]:

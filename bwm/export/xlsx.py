@@ -20,7 +20,7 @@ _CORE_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:(
 
 def workbook_bytes(wb, timestamp: dt.datetime) -> bytes:
     """The workbook as XLSX bytes, with ``timestamp`` as created and modified date and fixed zip times."""
-    stamp = timestamp.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0) if timestamp.tzinfo else \
+    stamp = timestamp.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0) if timestamp.tzinfo else \
         timestamp.replace(microsecond=0)
     wb.properties.created = stamp
     wb.properties.modified = stamp
@@ -180,7 +180,7 @@ def sheet_xml_from_tails(header: list[str], tails, n_rows: int, widths: list[flo
 
 def write_sheets(sheets: list[tuple[str, bytes]], timestamp: dt.datetime, title: str = "") -> bytes:
     """A workbook of ready sheet XML parts, ``[(sheet name, sheet_xml(...)), ...]``, as XLSX bytes."""
-    stamp = (timestamp.astimezone(dt.timezone.utc) if timestamp.tzinfo else timestamp).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = (timestamp.astimezone(dt.UTC) if timestamp.tzinfo else timestamp).strftime("%Y-%m-%dT%H:%M:%SZ")
     names = [_esc(n[:31]) for n, _ in sheets]
     overrides = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i}.xml" '

@@ -8,8 +8,7 @@ well under 300 KB (tests/test_site_build.py checks every page of the demo site).
 from __future__ import annotations
 
 from bwm.catalogue import THEMES
-from bwm.site import figures
-from bwm.site import findings
+from bwm.site import figures, findings
 from bwm.site import format as fmt
 from bwm.site.common import LEVEL_NAMES, MISSING_REASONS, Chart, Table, page_path, remark, source_line
 from bwm.site.data import Area, SiteData

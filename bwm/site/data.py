@@ -1,9 +1,10 @@
 """Everything the pages show, read once from the warehouse (read-only) into plain Python structures.
 
-The site reads the published layers only: staging.areas (names, levels, parents), indicators.catalogue,
-indicators.values (with missing_reason and series flags), indicators.comparisons (ranks),
-indicators.theme_summary, divide.measures, divide.trends and raw.cbs_tables (dates and sources). It never
-computes a statistic of its own beyond minima and maxima for the spread chart, so a page cannot disagree
+The site reads the publish model (pipelines/defs/publish/*.sql), the tables the exports read too: publish.areas
+(names, levels, parents), publish.indicators (the catalogue), publish.values (figures with missing_reason, series
+flags and ranks), publish.theme_scores, publish.divide_measures and publish.divide_trends; and, for the about and
+status pages, the metadata of the sources (raw.cbs_tables, municipal.file_status, staging.kwb_key_resolution). It
+never computes a statistic of its own beyond minima and maxima for the spread chart, so a page cannot disagree
 with the warehouse.
 
 Sizes: the demo has ~23,000 value rows, a national warehouse 4.3 million. What every page needs (areas, the
@@ -71,7 +72,7 @@ class SiteData:
     latest_kwb_year: int | None
     mirror_dir: Path | None = None
     municipal_files: list[dict] = field(default_factory=list)  # municipal.file_status, when the warehouse has it
-    concentration_basis: str | None = None  # divide.measures: what the concentration threshold is based on
+    concentration_basis: str | None = None  # publish.divide_measures: what the concentration threshold is based on
     quarantined: list[dict] = field(default_factory=list)  # staging.kwb_key_resolution rows with action 'quarantine'
 
     # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
@@ -137,12 +138,12 @@ class SiteData:
 def _catalogue(con) -> list[dict]:
     rows = con.execute(
         "select indicator_id, name_nl, name_en, theme, theme_nl, definition_nl, unit, direction, source, "
-        "source_label, years, levels from indicators.catalogue").fetchall()
+        "source_label, years, levels from publish.indicators order by catalogue_order").fetchall()
     cols = ["indicator_id", "name_nl", "name_en", "theme", "theme_nl", "definition_nl", "unit", "direction",
             "source", "source_label", "years", "levels"]
     out = [dict(zip(cols, r)) for r in rows]
     order = {t: i for i, t in enumerate(THEMES)}
-    # keep the catalogue file's order within a theme (the table keeps insertion order)
+    # keep the catalogue's order within a theme
     return sorted(out, key=lambda c: order.get(c["theme"], 99))
 
 
@@ -183,7 +184,7 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
     kwb_years = set()
     for (year, code, level, name, gm, wijk, inh, hh, synth) in con.execute(
         "select year, area_code, area_level, area_name, gemeente_code, wijk_code, inhabitants, households, "
-        "is_synthetic from staging.areas order by area_code, year"
+        "is_synthetic from publish.areas order by area_code, year"
     ).fetchall():
         synthetic = synthetic or bool(synth)
         kwb_years.add(year)
@@ -200,14 +201,14 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
 
     national: dict[str, dict[int, float]] = defaultdict(dict)
     for ind, year, value in con.execute(
-        "select indicator_id, year, value from indicators.values where area_level = 'land' and value is not null "
+        "select indicator_id, year, value from publish.values where area_level = 'land' and value is not null "
         "order by area_code, indicator_id, year"
     ).fetchall():
         national[ind][int(year)] = value
 
     # The about page names the basis of the concentration threshold: that of the first measure that has one.
     basis = con.execute(
-        "select concentration_basis from divide.measures where concentration_threshold_pct is not null "
+        "select concentration_basis from publish.divide_measures where concentration_threshold_pct is not null "
         "order by gemeente_code, level, indicator_id, year limit 1").fetchone()
 
     cur = con.execute("select * from raw.cbs_tables order by table_id")
@@ -239,7 +240,7 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     values: dict[str, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
     for (code, ind, year, value, reason, table, sid, brk, why) in con.execute(
         "select area_code, indicator_id, year, value, missing_reason, source_table, series_id, series_break, "
-        f"break_reason from indicators.values where area_level <> 'land' and {scope} "
+        f"break_reason from publish.values where area_level <> 'land' and {scope} "
         "order by area_code, indicator_id, year", [codes]
     ).fetchall():
         values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why))
@@ -247,26 +248,26 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     ranks = {
         (code, ind, int(year)): (int(rank), int(n))
         for code, ind, year, rank, n in con.execute(
-            "select area_code, indicator_id, year, rank_in_gemeente, n_in_gemeente from indicators.comparisons "
+            "select area_code, indicator_id, year, rank_in_gemeente, n_in_gemeente from publish.values "
             f"where rank_in_gemeente is not null and {scope}", [codes]).fetchall()
     }
 
     themes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for code, theme, year, score, n, of in con.execute(
-        "select area_code, theme, year, score, n_indicators, n_possible from indicators.theme_summary "
+        "select area_code, theme, year, score, n_indicators, n_possible from publish.theme_scores "
         f"where {scope} order by area_code, theme, year", [codes]
     ).fetchall():
         themes[code][theme].append((int(year), score, int(n), int(of)))
 
     measures: dict[tuple, list[dict]] = defaultdict(list)
-    cur = con.execute(f"select * from divide.measures where {scope} order by gemeente_code, level, indicator_id, year",
-                      [codes])
+    cur = con.execute(f"select * from publish.divide_measures where {scope} "
+                      "order by gemeente_code, level, indicator_id, year", [codes])
     cols = [d[0] for d in cur.description]
     for row in cur.fetchall():
         r = dict(zip(cols, row))
         measures[(r["gemeente_code"], r["level"], r["indicator_id"])].append(r)
 
-    cur = con.execute(f"select * from divide.trends where {scope}", [codes])
+    cur = con.execute(f"select * from publish.divide_trends where {scope}", [codes])
     cols = [d[0] for d in cur.description]
     trends = {}
     for row in cur.fetchall():

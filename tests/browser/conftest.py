@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from bwm.site.build import build_site
+from pipelines.defs.publish.model import build_model
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's, installed by `make browser`; never a downloaded one
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -53,6 +54,7 @@ def escape_site(demo_warehouse, tmp_path_factory) -> dict:
     with duckdb.connect(str(wh)) as con:
         con.execute("update staging.areas set area_name = ? where area_code = ?", [EVIL_NAME, EVIL_BUURT])
         con.execute("update staging.areas set area_name = ? where area_code = ?", [ODD_WIJK_NAME, ODD_WIJK])
+        build_model(con)  # as a refresh does downstream of the change
     build_site(wh, base / "site", mirror_dir=demo_warehouse["mirror"])
     return {"site": base / "site", "buurt": EVIL_BUURT, "name": EVIL_NAME, "wijk": ODD_WIJK}
 
@@ -158,10 +160,10 @@ def open_page(browser):
 def fail_writes_after(monkeypatch):
     """``fail_writes_after(n)``: from the site build's (n+1)-th page on, writing fails with a simulated full disk.
     Returns the counter of write attempts ({"n": ...})."""
-    from bwm.site import build as site_build
+    from bwm.site import pages as site_pages
 
     def install(n: int) -> dict:
-        real_write, calls = site_build.write_page, {"n": 0}
+        real_write, calls = site_pages.write_page, {"n": 0}
 
         def failing_write(path, html):
             calls["n"] += 1
@@ -169,7 +171,7 @@ def fail_writes_after(monkeypatch):
                 raise OSError("disk full (simulated)")
             real_write(path, html)
 
-        monkeypatch.setattr(site_build, "write_page", failing_write)
+        monkeypatch.setattr(site_pages, "write_page", failing_write)
         return calls
 
     return install

@@ -10,10 +10,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bwm import incremental
 from bwm.site import build as site_build
+from bwm.site import reuse as site_reuse
+from pipelines.defs.publish.model import build_model
 
 BUILT_AT = "2026-02-01T06:00:00+00:00"
-NOT_PAGES = {"index.html", "manifest.json", site_build.STATE}  # "what changed" differs between the two histories
+NOT_PAGES = {"index.html", "manifest.json", incremental.STATE}  # "what changed" differs between the two histories
 
 
 def _files(site: Path) -> dict[str, bytes]:
@@ -34,6 +37,7 @@ def changed_warehouse(demo_warehouse, tmp_path) -> Path:
                             "'buurt' and indicator_id = 'inkomen_per_inwoner' and value is not null "
                             "order by area_code, year desc limit 1").fetchone()[0]
         con.execute("update indicators.values set value = value + 1234 where rowid = ?", [rowid])
+        build_model(con)  # as a refresh does downstream of the change
     return wh
 
 
@@ -73,7 +77,7 @@ def test_a_change_of_code_or_shared_data_renders_everything(demo_warehouse, tmp_
     site = tmp_path / "site"
     _build(demo_warehouse["warehouse"], site, demo_warehouse["mirror"])
     assert _build(demo_warehouse["warehouse"], site, demo_warehouse["mirror"]).reused == 3
-    monkeypatch.setattr(site_build, "_code_version", lambda: "a template changed")
+    monkeypatch.setattr(site_reuse, "code_version", lambda: "a template changed")
     result = _build(demo_warehouse["warehouse"], site, demo_warehouse["mirror"])
     assert (result.rendered, result.reused) == (3, 0)
 
@@ -87,7 +91,7 @@ def test_a_missing_or_unreadable_previous_page_is_rendered_again(demo_warehouse,
     result = _build(demo_warehouse["warehouse"], site, demo_warehouse["mirror"])
     assert (result.rendered, result.reused) == (1, 2)
     assert page.read_bytes() == want
-    (site / site_build.STATE).write_text("{not json")
+    (site / incremental.STATE).write_text("{not json")
     assert _build(demo_warehouse["warehouse"], site, demo_warehouse["mirror"]).rendered == 3
 
 

@@ -18,6 +18,7 @@ from bwm.site import check
 from bwm.site import data as site_data
 from bwm.site import gemeente as gemeente_pages
 from bwm.site import indicator as indicator_pages
+from bwm.site import pages as site_pages
 
 
 def _html(site: Path, rel: str) -> str:
@@ -169,7 +170,7 @@ def test_a_failed_build_leaves_the_previous_site_untouched(demo_warehouse, tmp_p
     site = tmp_path / "site"
     site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"])
     before = _snapshot(site)
-    real_write = site_build.write_page
+    real_write = site_pages.write_page
     calls = fail_writes_after(30)
     with pytest.raises(OSError, match="disk full"):  # reuse=False: render every page (nothing changed)
         site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"], reuse=False)
@@ -177,7 +178,7 @@ def test_a_failed_build_leaves_the_previous_site_untouched(demo_warehouse, tmp_p
     assert _snapshot(site) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # the half-built folder is gone
 
-    monkeypatch.setattr(site_build, "write_page", real_write)
+    monkeypatch.setattr(site_pages, "write_page", real_write)
     result = site_build.build_site(demo_warehouse["warehouse"], site, mirror_dir=demo_warehouse["mirror"])
     assert result.index == site / "index.html" and result.changes["kind"] == "unchanged"
     mask = os.umask(0)
@@ -206,9 +207,9 @@ def test_without_boundaries_the_pages_say_geen_kaart_beschikbaar(demo_warehouse,
     data = site_data.load(demo_warehouse["warehouse"], mirror_dir=tmp_path)  # a mirror without geo/
     page = indicator_pages.indicator_page(data, "GM9901", "inkomen_per_inwoner")
     assert page["map_figure"] is None and page["ranking"] is not None
-    html = site_build.environment().get_template("indicator.html.j2").render(
+    html = site_pages.environment().get_template("indicator.html.j2").render(
         **page, root="../", path="x", synthetic=True, built_at="", national_name="Nederland", site_title="",
-        page_path=site_build.page_path, latest_year=2024)
+        page_path=site_pages.page_path, latest_year=2024)
     assert "geen kaart beschikbaar" in html
     spec = gemeente_pages.gemeente_page(data, "GM9901")["map_spec"]
     assert set(spec["figures"].values()) == {None}

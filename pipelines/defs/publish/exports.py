@@ -7,12 +7,12 @@ import dagster as dg
 from bwm import warehouse
 from bwm.export import writers
 from bwm.export.run import update_per_municipality
-from bwm.settings import Settings
+from pipelines.defs.publish.model import MODEL_KEYS
 from pipelines.defs.publish.policy import freshness_policy
 from pipelines.resources import BwmResource
 
 EXPORTS = dg.AssetKey(["publish", "exports"])
-INPUTS = [dg.AssetKey(["indicators", n]) for n in ("values", "catalogue")] + [
+INPUTS = [MODEL_KEYS["values"], MODEL_KEYS["indicators"]] + [
     dg.AssetKey(["municipal", "published"]), dg.AssetKey(["municipal", "file_status"]),
     dg.AssetKey(["raw", "cbs_tables"]),
 ]
@@ -22,19 +22,19 @@ INPUTS = [dg.AssetKey(["indicators", n]) for n in ("values", "catalogue")] + [
           kinds={"python", "xlsx", "parquet", "csv"}, freshness_policy=freshness_policy())
 def publish_exports(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """One export per municipality in BWM_EXPORT_DIR/<gemeente_code>/: every theme, year and level (gemeente, wijk,
-    buurt) from indicators.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)
+    buurt) from publish.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)
     and ``.parquet`` for the tables data_long (one row per year, area and indicator; value in the indicator's
     unit), data_wide (one row per year and area, a column per indicator), definitions, sources and notes; and
     ``<code>.xlsx`` with those tables as sheets. Same warehouse, same bytes, apart from generated_at.
 
     Incremental: a municipality whose inputs (its values, names, definitions and sources; the shared notes and
-    formats) have the fingerprint recorded in BWM_EXPORT_DIR/<gemeente_code>/.fingerprint keeps its files,
+    formats) have the fingerprint recorded in BWM_EXPORT_DIR/<gemeente_code>/.publish-state.json keeps its files,
     generated_at included; only the others are written. Metadata ``written`` and ``reused`` count the municipalities."""
     settings = bwm.settings
-    generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with bwm.connect(read_only=True) as con:
         codes = [r[0] for r in con.execute(
-            "select distinct gemeente_code from indicators.values where area_level = 'gemeente' order by 1").fetchall()]
+            "select distinct gemeente_code from publish.values where area_level = 'gemeente' order by 1").fetchall()]
     # The same files as `export(..., Selection(municipalities=(code,)))` per code, read in batches of municipalities.
     result = update_per_municipality(settings.work_warehouse_path, codes, settings.export_dir, formats=writers.FORMATS,
                                      generated_at=generated_at)

@@ -3,28 +3,24 @@
 import dagster as dg
 
 from bwm import warehouse
-from bwm.settings import Settings
 from bwm.site import check
 from bwm.site.build import PAGE_BUDGET_BYTES, build_site
+from pipelines.defs.publish.model import MODEL_KEYS
 from pipelines.defs.publish.policy import freshness_policy
 from pipelines.resources import BwmResource
 
 SITE = dg.AssetKey(["publish", "site"])
-UPSTREAM = [
-    dg.AssetKey(["raw", "cbs_tables"]), dg.AssetKey(["staging", "areas"]),
-    *[dg.AssetKey(["indicators", n]) for n in ("catalogue", "values", "comparisons", "theme_summary")],
-    dg.AssetKey(["divide", "measures"]), dg.AssetKey(["divide", "trends"]), dg.AssetKey(["mirror", "geo"]),
-]
 
 
-@dg.asset(key=SITE, deps=UPSTREAM, group_name="publish", kinds={"jinja"}, pool=warehouse.WAREHOUSE_POOL,
-          freshness_policy=freshness_policy())
+# The pages are made of the whole publish model, the sources' metadata and the mirror's boundary files.
+@dg.asset(key=SITE, deps=[*MODEL_KEYS.values(), dg.AssetKey(["raw", "cbs_tables"]), dg.AssetKey(["mirror", "geo"])],
+          group_name="publish", kinds={"jinja"}, pool=warehouse.WAREHOUSE_POOL, freshness_policy=freshness_policy())
 def publish_site(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """The static site in BWM_SITE_DIR, built atomically (a failed build leaves the previous site).
 
     Grain: one page per gemeente, wijk, buurt and (gemeente, indicator), plus the index and the about
     page; plotly.js once in assets/. Metadata: pages per kind and the largest page of each kind (bytes), and how
-    many gemeenten were rendered or kept from the previous build (their data unchanged: bwm.site.build).
+    many gemeenten were rendered or kept from the previous build (their data unchanged: bwm.site.reuse).
     """
     settings = bwm.settings
     result = build_site(settings.work_warehouse_path, settings.site_dir, mirror_dir=settings.mirror_dir,

@@ -3,7 +3,6 @@
 import dagster as dg
 
 from bwm import warehouse
-from bwm.settings import Settings
 from pipelines.resources import BwmResource
 
 WAREHOUSE = dg.AssetKey(["publish", "warehouse"])

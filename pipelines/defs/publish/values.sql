@@ -1,0 +1,91 @@
+-- publish.values: the figures the pages and the exports show. Grain: one row per (year, area_code, indicator_id)
+-- of indicators.values at every level (land, gemeente, wijk, buurt), for the indicators of the catalogue.
+-- Each row carries what a reader needs beside the number: the area's and its gemeente's name (that year's name,
+-- else the latest the area had), the catalogue's theme, name, unit and source, the source table, the series
+-- flags, and the area's rank within its gemeente (indicators.comparisons; null without a value).
+-- The site reads the areas' figures, ranks and national figures from it; the exports their data tables.
+with
+
+figures as (
+    select
+        year,
+        area_code,
+        area_level,
+        gemeente_code,
+        indicator_id,
+        value,
+        missing_reason,
+        numerator,
+        denominator,
+        source_table,
+        series_id,
+        series_break,
+        break_reason
+    from indicators.values
+),
+
+catalogue as (
+    select
+        indicator_id,
+        theme,
+        name_nl,
+        unit,
+        source
+    from indicators.catalogue
+),
+
+comparisons as (
+    select
+        year,
+        area_code,
+        indicator_id,
+        rank_in_gemeente,
+        n_in_gemeente
+    from indicators.comparisons
+),
+
+names as (
+    select
+        area_code,
+        year,
+        area_name
+    from staging.areas
+),
+
+latest_names as (
+    select
+        area_code,
+        arg_max(area_name, year) as area_name
+    from staging.areas
+    group by area_code
+)
+
+select
+    cast(f.year as bigint) as year,
+    f.gemeente_code,
+    coalesce(gn.area_name, gl.area_name) as gemeente_name,
+    f.area_level,
+    f.area_code,
+    coalesce(n.area_name, l.area_name) as area_name,
+    c.theme,
+    f.indicator_id,
+    c.name_nl as indicator_name,
+    c.unit,
+    c.source,
+    f.value,
+    f.missing_reason,
+    f.numerator,
+    f.denominator,
+    f.source_table,
+    f.series_id,
+    f.series_break,
+    f.break_reason,
+    r.rank_in_gemeente,
+    r.n_in_gemeente
+from figures as f
+inner join catalogue as c on f.indicator_id = c.indicator_id
+left join comparisons as r on f.year = r.year and f.area_code = r.area_code and f.indicator_id = r.indicator_id
+left join names as n on f.area_code = n.area_code and f.year = n.year
+left join latest_names as l on f.area_code = l.area_code
+left join names as gn on f.gemeente_code = gn.area_code and f.year = gn.year
+left join latest_names as gl on f.gemeente_code = gl.area_code
