@@ -177,9 +177,13 @@ def compare(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
         if before[name] != after[name]:
             a, b = before[name].splitlines(), after[name].splitlines()
             first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-            show = lambda lines: lines[first][:300].decode(errors="replace") if first < len(lines) else "<end>"  # noqa: E731
-            problems.append(f"{name} differs from line {first + 1}:\n    reference: {show(a)}\n    new:       {show(b)}")
+            problems.append(f"{name} differs from line {first + 1}:\n    reference: {_line(a, first)}\n"
+                            f"    new:       {_line(b, first)}")
     return problems
+
+
+def _line(lines: list[bytes], index: int) -> str:
+    return lines[index][:300].decode(errors="replace") if index < len(lines) else "<end>"
 
 
 def worktree(rev: str, into: Path) -> Path:

@@ -106,7 +106,8 @@ def _warehouse_rows(path, where="gemeente_code = 'GM0001'"):
     con = duckdb.connect(str(path), read_only=True)
     try:
         return {(y, code, ind): (value, reason) for y, code, ind, value, reason in con.execute(
-            f"select year, area_code, indicator_id, value, missing_reason from indicators.values where {where}").fetchall()}
+            "select year, area_code, indicator_id, value, missing_reason from indicators.values "
+            f"where {where}").fetchall()}
     finally:
         con.close()
 

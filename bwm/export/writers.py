@@ -133,7 +133,8 @@ def xlsx_bytes(tables: ExportTables) -> bytes:
             tails.append(tail)
         sheets.append((name, xlsx.sheet_xml_from_tails([neutralise(c) for c in frame.columns], tails, frame.height,
                                                         widths)))
-    return xlsx.write_sheets(sheets, tables.generated_at, title=f"Brede Welvaart Monitor: {tables.selection.describe()}")
+    title = f"Brede Welvaart Monitor: {tables.selection.describe()}"
+    return xlsx.write_sheets(sheets, tables.generated_at, title=title)
 
 
 NARROW = ("year", "value", "marker", "unit", "numerator", "denominator", "area_level", "series_break")

@@ -8,11 +8,9 @@ import dagster as dg
 
 from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
 from bwm.ops.changes import current_files
+from pipelines.defs.automation.schedules import MUNICIPAL_ROOTS
 from pipelines.ops.progress import failure_text
 from pipelines.resources import BwmResource
-
-#: The outputs of the municipal multi-asset (file status, values, declared indicators): refreshed together.
-MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators")]
 
 
 @dg.sensor(

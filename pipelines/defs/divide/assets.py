@@ -29,9 +29,10 @@ def national_share(con) -> dict[int, tuple[float, str]]:
         )
         select year,
                max(value) filter (area_level = 'land') as nl,
-               sum(value * households) filter (area_level = 'gemeente') / sum(households) filter (area_level = 'gemeente')
+               sum(value * households) filter (area_level = 'gemeente')
+                   / sum(households) filter (area_level = 'gemeente')
         from v group by year order by year
-        """,  # noqa: E501 (a line of the SQL text; wrapping it would change the string)
+        """,
         [CONCENTRATION_INDICATOR],
     ).fetchall()
     return {y: ((nl, "nederland") if nl is not None else (wh, "warehouse")) for y, nl, wh in rows if (nl or wh)}

@@ -106,7 +106,8 @@ def gemeente_totals_match_buurten(bwm: BwmResource) -> dg.AssetCheckResult:
         {_WEIGHTS_JOIN}
         where v.area_level = 'gemeente' and v.value is not null and a.value is not null
           and {_WEIGHTS_NEAR}
-          and a.coverage >= case a.method when 'ratio' then {MIN_COVERAGE["ratio"]} else {MIN_COVERAGE["weighted_mean"]} end
+          and a.coverage >= case a.method when 'ratio' then {MIN_COVERAGE["ratio"]}
+                                          else {MIN_COVERAGE["weighted_mean"]} end
           and abs(v.value - a.value) > greatest({AGGREGATE_TOLERANCE} * abs(v.value),
               case v.unit {" ".join(f"when '{u}' then {t}" for u, t in ROUNDING_UNIT.items())} else 0 end,
               case when a.method = 'ratio' and v.denominator > 0 then
@@ -115,7 +116,7 @@ def gemeente_totals_match_buurten(bwm: BwmResource) -> dg.AssetCheckResult:
                   * case v.unit {" ".join(f"when '{u}' then {k}" for u, k in RATIO_SCALE.items())} else 0 end
               else 0 end)
         order by 1, 2, 3
-        """  # noqa: E501 (a line of the SQL text; wrapping it would change the string)
+        """
     )
     compared, far = bwm.query(
         f"select count(*) filter (where {_WEIGHTS_NEAR}), count(*) filter (where not ({_WEIGHTS_NEAR})) "

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from bwm.sources import ensure_mirror
+from pipelines.metadata import md_table
 from pipelines.resources import BwmResource
 
 
@@ -15,17 +16,15 @@ def mirror_cbs(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Materi
     """
     settings = bwm.settings
     statuses = ensure_mirror(settings, progress=context.log.info)
-    lines = ["| table | kind | year | status | modified | rows |", "|---|---|---|---|---|---|"]
-    lines += [
-        f"| {s['table_id']} | {s['kind']} | {s['year'] or ''} | {s['status']} | {s['modified']} | {s['row_count']} |"
-        for s in statuses
-    ]
+    status = md_table(["table", "kind", "year", "status", "modified", "rows"],
+                      [(s["table_id"], s["kind"], s["year"], s["status"], s["modified"], s["row_count"])
+                       for s in statuses], limit=100)
     return dg.MaterializeResult(
         metadata={
             "source": settings.source,
             "mirror_dir": str(settings.mirror_dir),
             "tables": len(statuses),
             "changed": sum(s["status"] in ("downloaded", "generated") for s in statuses),
-            "status": dg.MetadataValue.md("\n".join(lines)),
+            "status": status,
         }
     )

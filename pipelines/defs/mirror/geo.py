@@ -3,6 +3,7 @@
 import dagster as dg
 
 from bwm import geo
+from pipelines.metadata import md_table
 from pipelines.resources import BwmResource
 
 
@@ -20,10 +21,10 @@ def mirror_geo(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Materi
     for r in rows:
         if r["status"] in ("failed", "unavailable", "partial"):
             context.log.warning(f"boundaries {r['year']}: {r['status']}; maps of that year show 'geen kaart'")
-    lines = ["| year | status | layers | synthetic |", "|---|---|---|---|"]
-    lines += [f"| {r['year']} | {r['status']} | {', '.join(r['layers'])} | {r['synthetic']} |" for r in rows]
+    status = md_table(["year", "status", "layers", "synthetic"],
+                      [(r["year"], r["status"], ", ".join(r["layers"]), r["synthetic"]) for r in rows], limit=100)
     return dg.MaterializeResult(metadata={
         "years_with_buurten": sum("buurten" in r["layers"] for r in rows),
         "years": len(rows),
-        "status": dg.MetadataValue.md("\n".join(lines)),
+        "status": status,
     })

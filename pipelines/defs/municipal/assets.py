@@ -10,6 +10,7 @@ from bwm.municipal import store
 from bwm.municipal.folder import scan_folder
 from bwm.municipal.geography import Geography
 from bwm.municipal.publish import publishable
+from pipelines.metadata import md_table
 from pipelines.resources import BwmResource
 
 AREAS = dg.AssetKey(["staging", "areas"])
@@ -51,12 +52,12 @@ def municipal_files(context: dg.AssetExecutionContext, bwm: BwmResource):
         warehouse.replace_table_from_frame(con, "municipal", "indicators", indicators)
     for f in result.rejected:
         context.log.info(f"municipal file rejected: {f.file}\n{f.report()}")
-    table = ["| file | sheet | status | rows | indicators |", "|---|---|---|---|---|"]
-    table += [f"| {r['file']} | {r['sheet'] or ''} | {r['status']} | {r['n_rows']} | {r['n_indicators']} |"
-              for r in status.iter_rows(named=True)]
+    table = md_table(["file", "sheet", "status", "rows", "indicators"],
+                     [(r["file"], r["sheet"], r["status"], r["n_rows"], r["n_indicators"])
+                      for r in status.iter_rows(named=True)], limit=200)
     yield dg.MaterializeResult(asset_key=FILE_STATUS, metadata={
         "folder": str(settings.municipal_dir), "files": len(result.files), "accepted": len(result.accepted),
-        "rejected": len(result.rejected), "status": dg.MetadataValue.md("\n".join(table)),
+        "rejected": len(result.rejected), "status": table,
     })
     yield dg.MaterializeResult(asset_key=VALUES, metadata={
         "rows": values.height, "indicators": values["indicator_id"].n_unique(),

@@ -5,17 +5,7 @@
 with
 
 areas as (
-    select
-        year,
-        area_code,
-        area_level,
-        area_name,
-        gemeente_code,
-        wijk_code,
-        inhabitants,
-        households,
-        is_synthetic
-    from staging.areas
+    select * from staging.areas
 )
 
 select

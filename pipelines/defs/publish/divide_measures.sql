@@ -4,31 +4,7 @@
 with
 
 measures as (
-    select
-        gemeente_code,
-        year,
-        level,
-        indicator_id,
-        direction,
-        n_areas,
-        n_dropped,
-        weight_total,
-        worst20_mean,
-        best20_mean,
-        gap,
-        ratio,
-        weighted_std,
-        cv,
-        theil_total,
-        theil_between,
-        theil_within,
-        theil_n_nonpositive,
-        dissimilarity,
-        concentration_share_pct,
-        source_table,
-        concentration_threshold_pct,
-        concentration_basis
-    from divide.measures
+    select * from divide.measures
 )
 
 select

@@ -4,22 +4,7 @@
 with
 
 trends as (
-    select
-        gemeente_code,
-        level,
-        indicator_id,
-        measure,
-        label,
-        slope_per_year,
-        change_since_first,
-        change_since_previous,
-        relative_change,
-        n_years,
-        first_year,
-        last_year,
-        first_value,
-        last_value
-    from divide.trends
+    select * from divide.trends
 )
 
 select

@@ -7,21 +7,7 @@ with
 catalogue as (
     select
         rowid as catalogue_order,
-        indicator_id,
-        name_nl,
-        name_en,
-        theme,
-        theme_nl,
-        definition_nl,
-        unit,
-        direction,
-        source,
-        source_label,
-        method,
-        aggregate,
-        levels,
-        years,
-        disclosure
+        *
     from indicators.catalogue
 )
 

@@ -4,16 +4,7 @@
 with
 
 summary as (
-    select
-        year,
-        area_code,
-        area_level,
-        gemeente_code,
-        theme,
-        score,
-        n_indicators,
-        n_possible
-    from indicators.theme_summary
+    select * from indicators.theme_summary
 )
 
 select
