@@ -94,12 +94,21 @@ def compute_measures(inputs: pl.DataFrame, national_share: dict[int, tuple[float
     return measures.join(extra, on=GROUP_COLS, how="left").sort(GROUP_COLS)
 
 
-def compute_trends(measures: pl.DataFrame) -> pl.DataFrame:
+#: Columns ``compute_trends`` takes over from the change intervals (bwm.divide.uncertainty, divide.change_intervals).
+CHANGE_INTERVAL_COLUMNS = ["change_low", "change_high", "change_previous_low", "change_previous_high"]
+
+
+def compute_trends(measures: pl.DataFrame, changes: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (gemeente_code, level, indicator_id, measure): slope, changes and a plain label.
 
     Every trended measure of :mod:`bwm.divide.registry`, with the rule of
     :func:`bwm.divide.measures.trends_by_segment` for all series at once: a loop over the series one at a time
     took ~20 s for the ~150 000 series of a national run.
+
+    ``changes`` (``divide.change_intervals``, :func:`bwm.divide.uncertainty.compute_intervals`): the interval of
+    each series' change; a series whose change interval includes zero is 'no clear change'. Its columns
+    ``change_low`` .. ``change_previous_high`` and ``method`` (as ``interval_method``) are added to the
+    result (null for a series without an interval); ``label_reason`` says which condition decided the label.
     """
     keys = ["gemeente_code", "level", "indicator_id", "measure"]
     long = measures.unpivot(index=["gemeente_code", "level", "indicator_id", "year"], on=list(registry.TRENDED),
@@ -110,13 +119,25 @@ def compute_trends(measures: pl.DataFrame) -> pl.DataFrame:
     series = long.select(keys).gather(starts)
     wider = series.get_column("measure").replace_strict(
         {m: registry.MEASURES[m].larger_is_wider for m in registry.TRENDED}, return_dtype=pl.Boolean).to_numpy()
+    interval_schema = {**dict.fromkeys(CHANGE_INTERVAL_COLUMNS, pl.Float64), "method": pl.String}
+    if changes is None:
+        changes = pl.DataFrame(schema={"gemeente_code": pl.String, "level": pl.String, "indicator_id": pl.String,
+                                       "measure": pl.String, **interval_schema})
+    # first_year/last_year as the change interval compared them: the same as the series' (checked by the tests).
+    intervals = series.join(changes.select(*keys, *interval_schema), on=keys, how="left", maintain_order="left")
     result = trends_by_segment(long["year"].to_numpy().astype(float), long["value"].to_numpy().astype(float), seg,
-                               starts.size, larger_is_wider=wider)
+                               starts.size, larger_is_wider=wider,
+                               change_low=intervals["change_low"].cast(pl.Float64).to_numpy(),
+                               change_high=intervals["change_high"].cast(pl.Float64).to_numpy())
     schema = {"gemeente_code": pl.String, "level": pl.String, "indicator_id": pl.String, "measure": pl.String,
               "label": pl.String, "slope_per_year": pl.Float64, "change_since_first": pl.Float64,
               "change_since_previous": pl.Float64, "relative_change": pl.Float64, "n_years": pl.Int64,
-              "first_year": pl.Int64, "last_year": pl.Int64, "first_value": pl.Float64, "last_value": pl.Float64}
+              "first_year": pl.Int64, "last_year": pl.Int64, "first_value": pl.Float64, "last_value": pl.Float64,
+              "label_reason": pl.String}
     frame = series.hstack([
-        pl.Series(name, result[name], nan_to_null=name not in ("label", "n_years")).cast(schema[name])
+        pl.Series(name, result[name], nan_to_null=name not in ("label", "label_reason", "n_years")).cast(schema[name])
         for name in schema if name not in keys])
-    return frame.select(list(schema)).with_columns(pl.col(pl.Float64).fill_nan(None))
+    frame = frame.hstack([intervals[c] for c in CHANGE_INTERVAL_COLUMNS]).with_columns(
+        intervals["method"].alias("interval_method"))
+    return frame.select(*schema, *CHANGE_INTERVAL_COLUMNS, "interval_method").with_columns(
+        pl.col(pl.Float64).fill_nan(None))

@@ -61,7 +61,7 @@ time, and the tests hold this module to it):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 import numpy as np
@@ -74,6 +74,15 @@ NARROWING = "narrowing"
 NO_CLEAR_CHANGE = "no clear change"
 TOO_FEW_YEARS = "too few years"
 TREND_LABELS: tuple[str, ...] = (WIDENING, NARROWING, NO_CLEAR_CHANGE, TOO_FEW_YEARS)
+#: Why a trend got its label (``label_reason`` of ``trends_by_segment``), in the order the rule tests them.
+REASON_TOO_FEW_YEARS = "too_few_years"
+REASON_SMALL_CHANGE = "change_below_threshold"
+REASON_SLOPE_DISAGREES = "slope_disagrees"
+REASON_INTERVAL_INCLUDES_ZERO = "interval_includes_zero"
+REASON_CLEAR = "clear_change"
+REASON_CLEAR_NO_INTERVAL = "clear_change_no_interval"
+LABEL_REASONS: tuple[str, ...] = (REASON_TOO_FEW_YEARS, REASON_SMALL_CHANGE, REASON_SLOPE_DISAGREES,
+                                  REASON_INTERVAL_INCLUDES_ZERO, REASON_CLEAR, REASON_CLEAR_NO_INTERVAL)
 
 _NAN = float("nan")
 
@@ -231,6 +240,7 @@ def measures_by_segment(
     low_count=None,
     other_count=None,
     threshold=None,
+    only: Collection[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every measure of this module for many segments (municipality x year x indicator) at once.
 
@@ -245,6 +255,10 @@ def measures_by_segment(
 
     Rows already sorted by segment, then value (``NaN`` rows anywhere) are used as they are; other
     input is sorted here first, which costs a few seconds for millions of rows.
+
+    ``only`` (measure names): the Theil index, dissimilarity and concentration share are computed only when
+    named there (NaN otherwise), to save their cost when the caller needs none of them (the basis columns,
+    gap, ratio, standard deviation and cv are always computed); default: everything.
     """
     x, w = _as_pair(x, w)
     seg = np.asarray(segment, dtype=np.int64)
@@ -288,9 +302,12 @@ def measures_by_segment(
     out |= {"worst20_mean": worst, "best20_mean": best, "gap": gap, "ratio": ratio}
     out |= {"weighted_std": std, "cv": _cv(mean, std)}
 
+    wanted = set(only) if only is not None else {"theil_total", "dissimilarity", "concentration_share_pct"}
     labelled = np.ones(xk.size, dtype=bool) if wijk is None else ~np.isnan(wijk_k)
     in_theil = labelled & (xk > 0)
     out["theil_n_nonpositive"] = np.bincount(sk[labelled & ~in_theil], minlength=n_segments)
+    if not wanted & {"theil_total", "theil_between", "theil_within"}:
+        in_theil = np.zeros(xk.size, dtype=bool)
     if in_theil.any():
         theil_seg = sk[in_theil]
         codes = np.zeros(theil_seg.size, dtype=np.int64)
@@ -307,13 +324,16 @@ def measures_by_segment(
     out["theil_between"] = np.where(no_theil | (wijk is None), _NAN, between)
     out["theil_within"] = np.where(no_theil | (wijk is None), _NAN, within)
 
-    if low_count is not None and other_count is not None:
+    if low_count is not None and other_count is not None and "dissimilarity" in wanted:
         a, b = _as_pair(low_count, other_count)
         counted = np.isfinite(a) & np.isfinite(b) & (a >= 0) & (b >= 0)
         out["dissimilarity"] = _segment_dissimilarity(a[counted], b[counted], seg[counted], n_segments)
     else:
         out["dissimilarity"] = np.full(n_segments, _NAN)
-    out["concentration_share_pct"] = _segment_share_at_or_above(xk, wk, sk, n_segments, thresholds)
+    if "concentration_share_pct" in wanted:
+        out["concentration_share_pct"] = _segment_share_at_or_above(xk, wk, sk, n_segments, thresholds)
+    else:
+        out["concentration_share_pct"] = np.full(n_segments, _NAN)
     return out
 
 
@@ -329,7 +349,8 @@ def _slope_sign(slope, largest):
 
 
 def trends_by_segment(years, values, seg, n_seg: int, *, min_years: int = 3, min_relative_change: float = 0.05,
-                      larger_is_wider: bool | Sequence[bool] | np.ndarray = True) -> dict[str, np.ndarray]:
+                      larger_is_wider: bool | Sequence[bool] | np.ndarray = True, change_low=None,
+                      change_high=None) -> dict[str, np.ndarray]:
     """How a divide measure moved over the years it is available, for many series (segments) at once.
 
     ``years`` and ``values`` are 1-d arrays with the segment of each row in ``seg`` (``0..n_seg-1``); rows
@@ -349,9 +370,17 @@ def trends_by_segment(years, values, seg, n_seg: int, *, min_years: int = 3, min
       - otherwise ``'widening'`` or ``'narrowing'`` only when ``|relative_change| >= min_relative_change``
         (5 %) *and* the OLS slope has the same sign as the change from first to last year, so the end
         points and the whole series agree;
+      - and, where the segment has an interval of its change from first to last year (``change_low``,
+        ``change_high``: one per segment, NaN for none; :mod:`bwm.divide.uncertainty`), only when that
+        interval excludes zero: a change the figures' own uncertainty (or rounding) could produce is no clear
+        change. A segment without an interval is labelled by the other conditions alone;
       - anything else: ``'no clear change'``. A slope within rounding of zero (``|slope| <= 1e-12 x`` the
         largest value) counts as zero: the points then do not agree on a direction, however the sums were
         ordered.
+
+    ``label_reason`` says which condition decided, the first that fails in the order above:
+    ``'too_few_years'``, ``'change_below_threshold'``, ``'slope_disagrees'``, ``'interval_includes_zero'``;
+    else ``'clear_change'`` (or ``'clear_change_no_interval'`` where the segment has no interval).
 
     Sign: where a larger value is a wider divide (``larger_is_wider``, one flag or one per segment; true
     for every measure of :mod:`bwm.divide.registry` so far) a rise is ``'widening'``, elsewhere
@@ -393,8 +422,20 @@ def trends_by_segment(years, values, seg, n_seg: int, *, min_years: int = 3, min
     np.maximum.at(largest, seg, np.abs(y))
     agree = (change_first != 0) & (_slope_sign(slope, largest) == np.sign(change_first))
     direction = np.where((change_first > 0) == wider, WIDENING, NARROWING)
-    clear = (np.abs(relative) >= min_relative_change) & agree
+    big = np.abs(relative) >= min_relative_change
+    low = np.full(n_seg, _NAN) if change_low is None else np.asarray(change_low, dtype=float)
+    high = np.full(n_seg, _NAN) if change_high is None else np.asarray(change_high, dtype=float)
+    if low.shape != (n_seg,) or high.shape != (n_seg,):
+        raise ValueError(f"change_low and change_high must hold one entry per segment ({n_seg})")
+    has_interval = np.isfinite(low) & np.isfinite(high)
+    excludes_zero = (low > 0) | (high < 0)
+    clear = big & agree & (~has_interval | excludes_zero)
     label = np.where(n < min_years, TOO_FEW_YEARS, np.where(clear, direction, NO_CLEAR_CHANGE)).astype(object)
-    return {"label": label, "slope_per_year": slope, "change_since_first": np.where(has, change_first, _NAN),
+    reason = np.select(
+        [n < min_years, ~big, ~agree, has_interval & ~excludes_zero, has_interval],
+        [REASON_TOO_FEW_YEARS, REASON_SMALL_CHANGE, REASON_SLOPE_DISAGREES, REASON_INTERVAL_INCLUDES_ZERO,
+         REASON_CLEAR], REASON_CLEAR_NO_INTERVAL).astype(object)
+    return {"label": label, "label_reason": reason, "slope_per_year": slope,
+            "change_since_first": np.where(has, change_first, _NAN),
             "change_since_previous": change_previous, "relative_change": np.where(has, relative, _NAN),
             "n_years": n, "first_year": t0, "last_year": t1, "first_value": y0, "last_value": y1}
