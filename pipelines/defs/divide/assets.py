@@ -61,17 +61,19 @@ def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Material
     })
 
 
-@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["divide", "trends"], deps=[MEASURES], group_name="divide",
-          kinds={"python"})
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["divide", "trends"],
+          deps=[MEASURES, dg.AssetKey(["divide", "change_intervals"])], group_name="divide", kinds={"python"})
 def trends(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Trend of each divide measure per (gemeente_code, level, indicator_id, measure) over the years.
 
     slope_per_year (measure's unit per year), change since the first and previous year, and a label:
     'widening', 'narrowing', 'no clear change' or 'too few years' (rule: bwm.divide.measures.trends_by_segment;
-    measures from bwm.divide.registry).
+    measures from bwm.divide.registry): widening or narrowing only when the interval of the change
+    (divide.change_intervals, copied here as change_low/change_high) excludes zero; label_reason says why.
     """
     with bwm.connect() as con:
-        frame = compute_trends(con.execute("select * from divide.measures").pl())
+        frame = compute_trends(con.execute("select * from divide.measures").pl(),
+                               con.execute("select * from divide.change_intervals").pl())
         n = warehouse.replace_table_from_frame(con, "divide", "trends", frame)
     labels = frame.group_by("label").len().sort("label")
     return dg.MaterializeResult(metadata={"rows": n, **{f"label_{r['label']}": r["len"] for r in labels.to_dicts()}})

@@ -2,7 +2,8 @@
 -- divide.inputs: the input rows of the divide measures (a view; divide.measures reads it, bwm.divide.build):
 -- one row per (year, gemeente, level, indicator, neighbourhood) on that year's geography, with the
 -- neighbourhood's value, its residents as weight, its wijk (for the Theil decomposition), and for the
--- low-income indicator the estimated numbers of low-income and other households (for dissimilarity).
+-- low-income indicator the estimated numbers of low-income and other households (for dissimilarity); the
+-- 95% bounds of a health figure and the counts of a ratio (the intervals of divide.intervals, bwm.divide.uncertainty).
 with
 
 catalogue as (
@@ -22,6 +23,10 @@ indicator_values as (
         gemeente_code,
         indicator_id,
         value,
+        ci_lower,
+        ci_upper,
+        numerator,
+        denominator,
         source_table
     from indicators.values
     where area_level in ('buurt', 'wijk')
@@ -56,7 +61,11 @@ select
         when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
             then (1 - indicator_values.value / 100) * weights.households
     end as other_households,
-    indicator_values.source_table
+    indicator_values.source_table,
+    indicator_values.ci_lower,
+    indicator_values.ci_upper,
+    indicator_values.numerator,
+    indicator_values.denominator
 from indicator_values
 inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
 left join weights
