@@ -12,14 +12,15 @@ Pure numpy and polars, no Dagster. Two sources of uncertainty, one machinery:
   0..100 (a draw outside is drawn again). A symmetric normal would put the lower tail of a figure of 2% with
   bounds 0..9 at -5%, and a plain normal on the average half-width would misstate both bounds. Every draw
   gives the measures (the same :func:`bwm.divide.measures.measures_by_segment`, segments = group x draw);
-  the interval is the 2.5th and 97.5th percentile of the draws.
+  the interval has the width of the draws' 2.5th-97.5th percentiles, placed about the published measure
+  (moved by the draws' median bias, :func:`centred`: noise added to noisy figures inflates a spread measure).
 * **Register figures** (KWB) have no sampling error, but CBS rounds what it publishes (:func:`rounding_unit`):
   counts (and the residents a neighbourhood weighs with) are rounded at random to multiples of 5, so the
   true count lies within 5 of the published one, half of a rounding unit of 10; shares are published to one
   decimal (some to whole percents), amounts of money in hundreds or thousands of euro. Method
   :data:`ROUNDING` (``'rounding_range'``): every input is drawn uniformly within +- half its rounding unit
   (a ratio of counts, such as bijstand per 1 000 inwoners, from its numerator and denominator drawn so),
-  :data:`N_DRAWS` times, and the interval is the smallest and largest measure over those draws and the
+  :data:`ROUNDING_DRAWS` times, and the interval is the smallest and largest measure over those draws and the
   published figures themselves (so it always contains the published measure). It is a range, not a
   confidence interval: how far rounding alone could move the measure (estimated from the draws, so it may
   fall slightly short of the extreme corners).
@@ -63,8 +64,12 @@ from bwm.divide.measures import measures_by_segment
 
 #: Seed of every draw (with the group's key, :func:`group_generator`); changing it changes every interval slightly.
 SEED = 20_140_014
-#: Draws per group (at least 1 000: the 2.5th percentile of 1 000 draws rests on 25 of them).
+#: Draws per group of health figures (at least 1 000: the 2.5th percentile of 1 000 draws rests on 25 of them).
 N_DRAWS = 1000
+#: Draws per group of KWB figures. Their interval is a range (smallest to largest measure), which draws can only
+#: under-estimate: on the demo, 200 draws found ranges 91% as wide as 1 000 draws do on average (5th percentile 77%),
+#: so fewer draws would understate what rounding can do. At national scale this costs minutes (issue 16).
+ROUNDING_DRAWS = 1000
 #: The normal quantile of a two-sided 95% interval: a published bound lies this many sds from the value.
 Z_95 = 1.959963984540054
 #: The range health figures (percentages of residents) are truncated to.
@@ -271,8 +276,13 @@ def _chunk_measures(groups: list[_Group], n_draws: int, seed: int) -> dict[str, 
     return {m: result[m].astype(float).reshape(len(groups), rows) for m in INTERVAL_MEASURES}
 
 
-def _summarise(draws: np.ndarray, methods: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(low, high, number of finite draws) per row of ``draws``: percentiles (Monte Carlo) or range (rounding)."""
+def _summarise(draws: np.ndarray, methods: np.ndarray, centre: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(low, high, number of finite draws) per row of ``draws``: percentiles (Monte Carlo) or range (rounding).
+
+    With ``centre`` (the published measure or change of each row), a Monte Carlo interval is moved by the draws'
+    median bias, ``centre - median(draws)``: see :func:`centred`.
+    """
     finite = np.isfinite(draws)
     n = finite.sum(axis=1)
     low = np.full(draws.shape[0], np.nan)
@@ -281,10 +291,25 @@ def _summarise(draws: np.ndarray, methods: np.ndarray) -> tuple[np.ndarray, np.n
     rd = (methods == ROUNDING) & (n > 0)
     clean = np.where(finite, draws, np.nan)
     if mc.any():
-        low[mc], high[mc] = np.nanpercentile(clean[mc], PERCENTILES, axis=1)
+        low[mc], mid, high[mc] = np.nanpercentile(clean[mc], (PERCENTILES[0], 50.0, PERCENTILES[1]), axis=1)
+        if centre is not None:
+            low[mc], high[mc] = centred(low[mc], mid, high[mc], np.asarray(centre, dtype=float)[mc])
     if rd.any():
         low[rd], high[rd] = np.nanmin(clean[rd], axis=1), np.nanmax(clean[rd], axis=1)
     return low, high, n
+
+
+def centred(low, median, high, centre):
+    """A Monte Carlo interval moved by the draws' median bias so that it is about the published figure.
+
+    Noise added to noisy figures widens any spread measure: the draws of a gap or a standard deviation lie, on
+    average, above the published one (on the demo the plain 2.5th-97.5th percentiles missed their own published
+    measure in 36% of the health measures). The width of the interval is what the draws tell; where it lies is
+    the published figure's: ``[centre - (median - low), centre + (high - median)]``. Where the centre is not
+    known (NaN), the plain percentiles are kept.
+    """
+    shift = np.where(np.isfinite(centre), centre - median, 0.0)
+    return low + shift, high + shift
 
 
 def interval_of_draws(draws, method: str) -> tuple[float, float]:
@@ -367,7 +392,7 @@ def _series_years(points: pl.DataFrame) -> pl.DataFrame:
 
 
 def compute_intervals(inputs: pl.DataFrame, measures: pl.DataFrame, *, n_draws: int = N_DRAWS,
-                      seed: int = SEED) -> tuple[pl.DataFrame, pl.DataFrame]:
+                      rounding_draws: int = ROUNDING_DRAWS, seed: int = SEED) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The intervals of every published divide measure and of its change: ``(intervals, changes)``.
 
     ``inputs``: the rows of ``divide.inputs`` (value, inhabitants, wijk_code, household counts, ci_lower,
@@ -383,8 +408,8 @@ def compute_intervals(inputs: pl.DataFrame, measures: pl.DataFrame, *, n_draws: 
       ``change_high`` of last minus first year, ``change_previous_low`` / ``change_previous_high`` of last
       minus previous year, ``method``, ``n_draws``.
     """
-    if n_draws < 1:
-        raise ValueError("n_draws must be at least 1")
+    if n_draws < 1 or rounding_draws < 1:
+        raise ValueError("n_draws and rounding_draws must be at least 1")
     measures = measures.with_columns(pl.col("year").cast(pl.Int64))
     thresholds = {}
     if "concentration_threshold_pct" in measures.columns:
@@ -393,18 +418,20 @@ def compute_intervals(inputs: pl.DataFrame, measures: pl.DataFrame, *, n_draws: 
             thresholds[tuple(row[:4])] = row[4]
     groups = _groups_of(inputs, thresholds)
     points = _points(measures)
+    published = {(*row[:4], row[4]): row[5] for row in points.select(*GROUP_KEYS, "measure", "value").iter_rows()}
     series = _series_years(points)
     index = {g.key: i for i, g in enumerate(groups)}
 
     year_parts, change_parts = [], []
     for first, last in _chunks(groups, n_draws):
         chunk = groups[first:last]
-        draws = _chunk_measures(chunk, n_draws, seed)
+        draws = _chunk_measures(chunk, n_draws if chunk[0].method == MONTE_CARLO else rounding_draws, seed)
         methods = np.array([g.method for g in chunk], dtype=object)
         keys = pl.DataFrame([g.key for g in chunk], schema={k: INTERVAL_SCHEMA[k] for k in GROUP_KEYS},
                             orient="row")
         for m, arr in draws.items():
-            low, high, n = _summarise(arr, methods)
+            centre = np.array([published.get((*g.key, m), np.nan) for g in chunk], dtype=float)
+            low, high, n = _summarise(arr, methods, centre)
             year_parts.append(keys.with_columns(pl.lit(m).alias("measure"), pl.Series("ci_low", low),
                                                 pl.Series("ci_high", high), pl.Series("method", methods.tolist(),
                                                                                       dtype=pl.String),
@@ -426,8 +453,12 @@ def compute_intervals(inputs: pl.DataFrame, measures: pl.DataFrame, *, n_draws: 
             if not rows.height:
                 continue
             lows_methods = methods[i1]
-            c_low, c_high, n = _summarise(arr[i1] - arr[i0], lows_methods)
-            p_low, p_high, _ = _summarise(arr[i1] - arr[ip], lows_methods)
+
+            def value(i, m=m):
+                return np.array([published.get((*chunk[j].key, m), np.nan) for j in i], dtype=float)
+
+            c_low, c_high, n = _summarise(arr[i1] - arr[i0], lows_methods, value(i1) - value(i0))
+            p_low, p_high, _ = _summarise(arr[i1] - arr[ip], lows_methods, value(i1) - value(ip))
             change_parts.append(rows.with_columns(
                 pl.Series("method", lows_methods.tolist(), dtype=pl.String), pl.Series("change_low", c_low),
                 pl.Series("change_high", c_high), pl.Series("change_previous_low", p_low),
