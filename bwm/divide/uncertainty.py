@@ -454,7 +454,7 @@ def compute_intervals(inputs: pl.DataFrame, measures: pl.DataFrame, *, n_draws: 
                 continue
             lows_methods = methods[i1]
 
-            def value(i, m=m):
+            def value(i, m=m, chunk=chunk):
                 return np.array([published.get((*chunk[j].key, m), np.nan) for j in i], dtype=float)
 
             c_low, c_high, n = _summarise(arr[i1] - arr[i0], lows_methods, value(i1) - value(i0))
