@@ -3,6 +3,9 @@
 -- one row per (year, gemeente, level, indicator, neighbourhood) on that year's geography, with the
 -- neighbourhood's value, its residents as weight, its wijk (for the Theil decomposition), and for the
 -- low-income indicator the estimated numbers of low-income and other households (for dissimilarity).
+-- Across mergers (indicators.territory): a predecessor's neighbourhoods count for its own series and also for
+-- today's gemeente's, flagged with territory_year ("op het grondgebied van <jaar>"); the health table is on one
+-- (recent) geography for all periods, so its rows are left as they are.
 with
 
 catalogue as (
@@ -27,6 +30,15 @@ indicator_values as (
     where area_level in ('buurt', 'wijk')
 ),
 
+territory as (
+    select
+        year,
+        source_code,
+        gemeente_code,
+        territory_year
+    from indicators.territory
+),
+
 weights as (
     select
         source,
@@ -39,7 +51,7 @@ weights as (
 
 select
     indicator_values.year,
-    indicator_values.gemeente_code,
+    coalesce(territory.gemeente_code, indicator_values.gemeente_code) as gemeente_code,
     indicator_values.area_level as level,
     indicator_values.indicator_id,
     catalogue.direction,
@@ -56,9 +68,14 @@ select
         when indicator_values.indicator_id = 'huishoudens_laag_inkomen'
             then (1 - indicator_values.value / 100) * weights.households
     end as other_households,
-    indicator_values.source_table
+    indicator_values.source_table,
+    territory.territory_year
 from indicator_values
 inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
+left join territory
+    on
+        territory.year = case when catalogue.source = 'health' then -1 else indicator_values.year end
+        and indicator_values.gemeente_code = territory.source_code
 left join weights
     on
         catalogue.source = weights.source

@@ -30,5 +30,6 @@ select
     concentration_share_pct,
     source_table,
     concentration_threshold_pct,
-    concentration_basis
+    concentration_basis,
+    territory_year
 from measures

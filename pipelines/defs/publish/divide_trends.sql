@@ -21,5 +21,6 @@ select
     first_year,
     last_year,
     first_value,
-    last_value
+    last_value,
+    territory_year
 from trends
