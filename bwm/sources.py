@@ -12,7 +12,7 @@ from bwm.cbs import mirror as mirror_mod
 from bwm.settings import Settings
 
 #: Bump when the synthetic generator's output changes, so existing demo mirrors are regenerated.
-DEMO_GENERATOR_VERSION = 3
+DEMO_GENERATOR_VERSION = 4
 DEMO_MARKER = "demo.json"
 
 Progress = Callable[[str], None]

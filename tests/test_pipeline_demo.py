@@ -37,9 +37,9 @@ def test_areas_hold_every_year_and_level(con):
         "count(*) filter (area_level='buurt') from staging.areas group by 1 order by 1").fetchall()
     assert [r[0] for r in rows] == list(KWB_YEARS)
     for year, gemeenten, wijken, buurten in rows:
-        assert gemeenten == 3, year
-        assert 10 <= wijken <= 20, year
-        assert 60 <= buurten <= 120, year
+        assert gemeenten == (5 if year < 2019 else 4), year  # GM9904 + GM9905 merge into GM9906 in 2019
+        assert 16 <= wijken <= 21, year
+        assert 80 <= buurten <= 125, year
 
 
 def test_area_codes_trimmed_and_synthetic(con):

@@ -180,3 +180,28 @@ def test_every_missing_reason_is_explained_on_pages_and_in_exports():
     assert produced <= set(MISSING_REASONS), produced - set(MISSING_REASONS)
     markers = [m for m, _, _ in disclosure.MISSING_REASONS.values()]
     assert len(set(markers)) == len(markers)  # one marker per reason in the wide exports
+
+
+def test_merger_notes_link_predecessors_and_successor():
+    """A former gemeente's page says what it went into and links there; today's says what it was formed from."""
+    from types import SimpleNamespace
+
+    from bwm import herindelingen
+    from bwm.site.gemeente import merger_notes, territory_note
+
+    rows = [r for r in herindelingen.read() if r["synthetic"] or r["new_code"] == "GM0014"]
+    areas = {c: SimpleNamespace(level="gemeente") for c in ("GM9904", "GM9905", "GM9906", "GM0014")}
+    data = SimpleNamespace(areas=areas, measures={})
+    (gone,) = merger_notes(data, "GM9904", rows)
+    assert gone["text"] == "Per 1 januari 2019 opgegaan in"
+    assert gone["links"] == [("Lindenmeer (synthetisch)", "gemeente/GM9906.html")]
+    (formed,) = merger_notes(data, "GM9906", rows)
+    assert formed["text"] == "Per 1 januari 2019 gevormd uit"
+    assert [name for name, _ in formed["links"]] == ["Beekwolde (synthetisch)", "Zandhorst (synthetisch)"]
+    (groningen,) = merger_notes(data, "GM0014", rows)
+    assert groningen["text"].endswith("uitgebreid met") and [h for _, h in groningen["links"]] == [None, None]
+    assert merger_notes(data, "GM9901", rows) == [] and territory_note(data, "GM9906") is None
+    data.measures = {("GM9906", "buurt", "x"): [{"year": 2013, "territory_year": 2024},
+                                                {"year": 2018, "territory_year": 2024},
+                                                {"year": 2019, "territory_year": None}]}
+    assert "2013–2018 zijn berekend op het grondgebied van 2024" in territory_note(data, "GM9906")

@@ -17,7 +17,7 @@ import pytest
 
 from bwm.cbs import mirror
 from bwm.harmonise import keymap
-from bwm.synth.geography import KWB_YEARS, build_world
+from bwm.synth.geography import KWB_YEARS, MERGER_YEAR, build_world
 from bwm.synth.values import PARTIAL_RELEASE_YEAR
 from bwm.synth.writer import RELEASE_KEYS, SYNTH_HEALTH_TABLE_ID, generate_mirror, kwb_specs
 
@@ -245,9 +245,10 @@ def test_demo_size(demo):
     for year in KWB_YEARS:
         rows, region = _kwb(demo, year)
         levels = _by_level(rows, region)
-        assert len(levels["GM"]) == 3
-        assert 10 <= len(levels["WK"]) <= 15
-        assert 60 <= len(levels["BU"]) <= 120
+        # The three demo gemeenten, and GM9904 + GM9905 until they merge into GM9906 in 2019.
+        assert len(levels["GM"]) == (5 if year < MERGER_YEAR else 4)
+        assert 16 <= len(levels["WK"]) <= 21
+        assert 80 <= len(levels["BU"]) <= 125
 
 
 def test_national_row_is_the_total_of_the_gemeenten(demo):

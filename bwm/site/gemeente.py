@@ -3,6 +3,7 @@ finding, a map per indicator over the buurten, a sortable ranking table, and the
 
 from __future__ import annotations
 
+from bwm import herindelingen
 from bwm.catalogue import THEMES
 from bwm.divide import registry
 from bwm.divide.build import CONCENTRATION_INDICATOR, DISSIMILARITY_INDICATOR
@@ -156,6 +157,48 @@ def divide_table(data: SiteData, code: str) -> Table:
                  numeric=[False, True, True, False], links=links)
 
 
+def merger_notes(data: SiteData, code: str, rows: list[dict] | None = None) -> list[dict]:
+    """Sentences on the municipal mergers of a gemeente (data/reference/gemeente_herindelingen.csv): which
+    gemeente a former one went into, and which gemeenten today's was formed from or extended with. Each note is
+    ``{"text": ..., "links": [(name, href or None), ...], "after": ...}``: the names link to the gemeente's page
+    where the site has one."""
+    rows = herindelingen.read() if rows is None else rows
+
+    def link(c: str, name: str) -> tuple[str, str | None]:
+        return (name, page_path("gemeente", c) if c in data.areas and data.areas[c].level == "gemeente" else None)
+
+    notes = []
+    for r in rows:
+        when = f"Per {fmt.date_nl(r['effective_date'].isoformat())}"
+        names = dict(zip(r["old_codes"], r["old_names"].split(";")))
+        if code != r["new_code"] and code in r["old_codes"]:
+            verb = "hernoemd tot" if r["kind"] == "naamswijziging" else "opgegaan in"
+            notes.append({"text": f"{when} {verb}", "links": [link(r["new_code"], r["new_name"])], "after": "."})
+        elif code != r["new_code"] and code in r["partial_codes"]:
+            notes.append({"text": f"{when} gedeeltelijk opgegaan in", "links": [link(r["new_code"], r["new_name"])],
+                          "after": "."})
+        elif code == r["new_code"] and r["kind"] in ("samenvoeging", "toevoeging", "naamswijziging"):
+            others = [link(c, names.get(c, c)) for c in r["old_codes"] if c != code]
+            if not others:
+                continue
+            text = {"samenvoeging": f"{when} gevormd uit", "toevoeging": f"{when} uitgebreid met",
+                    "naamswijziging": f"{when} ontstaan door naamswijziging van"}[r["kind"]]
+            notes.append({"text": text, "links": others, "after": "."})
+    return notes
+
+
+def territory_note(data: SiteData, code: str) -> str | None:
+    """The sentence under the divide charts when some of them are on today's territory (territory_year)."""
+    flagged = sorted({(r["year"], r["territory_year"]) for (g, _, _), rows in data.measures.items() if g == code
+                      for r in rows if r.get("territory_year") is not None})
+    if not flagged:
+        return None
+    first, last, on = flagged[0][0], flagged[-1][0], flagged[0][1]
+    span = str(first) if first == last else f"{first}–{last}"
+    return (f"De kloofcijfers van {span} zijn berekend op het grondgebied van {on}: over de buurten van de "
+            "gemeenten waaruit de gemeente is ontstaan samen, elk jaar op de buurten van dat jaar.")
+
+
 def gemeente_page(data: SiteData, code: str) -> dict:
     gemeente = data.areas[code]
     wijken = [{"name": w.name, "code": w.code, "href": page_path("wijk", w.code),
@@ -181,7 +224,8 @@ def gemeente_page(data: SiteData, code: str) -> dict:
         "divide_table": divide_table(data, code), "map_spec": map_spec, "map_default": default,
         "map_options": [(c["indicator_id"], c["name_nl"], data.theme_names.get(c["theme"], c["theme"]))
                         for c in indicators if c["indicator_id"] in map_spec["indicators"]],
-        "ranking": ranking, "wijken": wijken,
+        "ranking": ranking, "wijken": wijken, "merger_notes": merger_notes(data, code),
+        "territory_note": territory_note(data, code),
         "indicator_links": [(data.theme_names.get(t, t),
                              [(c["name_nl"], page_path("indicator", f"{code}/{c['indicator_id']}"))
                               for c in data.indicators_for(code) if c["theme"] == t]) for t in THEMES],

@@ -7,7 +7,10 @@ new codes. Values (``bwm.synth.values``) are computed per atom and summed or ave
 buurten, wijken and gemeenten exist in a year, so the figures of all years describe one consistent place.
 
 Codes cannot be taken for real ones: real gemeente codes stay below GM2000, synthetic ones are GM99xx
-(the three demo municipalities) and GM9000-GM93xx (the rest of the national scale). Names carry
+(the three demo municipalities, and the two small ones GM9904 and GM9905 that merge on 1 January 2019 into
+GM9906, the demo's herindeling) and GM9000-GM93xx (the rest of the national scale). A merger is a gemeente-level
+regrouping like a buurt merge: the atoms stay, from the merger year they belong to the new gemeente, whose wijken
+and buurten carry new codes (comparability code 2, recoded, in the merger year). Names carry
 "(synthetisch)". Like CBS's tables, every year's rows start with a national row ``NL01``; here it is the
 total of the synthetic gemeenten of the scale, named "Nederland (synthetisch)" (never the real country).
 The map is a set of rectangles: a gemeente is a block of rows, a wijk one row, a buurt
@@ -43,6 +46,18 @@ _DEMO_MUNICIPALITIES = (
     (9902, "Noordveen (synthetisch)", (6, 5, 7, 4)),
     (9903, "Kanaalzijl (synthetisch)", (5, 6, 4)),
 )
+#: Two small municipalities that merge into a new one (the demo's herindeling; in
+#: data/reference/gemeente_herindelingen.csv as the row with synthetic = true). They come last in the world, after
+#: every other municipality, and draw their values from a stream of their own, so that adding them changed no
+#: figure of the others.
+_MERGING_MUNICIPALITIES = (
+    (9904, "Beekwolde (synthetisch)", (4, 3, 4)),
+    (9905, "Zandhorst (synthetisch)", (3, 4, 4)),
+)
+#: The first KWB year of the merger (effective 1 January 2019), and the new gemeente's code number and name.
+MERGER_YEAR = 2019
+MERGED_NUMBER = 9906
+MERGED_NAME = "Lindenmeer (synthetisch)"
 # Where the demo buurten of kind BEDRIJVEN / BUITENGEBIED are: (municipality index, wijk, slot).
 _DEMO_KINDS = {
     (0, 0, 7): BEDRIJVEN,
@@ -105,6 +120,26 @@ class World:
     bb_kind: np.ndarray  # WONEN / BEDRIJVEN / BUITENGEBIED
     bb_name: list[str]
     events: list[Event] = field(default_factory=list)
+    #: Indices of the municipalities that merge in MERGER_YEAR (the last ones of the world; empty: none).
+    merging: tuple[int, ...] = ()
+
+    @property
+    def n_base_gm(self) -> int:
+        """The municipalities before the merging ones (their values never depend on the merging ones)."""
+        return self.n_gm - len(self.merging)
+
+    def subworld(self, gms: range) -> World:
+        """The world of a contiguous range of municipalities, re-indexed (for drawing their values apart)."""
+        wk = np.flatnonzero((self.wk_gm >= gms.start) & (self.wk_gm < gms.stop))
+        bb = np.flatnonzero(np.isin(self.bb_wk, wk))
+        sl = slice(gms.start, gms.stop)
+        return World(
+            scale=self.scale, seed=self.seed, gm_number=self.gm_number[sl], gm_name=self.gm_name[sl],
+            gm_origin=self.gm_origin[sl], gm_cell=self.gm_cell[sl], wk_gm=self.wk_gm[wk] - gms.start,
+            wk_number=self.wk_number[wk], wk_row=self.wk_row[wk], wk_name=[self.wk_name[i] for i in wk],
+            bb_wk=self.bb_wk[bb] - int(wk[0]) if len(wk) else self.bb_wk[bb], bb_slot=self.bb_slot[bb],
+            bb_number=self.bb_number[bb], bb_kind=self.bb_kind[bb], bb_name=[self.bb_name[i] for i in bb],
+        )
 
     @property
     def n_gm(self) -> int:
@@ -254,6 +289,8 @@ def build_world(scale: str = "demo", seed: int = 20240101) -> World:
     kinds_fixed = dict(_DEMO_KINDS)
     if scale == "national":
         specs += _national_specs(rng, n=342)
+    n_base = len(specs)
+    specs += list(_MERGING_MUNICIPALITIES)
     n_gm = len(specs)
 
     # Lay the municipality blocks out on a grid over the Netherlands (demo: three blocks side by side).
@@ -274,6 +311,12 @@ def build_world(scale: str = "demo", seed: int = 20240101) -> World:
         gap = 0.12 if scale == "demo" else 0.06
         origin[g] = (west + gx * block[0] * (1 + gap), south + gy * block[1] * (1 + gap))
         cell[g] = (block[0] / max(per_wijk), block[1] / len(per_wijk))
+        if g == n_base + 1:
+            # The second merging municipality lies directly north of the first, so that together they are one
+            # block (the merged gemeente's outline); same cell size by construction (4 columns, 3 rows).
+            g0 = n_base
+            n_rows0 = len(specs[g0][2])
+            origin[g] = (origin[g0][0], origin[g0][1] + n_rows0 * cell[g0][1])
         for w, n_bu in enumerate(per_wijk):
             wi = len(wk_gm)
             wk_gm.append(g)
@@ -287,7 +330,7 @@ def build_world(scale: str = "demo", seed: int = 20240101) -> World:
                 kind = kinds_fixed.get((g, w, j))
                 if kind is None:
                     kind = WONEN
-                    if scale == "national" and g >= len(_DEMO_MUNICIPALITIES):
+                    if scale == "national" and len(_DEMO_MUNICIPALITIES) <= g < n_base:
                         r = rng.random()
                         kind = BEDRIJVEN if r < 0.05 else BUITENGEBIED if r < 0.11 else WONEN
                 bb_kind.append(kind)
@@ -314,6 +357,7 @@ def build_world(scale: str = "demo", seed: int = 20240101) -> World:
         bb_number=np.array(bb_number),
         bb_kind=np.array(bb_kind),
         bb_name=bb_name,
+        merging=tuple(range(n_base, n_gm)),
     )
     world.events = _demo_events(world) + (_random_events(world, rng) if scale == "national" else [])
     return world
@@ -360,7 +404,7 @@ def _random_events(world: World, rng: np.random.Generator) -> list[Event]:
     """Boundary changes in about one in six of the other municipalities."""
     events: list[Event] = []
     n_demo = len(_DEMO_MUNICIPALITIES)
-    for g in range(n_demo, world.n_gm):
+    for g in range(n_demo, world.n_base_gm):
         if rng.random() > 0.17:
             continue
         wijken = np.flatnonzero(world.wk_gm == g)
@@ -431,9 +475,31 @@ def _build_year(world: World, year: int) -> YearGeography:
                 lst.pop(k)
             lst.insert(min(i1, i2), merged)
 
-    gm_code = [world.gm_code(g) for g in range(world.n_gm)]
+    # The output gemeenten of the year: one per base municipality, except that from MERGER_YEAR the merging
+    # ones are one gemeente (MERGED_NUMBER) whose wijken are numbered on: the first member's, then the next's.
+    merged = bool(world.merging) and year >= MERGER_YEAR
+    members: dict[int, list[int]] = {g: [g] for g in range(world.n_gm)}
+    gm_numbers = world.gm_number.tolist()
+    out_number = dict(enumerate(gm_numbers))
+    out_name = dict(enumerate(world.gm_name))
+    if merged:
+        first = world.merging[0]
+        offset = 0
+        for g in world.merging:
+            for w in world.gm_wijken[g]:
+                wk_number[w] += offset
+                if year == MERGER_YEAR:
+                    wk_change[w] = RECODED
+                    for u in units[w]:
+                        u["change"] = RECODED
+            offset += len(world.gm_wijken[g])
+            if g != first:
+                del members[g]
+        members[first] = list(world.merging)
+        out_number[first] = MERGED_NUMBER
+        out_name[first] = MERGED_NAME
     # CBS orders by code: gemeenten by code, wijken by code within their gemeente, buurten likewise.
-    gm_order = sorted(range(world.n_gm), key=lambda g: gm_code[g])
+    gm_order = sorted(members, key=lambda g: out_number[g])
     wk_codes, wk_names, wk_gms, wk_changes, wk_rects = [], [], [], [], []
     bu_codes, bu_names, bu_wks, bu_changes, bu_rects = [], [], [], [], []
     atom_bu = np.empty(world.n_atoms, dtype=np.int64)
@@ -441,12 +507,14 @@ def _build_year(world: World, year: int) -> YearGeography:
     slot = world.bb_slot.tolist()
     wk_slots = world.wk_slots.tolist()
     wk_rows = world.wk_row.tolist()
-    gm_numbers = world.gm_number.tolist()
     for g in gm_order:
-        lon0, lat0 = world.gm_origin[g].tolist()
-        cw, ch = world.gm_cell[g].tolist()
-        for w in sorted(world.gm_wijken[g], key=lambda w: wk_number[w]):
-            wcode = f"WK{gm_numbers[g]:04d}{wk_number[w]:02d}"
+        number = out_number[g]
+        wijken = [w for m in members[g] for w in world.gm_wijken[m]]
+        for w in sorted(wijken, key=lambda w: wk_number[w]):
+            base_g = int(world.wk_gm[w])
+            lon0, lat0 = world.gm_origin[base_g].tolist()
+            cw, ch = world.gm_cell[base_g].tolist()
+            wcode = f"WK{number:04d}{wk_number[w]:02d}"
             wi = len(wk_codes)
             row = wk_rows[w]
             n_slots = wk_slots[w]
@@ -457,7 +525,7 @@ def _build_year(world: World, year: int) -> YearGeography:
             wk_rects.append((lon0, lat0 + row * ch, lon0 + n_slots * cw, lat0 + (row + 1) * ch))
             for u in sorted(units[w], key=lambda u: u["number"]):
                 bi = len(bu_codes)
-                bu_codes.append(f"BU{gm_numbers[g]:04d}{wk_number[w]:02d}{u['number']:02d}")
+                bu_codes.append(f"BU{number:04d}{wk_number[w]:02d}{u['number']:02d}")
                 bu_names.append(u["name"])
                 bu_wks.append(wi)
                 bu_changes.append(u["change"])
@@ -467,11 +535,11 @@ def _build_year(world: World, year: int) -> YearGeography:
                 x0 = min(slot[a // 2] + 0.5 * (a % 2) for a in u["atoms"])
                 x1 = max(slot[a // 2] + 0.5 * (a % 2) + 0.5 for a in u["atoms"])
                 bu_rects.append((lon0 + x0 * cw, lat0 + row * ch, lon0 + x1 * cw, lat0 + (row + 1) * ch))
-    outlines = [world.gm_outline(g) for g in gm_order]
+    outlines = [world.gm_outline(g) if len(members[g]) == 1 else _staircase(world, *members[g]) for g in gm_order]
     return YearGeography(
         year=year,
-        gm_code=[gm_code[g] for g in gm_order],
-        gm_name=[world.gm_name[g] for g in gm_order],
+        gm_code=[f"GM{out_number[g]:04d}" for g in gm_order],
+        gm_name=[out_name[g] for g in gm_order],
         wk_code=wk_codes,
         wk_name=wk_names,
         wk_gm=np.array(wk_gms, dtype=np.int64),
@@ -487,14 +555,21 @@ def _build_year(world: World, year: int) -> YearGeography:
     )
 
 
-def _staircase(world: World, g: int) -> list[tuple[float, float]]:
-    """The outline of a gemeente: its wijk rows stacked from the south, left-aligned (counter-clockwise)."""
+def _staircase(world: World, g: int, *stacked: int) -> list[tuple[float, float]]:
+    """The outline of a gemeente: its wijk rows stacked from the south, left-aligned (counter-clockwise).
+
+    ``stacked``: municipalities lying directly north of ``g`` with its cell size (the merged gemeente).
+    """
     lon0, lat0 = world.gm_origin[g].tolist()
     cw, ch = world.gm_cell[g].tolist()
-    wijken = world.gm_wijken[g]
-    lengths = np.zeros(len(wijken), dtype=int)
-    for w in wijken:
-        lengths[world.wk_row[w]] = world.wk_slots[w]
+    parts = []
+    for m in (g, *stacked):
+        wijken = world.gm_wijken[m]
+        part = np.zeros(len(wijken), dtype=int)
+        for w in wijken:
+            part[world.wk_row[w]] = world.wk_slots[w]
+        parts.append(part)
+    lengths = np.concatenate(parts)
     pts = [(0, 0), (int(lengths[0]), 0)]
     for r in range(len(lengths)):
         pts.append((int(lengths[r]), r + 1))

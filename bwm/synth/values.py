@@ -153,61 +153,14 @@ class Latent:
 
     @cached_property
     def base(self) -> dict[str, np.ndarray]:
+        """The latent quantities per atom. The merging municipalities (the last ones) draw theirs from a
+        stream of their own, so that the others' figures do not depend on whether they exist."""
         w = self.world
-        n = w.n_atoms
-        rng = stable_rng(self.seed, "latent")
-        n_gm, n_wk, n_bb = w.n_gm, len(w.wk_gm), len(w.bb_wk)
-        gm_size = np.bincount(w.wk_gm[w.bb_wk], minlength=n_gm)
-        gm_urban = np.clip(0.22 + 0.17 * np.log(gm_size / 8.0) + rng.normal(0, 0.08, n_gm), 0.05, 0.95)
-        gm_income = np.exp(rng.normal(0, 0.08, n_gm))
-        gm_depr = rng.normal(0, 0.3, n_gm) + 0.25 * (gm_urban - 0.4)
-        gm_dir = np.where(rng.random(n_gm) < 0.5, -1.0, 1.0)  # which side of town is the poorer one
-        # Wijk deprivation: a gradient across the town (its rows) plus noise; relative part drives the drift.
-        n_rows = np.bincount(w.wk_gm, minlength=n_gm)
-        rel_row = (w.wk_row + 0.5) / n_rows[w.wk_gm] - 0.5
-        wk_rel = gm_dir[w.wk_gm] * 1.7 * rel_row + rng.normal(0, 0.45, n_wk)
-        bb_rel = wk_rel[w.bb_wk] + rng.normal(0, 0.3, n_bb)
-        atom_rel = bb_rel[w.atom_bb] + rng.normal(0, 0.06, n)
-        pos = w.atom_rel_pos
-        centrality = 1.0 - np.clip(np.hypot(pos[:, 0] - 0.3, pos[:, 1] - 0.5) / 0.8, 0, 1)
-        kind = w.atom_kind
-        urban = np.clip(gm_urban[w.atom_gm] + 0.3 * (centrality - 0.5) + rng.normal(0, 0.07, n_bb)[w.atom_bb], 0.02, 1)
-        urban = np.where(kind == BUITENGEBIED, 0.02, urban)
-        age = rng.normal(0, 1, n_bb)[w.atom_bb] - 0.4 * (urban - 0.4) + rng.normal(0, 0.15, n)
-
-        # Inhabitants of the first year: residential buurten ~1,200, rural ones a few hundred, business parks
-        # none or a handful. The two atoms of a buurt split it unevenly.
-        bb_pop = rng.lognormal(np.log(1150), 0.55, n_bb) * (0.65 + 0.7 * urban[::2])
-        bb_pop = np.where(w.bb_kind == BUITENGEBIED, rng.lognormal(np.log(230), 0.6, n_bb), bb_pop)
-        small = rng.choice([0, 0, 0, 5, 15, 25, 40], size=n_bb).astype(float)
-        bb_pop = np.where(w.bb_kind == BEDRIJVEN, small, bb_pop)
-        share = rng.uniform(0.35, 0.65, n_bb)
-        pop0 = np.column_stack([bb_pop * share, bb_pop * (1 - share)]).ravel()
-        new_build = rng.random(n_bb) < 0.04
-        growth = rng.normal(0.004, 0.006, n_bb)[w.atom_bb] + np.where(new_build[w.atom_bb], 0.045, 0.0)
-        growth = np.where(kind == BEDRIJVEN, 0.0, growth)
-
-        bb_area = rng.lognormal(np.log(30.0), 0.5, n_bb) / (0.25 + urban[::2])
-        bb_area = np.where(w.bb_kind == BUITENGEBIED, rng.lognormal(np.log(1400), 0.5, n_bb), bb_area)
-        bb_area = np.where(w.bb_kind == BEDRIJVEN, rng.lognormal(np.log(90), 0.5, n_bb), bb_area)
-        water = np.clip(rng.beta(1.2, 12, n_bb), 0, 0.6)
-        atom_area = np.column_stack([bb_area * share, bb_area * (1 - share)]).ravel()
-        return {
-            "gm_income": gm_income[w.atom_gm],
-            "depr0": gm_depr[w.atom_gm] + atom_rel,
-            "rel": atom_rel,
-            "urban": urban,
-            "age": age,
-            "pop0": pop0,
-            "growth": growth,
-            "area": atom_area,
-            "water": water[w.atom_bb],
-            "kind": kind,
-            "oad": np.clip(3000 * urban**1.4 * np.exp(rng.normal(0, 0.25, n_bb))[w.atom_bb] + 40, 15, 9000),
-            "access": np.exp(rng.normal(0, 0.3, n_bb))[w.atom_bb],
-            "male": rng.normal(0.495, 0.01, n_bb)[w.atom_bb],
-        }
-
+        if not w.merging:
+            return _base_draws(w, stable_rng(self.seed, "latent"))
+        head = _base_draws(w.subworld(range(w.n_base_gm)), stable_rng(self.seed, "latent"))
+        tail = _base_draws(w.subworld(range(w.n_base_gm, w.n_gm)), stable_rng(self.seed, "latent/merging"))
+        return {k: np.concatenate([head[k], tail[k]]) for k in head}
     def deprivation(self, year: float) -> np.ndarray:
         """Deprivation in ``year``: the poorer side of each town drifts up, the richer side down."""
         b = self.base
@@ -216,6 +169,63 @@ class Latent:
 
     def noise(self, name: str, year: int, scale: float = 1.0) -> np.ndarray:
         return stable_rng(self.seed, f"{name}/{year}").normal(0, scale, self.world.n_atoms)
+
+
+
+def _base_draws(w: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The latent quantities per atom of a world, drawn from ``rng`` in a fixed order."""
+    n = w.n_atoms
+    n_gm, n_wk, n_bb = w.n_gm, len(w.wk_gm), len(w.bb_wk)
+    gm_size = np.bincount(w.wk_gm[w.bb_wk], minlength=n_gm)
+    gm_urban = np.clip(0.22 + 0.17 * np.log(gm_size / 8.0) + rng.normal(0, 0.08, n_gm), 0.05, 0.95)
+    gm_income = np.exp(rng.normal(0, 0.08, n_gm))
+    gm_depr = rng.normal(0, 0.3, n_gm) + 0.25 * (gm_urban - 0.4)
+    gm_dir = np.where(rng.random(n_gm) < 0.5, -1.0, 1.0)  # which side of town is the poorer one
+    # Wijk deprivation: a gradient across the town (its rows) plus noise; relative part drives the drift.
+    n_rows = np.bincount(w.wk_gm, minlength=n_gm)
+    rel_row = (w.wk_row + 0.5) / n_rows[w.wk_gm] - 0.5
+    wk_rel = gm_dir[w.wk_gm] * 1.7 * rel_row + rng.normal(0, 0.45, n_wk)
+    bb_rel = wk_rel[w.bb_wk] + rng.normal(0, 0.3, n_bb)
+    atom_rel = bb_rel[w.atom_bb] + rng.normal(0, 0.06, n)
+    pos = w.atom_rel_pos
+    centrality = 1.0 - np.clip(np.hypot(pos[:, 0] - 0.3, pos[:, 1] - 0.5) / 0.8, 0, 1)
+    kind = w.atom_kind
+    urban = np.clip(gm_urban[w.atom_gm] + 0.3 * (centrality - 0.5) + rng.normal(0, 0.07, n_bb)[w.atom_bb], 0.02, 1)
+    urban = np.where(kind == BUITENGEBIED, 0.02, urban)
+    age = rng.normal(0, 1, n_bb)[w.atom_bb] - 0.4 * (urban - 0.4) + rng.normal(0, 0.15, n)
+
+    # Inhabitants of the first year: residential buurten ~1,200, rural ones a few hundred, business parks
+    # none or a handful. The two atoms of a buurt split it unevenly.
+    bb_pop = rng.lognormal(np.log(1150), 0.55, n_bb) * (0.65 + 0.7 * urban[::2])
+    bb_pop = np.where(w.bb_kind == BUITENGEBIED, rng.lognormal(np.log(230), 0.6, n_bb), bb_pop)
+    small = rng.choice([0, 0, 0, 5, 15, 25, 40], size=n_bb).astype(float)
+    bb_pop = np.where(w.bb_kind == BEDRIJVEN, small, bb_pop)
+    share = rng.uniform(0.35, 0.65, n_bb)
+    pop0 = np.column_stack([bb_pop * share, bb_pop * (1 - share)]).ravel()
+    new_build = rng.random(n_bb) < 0.04
+    growth = rng.normal(0.004, 0.006, n_bb)[w.atom_bb] + np.where(new_build[w.atom_bb], 0.045, 0.0)
+    growth = np.where(kind == BEDRIJVEN, 0.0, growth)
+
+    bb_area = rng.lognormal(np.log(30.0), 0.5, n_bb) / (0.25 + urban[::2])
+    bb_area = np.where(w.bb_kind == BUITENGEBIED, rng.lognormal(np.log(1400), 0.5, n_bb), bb_area)
+    bb_area = np.where(w.bb_kind == BEDRIJVEN, rng.lognormal(np.log(90), 0.5, n_bb), bb_area)
+    water = np.clip(rng.beta(1.2, 12, n_bb), 0, 0.6)
+    atom_area = np.column_stack([bb_area * share, bb_area * (1 - share)]).ravel()
+    return {
+        "gm_income": gm_income[w.atom_gm],
+        "depr0": gm_depr[w.atom_gm] + atom_rel,
+        "rel": atom_rel,
+        "urban": urban,
+        "age": age,
+        "pop0": pop0,
+        "growth": growth,
+        "area": atom_area,
+        "water": water[w.atom_bb],
+        "kind": kind,
+        "oad": np.clip(3000 * urban**1.4 * np.exp(rng.normal(0, 0.25, n_bb))[w.atom_bb] + 40, 15, 9000),
+        "access": np.exp(rng.normal(0, 0.3, n_bb))[w.atom_bb],
+        "male": rng.normal(0.495, 0.01, n_bb)[w.atom_bb],
+    }
 
 
 def atom_values(lat: Latent, year: int) -> dict[str, np.ndarray]:

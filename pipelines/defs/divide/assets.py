@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from bwm import warehouse
 from bwm.divide.build import CONCENTRATION_INDICATOR, compute_measures, compute_trends
@@ -38,12 +39,22 @@ def national_share(con) -> dict[int, tuple[float, str]]:
     return {y: ((nl, "nederland") if nl is not None else (wh, "warehouse")) for y, nl, wh in rows if (nl or wh)}
 
 
+def with_territory(frame: pl.DataFrame, source: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``territory_year`` from ``source`` (divide.inputs or divide.measures): the latest KWB year
+    when a figure of today's gemeente was computed over its predecessors' neighbourhoods together (per measure row
+    that year's flag; per trend the flag of any of its years), null for an unmerged gemeente."""
+    keys = [k for k in ("gemeente_code", "year", "level", "indicator_id") if k in frame.columns]
+    flags = source.group_by(keys).agg(pl.col("territory_year").max())
+    return frame.join(flags, on=keys, how="left")
+
+
 @dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES,
           deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"])],
           group_name="divide", kinds={"python"})
 def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Divide measures per (gemeente_code, year, level, indicator_id), level = buurt or wijk.
 
+    territory_year: set when today's gemeente's figure is computed over its predecessors' buurten (with_territory).
     Population-weighted over that year's neighbourhoods: worst20_mean/best20_mean/gap (indicator's unit),
     ratio (>= 1), weighted_std (unit), cv (unit-free), Theil total/between/within (income only),
     dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents).
@@ -52,7 +63,7 @@ def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Material
     with bwm.connect() as con:
         inputs = con.execute("select * from divide.inputs").pl()
         shares = national_share(con)
-        frame = compute_measures(inputs, shares, settings.concentration_factor)
+        frame = with_territory(compute_measures(inputs, shares, settings.concentration_factor), inputs)
         n = warehouse.replace_table_from_frame(con, "divide", "measures", frame)
     basis = sorted({b for _, b in shares.values()})
     return dg.MaterializeResult(metadata={
@@ -72,8 +83,9 @@ def trends(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Materializ
     (divide.change_intervals, copied here as change_low/change_high) excludes zero; label_reason says why.
     """
     with bwm.connect() as con:
-        frame = compute_trends(con.execute("select * from divide.measures").pl(),
-                               con.execute("select * from divide.change_intervals").pl())
+        measures_frame = con.execute("select * from divide.measures").pl()
+        changes = con.execute("select * from divide.change_intervals").pl()
+        frame = with_territory(compute_trends(measures_frame, changes), measures_frame)
         n = warehouse.replace_table_from_frame(con, "divide", "trends", frame)
     labels = frame.group_by("label").len().sort("label")
     return dg.MaterializeResult(metadata={"rows": n, **{f"label_{r['label']}": r["len"] for r in labels.to_dicts()}})

@@ -4,6 +4,9 @@
 -- neighbourhood's value, its residents as weight, its wijk (for the Theil decomposition), and for the
 -- low-income indicator the estimated numbers of low-income and other households (for dissimilarity); the
 -- 95% bounds of a health figure and the counts of a ratio (the intervals of divide.intervals, bwm.divide.uncertainty).
+-- Across mergers (indicators.territory): a predecessor's neighbourhoods count for its own series and also for
+-- today's gemeente's, flagged with territory_year ("op het grondgebied van <jaar>"); the health table is on one
+-- (recent) geography for all periods, so its rows are left as they are.
 with
 
 catalogue as (
@@ -32,6 +35,15 @@ indicator_values as (
     where area_level in ('buurt', 'wijk')
 ),
 
+territory as (
+    select
+        year,
+        source_code,
+        gemeente_code,
+        territory_year
+    from indicators.territory
+),
+
 weights as (
     select
         source,
@@ -44,7 +56,7 @@ weights as (
 
 select
     indicator_values.year,
-    indicator_values.gemeente_code,
+    coalesce(territory.gemeente_code, indicator_values.gemeente_code) as gemeente_code,
     indicator_values.area_level as level,
     indicator_values.indicator_id,
     catalogue.direction,
@@ -65,9 +77,14 @@ select
     indicator_values.ci_lower,
     indicator_values.ci_upper,
     indicator_values.numerator,
-    indicator_values.denominator
+    indicator_values.denominator,
+    territory.territory_year
 from indicator_values
 inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
+left join territory
+    on
+        territory.year = case when catalogue.source = 'health' then -1 else indicator_values.year end
+        and indicator_values.gemeente_code = territory.source_code
 left join weights
     on
         catalogue.source = weights.source

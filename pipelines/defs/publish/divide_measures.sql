@@ -66,6 +66,7 @@ select
     measures.source_table,
     measures.concentration_threshold_pct,
     measures.concentration_basis,
+    measures.territory_year,
     interval_columns.interval_method,
     interval_columns.interval_n_draws,
     interval_columns.gap_ci_low,

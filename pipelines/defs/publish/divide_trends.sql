@@ -29,5 +29,6 @@ select
     change_high,
     change_previous_low,
     change_previous_high,
-    interval_method
+    interval_method,
+    territory_year
 from trends

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from bwm import registry, warehouse
+from bwm import herindelingen, registry, warehouse
 from bwm.harmonise import keymap
 from bwm.settings import KWB_YEARS, Settings
 from pipelines.defs.staging import views
@@ -120,6 +120,18 @@ def health_unpivoted(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.
         sql = views.health_view_sql(f"raw.{source.raw_table}", keymap.resolve_health(props, source.table_id))
         warehouse.create_view_from_sql(con, "staging", "health_unpivoted", sql)
     return dg.MaterializeResult(metadata={"table_id": source.table_id})
+
+
+@dg.asset(pool=warehouse.WAREHOUSE_POOL, key=["staging", "herindelingen"], group_name="staging", kinds={"python"})
+def gemeente_herindelingen(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
+    """The municipal mergers of data/reference/gemeente_herindelingen.csv (bwm.herindelingen), real and synthetic
+    alike. Grain: one row per (change_id, old_code): where the code went from first_year (the first KWB year
+    showing the change), whether whole, and whether the change is complete (no gemeente only partly in it)."""
+    frame = herindelingen.code_rows()
+    with bwm.connect() as con:
+        n = warehouse.replace_table_from_frame(con, "staging", "herindelingen", frame)
+    return dg.MaterializeResult(metadata={"rows": n, "changes": frame["change_id"].n_unique(),
+                                          "synthetic_rows": int(frame["synthetic"].sum())})
 
 
 #: staging.areas, staging.kwb and staging.health: one SQL file each in this folder.
