@@ -452,3 +452,29 @@ def test_real_health_data_every_municipality_is_explained(cbs_real):
     assert sums.height == expected.height
     assert sums.select((pl.col("contribution") - pl.col("total_change")).abs().max()).item() <= 1e-9
     assert elapsed < 30, elapsed
+
+
+def test_demo_export_of_a_selection_and_the_batched_export_agree(demo_warehouse, demo, tmp_path):
+    from bwm.export.run import export
+    from bwm.export.tables import Selection
+
+    export(demo_warehouse["warehouse"], Selection(municipalities=("GM9901",)), tmp_path / "one", name="GM9901",
+           formats=("csv",))
+    for table in ("divide_decomposition", "divide_contributions", "divide_definitions"):
+        name = f"GM9901_{table}.csv"
+        assert (tmp_path / "one" / name).read_bytes() == (demo_warehouse["exports"] / "GM9901" / name).read_bytes()
+    selection = Selection(municipalities=("GM9901",), themes=("materiele_welvaart",), years=tuple(range(2015, 2025)),
+                          levels=("buurt",))
+    export(demo_warehouse["warehouse"], selection, tmp_path / "sel", name="sel", formats=("parquet",))
+    decomposition = pl.read_parquet(tmp_path / "sel" / "sel_divide_decomposition.parquet")
+    contributions = pl.read_parquet(tmp_path / "sel" / "sel_divide_contributions.parquet")
+    themes = dict(demo.execute("select indicator_id, theme from publish.indicators").fetchall())
+    assert decomposition.height > 0 and contributions.height > 0
+    for frame in (decomposition, contributions):
+        assert set(frame["gemeente_code"]) == {"GM9901"}
+        assert {themes[i] for i in frame["indicator_id"]} == {"materiele_welvaart"}
+        assert frame["base_year"].min() >= 2015
+    assert contributions["year"].min() >= 2015
+    none = Selection(municipalities=("GM9901",), levels=("gemeente",))
+    export(demo_warehouse["warehouse"], none, tmp_path / "gm", name="gm", formats=("parquet",))
+    assert pl.read_parquet(tmp_path / "gm" / "gm_divide_contributions.parquet").height == 0
