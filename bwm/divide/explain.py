@@ -125,7 +125,8 @@ def prepare(rows: pl.DataFrame, levels: Sequence[str] = ("buurt",)) -> pl.DataFr
 
     Optional columns are filled when absent: ``wijk_code`` (null), the two household counts (null),
     ``threshold`` (the concentration threshold in the value's unit, null) and ``series_id`` (the area code:
-    no break). Adds ``seg``: the (series, year) segment number, 0.. in sorted order.
+    no break). Adds ``seg``: the (series, year) segment number, 0.. in sorted order, ``sid``: the series number,
+    ``aid``: the rank of the area code, ``wijk_id``: a number per wijk code (NaN for no wijk).
     """
     defaults = {"wijk_code": pl.String, "low_income_households": pl.Float64, "other_households": pl.Float64,
                 "threshold": pl.Float64}
@@ -143,9 +144,16 @@ def prepare(rows: pl.DataFrame, levels: Sequence[str] = ("buurt",)) -> pl.DataFr
         pl.col("level").is_in(list(levels)) & pl.col("value").is_finite() & pl.col("weight").is_finite()
         & (pl.col("weight") > 0)
     ).sort([*SERIES_KEYS, "year", "value", "area_code"])
-    starts = _run_starts(frame.select([*SERIES_KEYS, "year"]))
-    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, frame.height)))
-    return frame.with_columns(pl.Series("seg", seg, dtype=pl.Int64))
+    def numbered(keys: list[str]) -> np.ndarray:
+        starts = _run_starts(frame.select(keys))
+        return np.repeat(np.arange(starts.size), np.diff(np.append(starts, frame.height)))
+
+    return frame.with_columns(
+        pl.Series("seg", numbered([*SERIES_KEYS, "year"]), dtype=pl.Int64),
+        pl.Series("sid", numbered(SERIES_KEYS), dtype=pl.Int64),
+        pl.col("area_code").rank("dense").cast(pl.Int64).alias("aid"),
+        pl.col("wijk_code").cast(pl.Categorical).to_physical().cast(pl.Float64).alias("wijk_id"),
+    )
 
 
 def _per_segment(frame: pl.DataFrame, column: str, starts: np.ndarray) -> np.ndarray:
@@ -162,7 +170,7 @@ def segment_measures(frame: pl.DataFrame, n_seg: int) -> dict[str, np.ndarray]:
     if starts.size != n_seg:
         raise ValueError("every segment needs at least one row")
     x, w = frame.get_column("value").to_numpy(), frame.get_column("weight").to_numpy()
-    wijk = frame.get_column("wijk_code").cast(pl.Categorical).to_physical().cast(pl.Float64).to_numpy()
+    wijk = frame.get_column("wijk_id").to_numpy()
     low = frame.get_column("low_income_households").to_numpy().astype(float)
     other = frame.get_column("other_households").to_numpy().astype(float)
     directions = _per_segment(frame, "direction", starts)
@@ -196,7 +204,7 @@ def buurt_terms(frame: pl.DataFrame) -> pl.DataFrame:
         worst, best = np.where(worse, top, bottom) / w, np.where(worse, bottom, top) / w
 
     total, between, within = nan.copy(), nan.copy(), nan.copy()
-    wijk = frame.get_column("wijk_code").cast(pl.Categorical).to_physical().cast(pl.Float64).to_numpy()
+    wijk = frame.get_column("wijk_id").to_numpy()
     inside = (x > 0) & ~np.isnan(wijk)
     if inside.any():
         xs, ws, ss = x[inside], w[inside], seg[inside]
@@ -255,7 +263,7 @@ def series_years(frame: pl.DataFrame, base_year: int | None = None) -> pl.DataFr
 def _combination_rows(frame: pl.DataFrame, years: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows of the four combinations of every series (segment = series number x 4 + combination), sorted, and
     per series its number and counts of common, appeared and disappeared buurten."""
-    cols = ["area_code", "series_id", "wijk_code", "value", "weight", "low_income_households", "other_households",
+    cols = ["area_code", "series_id", "wijk_id", "value", "weight", "low_income_households", "other_households",
             "threshold", "direction"]
     numbered = years.with_row_index("series").with_columns(pl.col("series").cast(pl.Int64))
     ends = []
@@ -283,7 +291,7 @@ def _combination_rows(frame: pl.DataFrame, years: pl.DataFrame) -> tuple[pl.Data
             low, other = share * households[b], (1 - share) * households[b]
         parts.append(common.select(
             (pl.col("series") * len(COMBOS) + number).alias("seg"), "area_code",
-            pl.col(f"wijk_code_{a}").alias("wijk_code"), pl.col(f"value_{a}").alias("value"),
+            pl.col(f"wijk_id_{a}").alias("wijk_id"), pl.col(f"value_{a}").alias("value"),
             pl.col(f"weight_{b}").alias("weight"), low.alias("low_income_households"),
             other.alias("other_households"), pl.col(f"threshold_{a}").alias("threshold"),
             pl.col("direction_0").alias("direction")))
@@ -302,7 +310,7 @@ def decompose(frame: pl.DataFrame, per_year: dict[str, np.ndarray], years: pl.Da
     present[np.unique(rows.get_column("seg").to_numpy())] = True
     # Empty combination segments (a series without common buurten) get a placeholder row, masked out below.
     filler = pl.DataFrame({"seg": np.flatnonzero(~present).astype(np.int64)}).with_columns(
-        pl.lit("").alias("area_code"), pl.lit(None, pl.String).alias("wijk_code"), pl.lit(1.0).alias("value"),
+        pl.lit("").alias("area_code"), pl.lit(None, pl.Float64).alias("wijk_id"), pl.lit(1.0).alias("value"),
         pl.lit(1.0).alias("weight"), pl.lit(None, pl.Float64).alias("low_income_households"),
         pl.lit(None, pl.Float64).alias("other_households"), pl.lit(None, pl.Float64).alias("threshold"),
         pl.lit("neutral").alias("direction"))
@@ -343,38 +351,53 @@ def decompose(frame: pl.DataFrame, per_year: dict[str, np.ndarray], years: pl.Da
 def contributions(terms: pl.DataFrame, years: pl.DataFrame, applicable: pl.DataFrame,
                   gemeente_values: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (series, additive measure, year from the base year on, buurt present in that year or in the
-    base year): :data:`CONTRIBUTION_COLUMNS`."""
-    events = _membership_events(terms)
-    long = (
-        terms.join(years.select(*SERIES_KEYS, "base_year"), on=SERIES_KEYS)
-        .filter(pl.col("year") >= pl.col("base_year"))
-        .join(events, on=[*SERIES_KEYS, "year", "area_code"], how="left")
-        .unpivot(index=[*SERIES_KEYS, "base_year", "year", "area_code", "series_id", "value", "weight",
-                        "worst20_share", "best20_share", "entered_worst20", "left_worst20", "entered_best20",
-                        "left_best20"],
-                 on=[f"term_{m}" for m in ADDITIVE], variable_name="measure", value_name="term")
-        .with_columns(pl.col("measure").str.strip_prefix("term_"))
-        .join(applicable, on=["level", "indicator_id", "measure"], how="semi")
-    )
-    base = long.filter(pl.col("year") == pl.col("base_year")).select(
-        *SERIES_KEYS, "measure", "area_code", pl.col("series_id").alias("series_id_base"),
-        pl.col("value").alias("value_base"), pl.col("weight").alias("weight_base"), pl.col("term").alias("term_base"))
-    in_years = long.select(*SERIES_KEYS, "measure", "base_year", "year").unique()
-    base = base.join(in_years, on=[*SERIES_KEYS, "measure"])
-    keys = [*SERIES_KEYS, "measure", "base_year", "year", "area_code"]
-    both = long.join(base, on=keys, how="full", coalesce=True)
+    base year): :data:`CONTRIBUTION_COLUMNS`. ``terms``: :func:`buurt_terms`."""
+    series = terms.select("sid", *SERIES_KEYS).unique("sid").join(years.select(*SERIES_KEYS, "base_year"),
+                                                                  on=SERIES_KEYS)
+    since_base = terms.join(series.select("sid", "base_year"), on="sid").filter(pl.col("year") >= pl.col("base_year"))
+    in_years = since_base.select("sid", "year").unique()
+    columns = ["sid", "base_year", "year", "aid", "area_code", "series_id", "value", "weight", "worst20_share",
+               "best20_share"]
+    parts = []
+    for measure in ADDITIVE:
+        listing = applicable.filter(pl.col("measure") == measure).select("level", "indicator_id")
+        sids = series.join(listing, on=["level", "indicator_id"], how="semi").get_column("sid")
+        if sids.is_empty():
+            continue
+        long = since_base.filter(pl.col("sid").is_in(sids.implode())).select(
+            *columns, pl.col(f"term_{measure}").alias("term"))
+        base = long.filter(pl.col("year") == pl.col("base_year")).select(
+            "sid", "aid", pl.col("area_code").alias("area_code_base"), pl.col("series_id").alias("series_id_base"),
+            pl.col("value").alias("value_base"), pl.col("weight").alias("weight_base"),
+            pl.col("term").alias("term_base"))
+        present = long.join(base, on=["sid", "aid"], how="left")
+        gone = base.join(in_years.filter(pl.col("sid").is_in(sids.implode())), on="sid").join(
+            long.select("sid", "year", "aid"), on=["sid", "year", "aid"], how="anti")
+        parts.append(pl.concat([present, gone], how="diagonal_relaxed").with_columns(pl.lit(measure).alias("measure")))
+    if not parts:
+        return pl.DataFrame(schema=CONTRIBUTION_COLUMNS)
+    both = pl.concat(parts, how="diagonal_relaxed")
     in_year, in_base = pl.col("series_id").is_not_null(), pl.col("series_id_base").is_not_null()
     status = (pl.when(in_year & in_base & (pl.col("series_id") == pl.col("series_id_base"))).then(pl.lit("common"))
               .when(in_year & in_base).then(pl.lit("series_break"))
               .when(in_year).then(pl.lit("appeared")).otherwise(pl.lit("disappeared")))
-    both = both.with_columns(status.alias("status")).with_columns(
+    both = both.with_columns(
+        status.alias("status"), pl.coalesce("area_code", "area_code_base").alias("area_code"),
+        pl.col("base_year").fill_null(pl.col("year")),
+    ).with_columns(
         (pl.col("term").fill_null(0.0) - pl.col("term_base").fill_null(0.0)).alias("contribution"),
         pl.when(pl.col("status") == "common").then(pl.col("value") - pl.col("value_base")).alias("value_change"),
-    )
+    ).join(_membership_events(terms), on=["sid", "year", "aid"], how="left").join(
+        series.select("sid", *SERIES_KEYS, pl.col("base_year").alias("series_base")), on="sid")
+    both = both.with_columns(pl.col("series_base").alias("base_year"))
     if gemeente_values is not None and gemeente_values.height:
         gm = gemeente_values.select(pl.col("gemeente_code"), "indicator_id", pl.col("year").cast(pl.Int64),
                                     pl.col("value").cast(pl.Float64), "series_id")
-        gm_base = gm.rename({"year": "base_year", "value": "gm_value_base", "series_id": "gm_series_base"})
+        bases = series.select("gemeente_code", "indicator_id", "base_year").unique()
+        gm_base = gm.join(bases, left_on=["gemeente_code", "indicator_id", "year"],
+                          right_on=["gemeente_code", "indicator_id", "base_year"]).select(
+            "gemeente_code", "indicator_id", pl.col("year").alias("base_year"), pl.col("value").alias("gm_value_base"),
+            pl.col("series_id").alias("gm_series_base"))
         change = gm.join(gm_base, on=["gemeente_code", "indicator_id"]).filter(
             pl.col("series_id") == pl.col("gm_series_base")).select(
             "gemeente_code", "indicator_id", "base_year", "year",
@@ -383,33 +406,34 @@ def contributions(terms: pl.DataFrame, years: pl.DataFrame, applicable: pl.DataF
     else:
         both = both.with_columns(pl.lit(None, pl.Float64).alias("gemeente_value_change"))
     both = both.with_columns((pl.col("value_change") - pl.col("gemeente_value_change")).alias("change_vs_gemeente"))
-    return both.select([pl.col(c).cast(t) for c, t in CONTRIBUTION_COLUMNS.items()]).sort(
-        [*SERIES_KEYS, "measure", "year", "area_code"])
+    # Sorted by series, measure, year and area code through their numbers (sid follows the series keys' order).
+    rank = {m: i for i, m in enumerate(sorted(ADDITIVE))}
+    both = both.sort(["sid", pl.col("measure").replace_strict(rank, return_dtype=pl.Int64), "year", "aid"])
+    return both.select([pl.col(c).cast(t) for c, t in CONTRIBUTION_COLUMNS.items()])
 
 
 def _membership_events(terms: pl.DataFrame) -> pl.DataFrame:
-    """Entered/left the worst-off and best-off 20% against the previous year of the series."""
-    series_year = terms.select(*SERIES_KEYS, "year").unique().sort([*SERIES_KEYS, "year"]).with_columns(
-        pl.col("year").shift().over(SERIES_KEYS).alias("previous_year"))
-    now = terms.select(*SERIES_KEYS, "year", "area_code", "series_id", "worst20_share", "best20_share").join(
-        series_year, on=[*SERIES_KEYS, "year"])
-    before = terms.select(*SERIES_KEYS, pl.col("year").alias("previous_year"), "area_code",
-                          pl.col("series_id").alias("series_before"), pl.col("worst20_share").alias("worst_before"),
-                          pl.col("best20_share").alias("best_before"))
-    joined = now.join(before, on=[*SERIES_KEYS, "previous_year", "area_code"], how="left")
-    comparable = pl.col("series_before").is_not_null() & (pl.col("series_before") == pl.col("series_id"))
+    """Per (sid, year, aid): entered/left the worst-off and best-off 20% against the previous year of the series
+    (null where the buurt was not present then, or its series broke)."""
+    previous = terms.select("sid", "year").unique().sort(["sid", "year"]).with_columns(
+        pl.col("year").shift().over("sid").alias("previous_year"))
+    rows = terms.select("sid", "year", "aid", "series_id", "worst20_share", "best20_share").sort(
+        ["sid", "aid", "year"]).join(previous, on=["sid", "year"], how="left", maintain_order="left")
+    comparable = ((pl.col("sid") == pl.col("sid").shift()) & (pl.col("aid") == pl.col("aid").shift())
+                  & (pl.col("year").shift() == pl.col("previous_year"))
+                  & (pl.col("series_id") == pl.col("series_id").shift())).fill_null(False)
 
-    def crossed(share: str, before: str, into: bool) -> pl.Expr:
-        now_in, was_in = pl.col(share) > MEMBERSHIP_EPS, pl.col(before) > MEMBERSHIP_EPS
+    def crossed(share: str, into: bool) -> pl.Expr:
+        now_in, was_in = pl.col(share) > MEMBERSHIP_EPS, pl.col(share).shift() > MEMBERSHIP_EPS
         event = (now_in & ~was_in) if into else (was_in & ~now_in)
         return pl.when(comparable).then(event).otherwise(None)
 
-    return joined.select(
-        *SERIES_KEYS, "year", "area_code",
-        crossed("worst20_share", "worst_before", True).alias("entered_worst20"),
-        crossed("worst20_share", "worst_before", False).alias("left_worst20"),
-        crossed("best20_share", "best_before", True).alias("entered_best20"),
-        crossed("best20_share", "best_before", False).alias("left_best20"),
+    return rows.select(
+        "sid", "year", "aid",
+        crossed("worst20_share", True).alias("entered_worst20"),
+        crossed("worst20_share", False).alias("left_worst20"),
+        crossed("best20_share", True).alias("entered_best20"),
+        crossed("best20_share", False).alias("left_best20"),
     )
 
 
