@@ -46,14 +46,29 @@ residents of year b (a Shapley split of the two factors):
 ``V + P + B = M_all,1 - M_all,0``, the total change, exactly (up to rounding). With no common buurt the whole
 change is the boundary effect (``V = P = 0``); where the measure is undefined over the common buurten in one
 of the four combinations (a ratio of a mean <= 0), the three parts are null. For ``dissimilarity`` the weight
-is the buurt's households (low + other; the low-income share is the value), for ``concentration_share_pct``
-the threshold goes with the values' year.
+is the buurt's households (low + other) and the value its low-income share (low / households; a buurt without
+households in the values' year has no share and is left out of the two mixed combinations), for
+``concentration_share_pct`` the threshold goes with the values' year.
 
 Membership of the worst-off and best-off 20%: ``worst20_share`` and ``best20_share`` are the fraction (0..1)
 of a buurt's residents inside that group in year t. A buurt **entered** a group in year t when its share was
 0 in the previous year of the series and is > 0 now, and **left** it when it was > 0 and is 0 now (a share
 below :data:`MEMBERSHIP_EPS` counts as 0, so rounding on the 20% line does not make an event); null when the
 buurt is not present in both years or its series broke in between.
+
+**The tables.** ``contributions``: one row per (gemeente_code, level, indicator_id, measure, base_year, year,
+area_code), for the additive measures and every year of the series from the base year on, the buurten present
+in that year or in the base year: ``status`` (common, appeared, disappeared, series_break), ``value`` and
+``value_base`` (the indicator's unit), ``weight`` and ``weight_base`` (residents), ``worst20_share`` and
+``best20_share`` (0..1), the four entered/left flags, ``term_base``, ``term`` and ``contribution`` (the measure's
+unit: the indicator's for the gap, an index for Theil, a fraction for dissimilarity, percentage points for
+concentration), ``value_change``, ``gemeente_value_change`` (the gemeente's own figure, ``indicators.values``) and
+``change_vs_gemeente`` = value_change - gemeente_value_change (the indicator's unit; null across a series break).
+``decomposition``: one row per (gemeente_code, level, indicator_id, measure, base_year, latest_year) with two or
+more years, every applicable measure: ``base_value``, ``latest_value``, ``total_change``, ``value_effect``,
+``population_effect``, ``boundary_effect``, ``common_base_value``, ``common_latest_value`` (the measure over the
+common buurten), ``boundary_contribution`` (additive measures: the boundary term of the contributions in the
+latest year), all in the measure's unit, and ``n_common``, ``n_appeared``, ``n_disappeared`` (buurten).
 
 Everything is computed for all series at once: the rows are sorted once, every (series, year) and every
 (series, combination) is a segment of :func:`bwm.divide.measures.measures_by_segment`, and the per-buurt terms
@@ -83,7 +98,7 @@ MEMBERSHIP_EPS = 1e-9
 COMBOS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1))
 _ROWS_PER_CHUNK = 250_000
 
-#: Columns of ``contributions``, in order, with their meaning (units: the indicator's unless said).
+#: Columns of ``contributions``, in order (meaning and units: the module docstring, "The tables").
 CONTRIBUTION_COLUMNS: dict[str, pl.DataType] = {
     "gemeente_code": pl.String(), "level": pl.String(), "indicator_id": pl.String(), "measure": pl.String(),
     "base_year": pl.Int64(), "year": pl.Int64(), "area_code": pl.String(), "status": pl.String(),
