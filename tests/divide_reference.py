@@ -285,3 +285,103 @@ def trend(years, values, *, min_years: int = 3, min_relative_change: float = 0.0
     else:
         label = NO_CLEAR_CHANGE
     return Trend(label, slope, change_first, change_previous, relative, n, float(t[0]), float(t[-1]))
+
+
+# --- where the divide grows: per-neighbourhood terms and the Shapley split (bwm.divide.explain) ---------------
+
+
+def gap_terms(x, w, direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per input row: its term of the gap (share of the top-quintile mean minus share of the bottom-quintile mean,
+    which sum to top mean - bottom mean), and the fraction of its residents in the worst-off and best-off 20%
+    (NaN for a dropped row)."""
+    x, w = _pair(x, w)
+    groups = weighted_quantile_groups(x, w, 5)
+    keep = _usable(x, w)
+    term, worst, best = np.full(x.size, NAN), np.full(x.size, NAN), np.full(x.size, NAN)
+    for i in np.flatnonzero(keep):
+        bottom, top = groups.weights[i, 0], groups.weights[i, 4]
+        term[i] = top * x[i] / groups.group_weights[4] - bottom * x[i] / groups.group_weights[0]
+        low_share, high_share = bottom / w[i], top / w[i]
+        worst[i], best[i] = (high_share, low_share) if direction == "higher_is_worse" else (low_share, high_share)
+    return term, worst, best
+
+
+def theil_terms(x, w, groups) -> dict[str, np.ndarray]:
+    """Per input row: its terms s_i ln(x_i / mu) (total), s_i ln(mu_g / mu) (between) and s_i ln(x_i / mu_g)
+    (within); NaN for a row outside the index (dropped, no group, value <= 0)."""
+    x, w = _pair(x, w)
+    labels = list(groups)
+    rows = [i for i in range(x.size) if _usable(x, w)[i] and not _missing_label(labels[i]) and x[i] > 0]
+    out = {k: np.full(x.size, NAN) for k in ("total", "between", "within")}
+    if not rows:
+        return out
+    mu = weighted_mean(x[rows], w[rows])
+    income = math.fsum(w[i] * x[i] for i in rows)
+    for i in rows:
+        members = [j for j in rows if labels[j] == labels[i]]
+        mu_g = weighted_mean(x[members], w[members])
+        s = w[i] * x[i] / income
+        out["total"][i] = s * math.log(x[i] / mu)
+        out["between"][i] = s * math.log(mu_g / mu)
+        out["within"][i] = s * math.log(x[i] / mu_g)
+    return out
+
+
+def dissimilarity_terms(a, b) -> np.ndarray:
+    """Per input row: |a_i / A - b_i / B| / 2 (NaN for a row left out, or where A or B is 0)."""
+    a, b = _pair(a, b)
+    keep = np.isfinite(a) & np.isfinite(b) & (a >= 0) & (b >= 0)
+    total_a, total_b = math.fsum(a[keep]), math.fsum(b[keep])
+    out = np.full(a.size, NAN)
+    if total_a > 0 and total_b > 0:
+        for i in np.flatnonzero(keep):
+            out[i] = 0.5 * abs(a[i] / total_a - b[i] / total_b)
+    return out
+
+
+def concentration_terms(x, w, threshold: float) -> np.ndarray:
+    """Per input row: 100 w_i [x_i >= threshold] / sum(w) (NaN for a dropped row or without a threshold)."""
+    x, w = _pair(x, w)
+    keep = _usable(x, w)
+    total = math.fsum(w[keep])
+    out = np.full(x.size, NAN)
+    if math.isfinite(threshold) and total > 0:
+        for i in np.flatnonzero(keep):
+            out[i] = 100.0 * w[i] * (x[i] >= threshold) / total
+    return out
+
+
+@dataclass(frozen=True)
+class Shapley:
+    """A measure's change between two years split into the value, population and boundary effects."""
+
+    total: float
+    value: float
+    population: float
+    boundary: float
+    n_common: int
+
+
+def shapley_split(measure, year0: dict, year1: dict) -> Shapley:
+    """``measure(keys, values, weights)`` over ``year0`` and ``year1`` (neighbourhood key -> (value, weight),
+    present ones only; a neighbourhood whose series broke is under a different key in the two years), split over
+    the neighbourhoods in both. Values and weights may be anything the measure understands (a value with its
+    year's threshold, a share with households as weight).
+
+    ``M(x_a, w_b)`` is the measure of the common neighbourhoods' values of year a with the weights of year b:
+    value effect ``((M(1,0) - M(0,0)) + (M(1,1) - M(0,1))) / 2``, population effect ``((M(0,1) - M(0,0)) +
+    (M(1,1) - M(1,0))) / 2``, boundary effect ``(M_all,1 - M(1,1)) - (M_all,0 - M(0,0))``; without a common
+    neighbourhood the whole change is the boundary effect."""
+    def m(keys, pairs):
+        return measure(list(keys), [v for v, _ in pairs], [w for _, w in pairs])
+
+    all0, all1 = m(year0, year0.values()), m(year1, year1.values())
+    common = sorted(set(year0) & set(year1))
+    if not common:
+        return Shapley(all1 - all0, 0.0, 0.0, all1 - all0, 0)
+    years = (year0, year1)
+    mix = {(a, b): m(common, [(years[a][k][0], years[b][k][1]) for k in common]) for a in (0, 1) for b in (0, 1)}
+    value = 0.5 * ((mix[1, 0] - mix[0, 0]) + (mix[1, 1] - mix[0, 1]))
+    population = 0.5 * ((mix[0, 1] - mix[0, 0]) + (mix[1, 1] - mix[1, 0]))
+    boundary = (all1 - mix[1, 1]) - (all0 - mix[0, 0])
+    return Shapley(all1 - all0, value, population, boundary, len(common))

@@ -20,8 +20,10 @@ from bwm.municipal.catalogue import catalogue_rows
 from pipelines.cli import main
 from pipelines.defs.publish.model import build_model
 
-#: The publish tables the exports read.
+#: The publish tables the exports read (the divide tables are left out here: the exports write them empty then).
 EXPORT_MODEL = ("indicators", "values")
+BASIC_TABLES = ("data_long", "data_wide", "definitions", "sources", "notes")
+DIVIDE_TABLES = ("divide_decomposition", "divide_contributions", "divide_definitions")
 
 GENERATED = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 CATALOGUE = {
@@ -116,8 +118,7 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
     out = tmp_path / "out"
     paths = export(wh, Selection(municipalities=("GM0001",)), out, generated_at=GENERATED)
     assert sorted(p.name for p in paths) == sorted(
-        ["GM0001.xlsx"] + [f"GM0001_{t}.{e}" for t in ("data_long", "data_wide", "definitions", "sources", "notes")
-                           for e in ("csv", "parquet")])
+        ["GM0001.xlsx"] + [f"GM0001_{t}.{e}" for t in (*BASIC_TABLES, *DIVIDE_TABLES) for e in ("csv", "parquet")])
     expected = _warehouse_rows(wh)
     marker = {None: "", "suppressed_by_cbs": ".", "suppressed_small_count": "x"}
 
@@ -137,9 +138,13 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
     assert wide.filter((pl.col("year") == 2024) & (pl.col("area_code") == "BU00010101"))["vermogen"][0] == -3500.5
 
     wb = openpyxl.load_workbook(out / "GM0001.xlsx")
-    assert wb.sheetnames == ["data_long", "data_wide", "definitions", "sources", "notes"]
+    assert wb.sheetnames == [*BASIC_TABLES, *DIVIDE_TABLES]
     sheets = {name: [list(r) for r in wb[name].iter_rows(values_only=True)] for name in wb.sheetnames}
-    assert all(len(rows) > 1 for rows in sheets.values()), "every sheet has a header and rows"
+    assert all(len(sheets[name]) > 1 for name in BASIC_TABLES), "every sheet has a header and rows"
+    # This warehouse has no divide tables: their sheets have the header only; the definitions say what they hold.
+    assert [len(sheets[name]) for name in DIVIDE_TABLES[:2]] == [1, 1]
+    assert sheets["divide_contributions"][0][:3] == ["gemeente_code", "level", "indicator_id"]
+    assert len(sheets["divide_definitions"]) > 40
     xl_header = sheets["data_long"][0]
     assert xl_header == header
     xl = {(r[0], r[col["area_code"]], r[col["indicator_id"]]): (r[col["value"]], r[col["missing_reason"]])
@@ -245,7 +250,7 @@ def test_bwm_export_command(wh, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "Exported municipalities: GM0001; themes: all; years: 2023, 2024; levels: gemeente, wijk, buurt" in out
     written = sorted(p.name for p in (tmp_path / "exports").iterdir())
-    assert written == sorted(f"GM0001_2023-2024_{t}.{e}" for t in ("data_long", "data_wide", "definitions",
-                                                                   "sources", "notes") for e in ("csv", "parquet"))
+    assert written == sorted(f"GM0001_2023-2024_{t}.{e}" for t in (*BASIC_TABLES, *DIVIDE_TABLES)
+                             for e in ("csv", "parquet"))
     assert main(["export", "--themes", "geluk"]) == 1
     assert "Export failed: unknown theme 'geluk'" in capsys.readouterr().err

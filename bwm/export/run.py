@@ -123,8 +123,9 @@ def fingerprints(con, codes: list[str], formats, csv_delimiter: str = ",",
     """``{code: fingerprint}`` of the export of each code (``Selection(municipalities=(code,), levels=levels)``)
     in ``formats``; a code without values has none (its export fails: nothing to export).
 
-    The fingerprint (``incremental.fingerprints``) is over the municipality's rows of ``publish.values`` (exactly:
-    the files hold every digit); the definitions and sources tables the export's own code makes for it (the
+    The fingerprint (``incremental.fingerprints``) is over the municipality's rows of ``publish.values`` and of the
+    divide tables ``publish.divide_decomposition`` and ``publish.divide_contributions`` (exactly: the files hold
+    every digit); the definitions and sources tables the export's own code makes for it (the
     catalogue rows of its indicators in catalogue order, ``publish.indicators``; the metadata of the source tables
     it cites, ``raw.cbs_tables``, a municipal file's last check in ``municipal.file_status`` and what
     ``municipal.indicators`` declares of it); what every export shares (the notes, ``municipal.disclosure_rule``
@@ -166,7 +167,8 @@ def fingerprints(con, codes: list[str], formats, csv_delimiter: str = ",",
                              orient="row")
         sources = lookup.sources(cited)
         extra[code] = (definitions.columns, definitions.rows(), sources.columns, sources.rows())
-    prints = incremental.fingerprints(con, code_version(), shared, tables=["publish.values"], extra=extra)
+    tables = ["publish.values", *export_tables.divide_tables_present(con)]
+    prints = incremental.fingerprints(con, code_version(), shared, tables=tables, extra=extra)
     return {code: prints[code] for code in codes if code in extra}
 
 

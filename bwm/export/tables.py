@@ -1,7 +1,10 @@
-"""The tables of one export, read from the warehouse: data (long and wide), definitions, sources and notes.
+"""The tables of one export, read from the warehouse: data (long and wide), definitions, sources and notes, and
+where the divide grows (its decomposition, each buurt's contribution, and what their columns mean).
 
 The data and definitions come from the publish model (``publish.values``, ``publish.indicators``), the same tables
-the site reads; the sources and notes from the metadata of the source tables and the disclosure rule.
+the site reads; the sources and notes from the metadata of the source tables and the disclosure rule; the divide
+tables from ``publish.divide_decomposition`` and ``publish.divide_contributions`` (empty when the warehouse has
+none).
 """
 
 from __future__ import annotations
@@ -25,8 +28,107 @@ DEFINITION_COLUMNS = ["indicator_id", "name_nl", "name_en", "theme", "theme_nl",
                       "disclosure"]
 SOURCE_COLUMNS = ["source_table", "title", "period", "modified", "retrieved_at", "attribution"]
 NOTE_COLUMNS = ["section", "item", "value", "nl", "en"]
+#: The divide tables of an export: publish table -> (column, unit, Dutch description, English description), in order.
+DIVIDE_COLUMNS: dict[str, list[tuple[str, str, str, str]]] = {
+    "divide_decomposition": [
+        ("gemeente_code", "", "Code van de gemeente.", "Municipality code."),
+        ("level", "", "Niveau van de gebieden waarover de kloof is gemeten (buurt).",
+         "Level of the areas the divide is measured over (buurt)."),
+        ("indicator_id", "", "De indicator (zie definitions).", "The indicator (see definitions)."),
+        ("measure", "", "De maat van de kloof: gap (kloof tussen de 20% slechtst en best scorende inwoners), ratio, "
+         "weighted_std (standaardafwijking), cv (variatiecoëfficiënt), theil_total/theil_between/theil_within "
+         "(Theil-index, tussen en binnen wijken), dissimilarity (segregatie-index), concentration_share_pct "
+         "(aandeel inwoners in concentratiebuurten).",
+         "The divide measure: gap, ratio, weighted_std, cv, theil_total/between/within, dissimilarity, "
+         "concentration_share_pct."),
+        ("base_year", "jaar", "Het beginjaar van de vergelijking (het eerste jaar van de reeks).",
+         "The base year of the comparison (the first year of the series)."),
+        ("latest_year", "jaar", "Het laatste jaar van de reeks.", "The latest year of the series."),
+        ("base_value", "maat", "De maat in het beginjaar, over alle buurten.", "The measure in the base year."),
+        ("latest_value", "maat", "De maat in het laatste jaar, over alle buurten.", "The measure in the latest year."),
+        ("total_change", "maat", "Verandering van de maat: laatste jaar min beginjaar. Gelijk aan value_effect + "
+         "population_effect + boundary_effect.",
+         "Change of the measure, latest minus base year; equals the sum of the three effects."),
+        ("value_effect", "maat", "Deel van de verandering doordat de waarden van de buurten veranderden (inwoners "
+         "gelijk gehouden), over de buurten die in beide jaren meetellen (Shapley).",
+         "Part of the change due to the buurten's values changing, residents held (Shapley, common buurten)."),
+        ("population_effect", "maat", "Deel van de verandering doordat het aantal inwoners per buurt veranderde "
+         "(waarden gelijk gehouden); bij dissimilarity het aantal huishoudens.",
+         "Part of the change due to residents per buurt changing, values held (households for dissimilarity)."),
+        ("boundary_effect", "maat", "Deel van de verandering door buurten die maar in één van beide jaren "
+         "meetellen: nieuwe of vervallen buurten, grenswijzigingen (reeksbreuk) of een ontbrekende waarde.",
+         "Part of the change due to buurten in only one of the two years (new, removed, series break, missing)."),
+        ("common_base_value", "maat", "De maat in het beginjaar over de buurten die in beide jaren meetellen.",
+         "The measure in the base year over the buurten in both years."),
+        ("common_latest_value", "maat", "De maat in het laatste jaar over de buurten die in beide jaren meetellen.",
+         "The measure in the latest year over the buurten in both years."),
+        ("boundary_contribution", "maat", "Som van de bijdragen (divide_contributions) van de buurten die niet in "
+         "beide jaren meetellen; alleen voor maten die een som over buurten zijn.",
+         "Sum of the contributions of the buurten not in both years (additive measures only)."),
+        ("n_common", "aantal", "Buurten die in beide jaren meetellen, zonder reeksbreuk.",
+         "Buurten in both years, without a series break."),
+        ("n_appeared", "aantal", "Buurten die alleen in het laatste jaar meetellen.",
+         "Buurten in the latest year only."),
+        ("n_disappeared", "aantal", "Buurten die alleen in het beginjaar meetellen.", "Buurten in the base year only."),
+    ],
+    "divide_contributions": [
+        ("gemeente_code", "", "Code van de gemeente.", "Municipality code."),
+        ("level", "", "Niveau van de gebieden (buurt).", "Level of the areas (buurt)."),
+        ("indicator_id", "", "De indicator (zie definitions).", "The indicator (see definitions)."),
+        ("measure", "", "De maat van de kloof die een som over buurten is: gap, theil_total, theil_between, "
+         "theil_within, dissimilarity, concentration_share_pct.",
+         "The additive divide measure: gap, theil_*, dissimilarity, concentration_share_pct."),
+        ("base_year", "jaar", "Het beginjaar van de vergelijking.", "The base year of the comparison."),
+        ("year", "jaar", "Het jaar waarvan de bijdrage tot de verandering sinds het beginjaar is berekend.",
+         "The year whose change since the base year is split over the buurten."),
+        ("area_code", "", "Code van de buurt.", "Buurt code."),
+        ("status", "", "common: in beide jaren; appeared: alleen in dit jaar; disappeared: alleen in het beginjaar; "
+         "series_break: in beide jaren, maar de reeks is onderbroken (bijvoorbeeld andere grenzen).",
+         "common, appeared, disappeared or series_break (present in both years, but the series broke)."),
+        ("value", "eenheid", "Waarde van de buurt in dit jaar, in de eenheid van de indicator.",
+         "The buurt's value this year, in the indicator's unit."),
+        ("weight", "inwoners", "Inwoners van de buurt in dit jaar (het gewicht).", "The buurt's residents this year."),
+        ("value_base", "eenheid", "Waarde van de buurt in het beginjaar.", "The buurt's value in the base year."),
+        ("weight_base", "inwoners", "Inwoners van de buurt in het beginjaar.",
+         "The buurt's residents in the base year."),
+        ("worst20_share", "fractie", "Deel (0 tot 1) van de inwoners van de buurt dat in dit jaar tot de 20% "
+         "slechtst scorende inwoners van de gemeente hoort.",
+         "Fraction (0..1) of the buurt's residents among the worst-off 20% of the municipality's residents."),
+        ("best20_share", "fractie", "Deel (0 tot 1) van de inwoners van de buurt dat tot de 20% best scorende "
+         "inwoners hoort.", "Fraction (0..1) of the buurt's residents among the best-off 20%."),
+        ("entered_worst20", "", "Waar: de buurt hoorde vorig jaar van de reeks niet bij de 20% slechtst scorenden "
+         "en nu (deels) wel; leeg als de buurt vorig jaar niet meetelde of de reeks is onderbroken.",
+         "True: not among the worst-off 20% in the previous year, (partly) now; empty when not comparable."),
+        ("left_worst20", "", "Waar: de buurt hoorde vorig jaar (deels) bij de 20% slechtst scorenden en nu niet meer.",
+         "True: (partly) among the worst-off 20% in the previous year, not now."),
+        ("entered_best20", "", "Waar: de buurt is dit jaar bij de 20% best scorenden gekomen.",
+         "True: entered the best-off 20% this year."),
+        ("left_best20", "", "Waar: de buurt hoort dit jaar niet meer bij de 20% best scorenden.",
+         "True: left the best-off 20% this year."),
+        ("term_base", "maat", "Aandeel van de buurt in de maat in het beginjaar; de aandelen van alle buurten tellen "
+         "op tot de maat. Bij gap: het aandeel in het gemiddelde van de best (of slechtst) scorende 20% min het "
+         "aandeel in dat van de andere 20%.",
+         "The buurt's term of the measure in the base year; the terms of all buurten sum to the measure."),
+        ("term", "maat", "Aandeel van de buurt in de maat in dit jaar.", "The buurt's term of the measure this year."),
+        ("contribution", "maat", "Bijdrage van de buurt aan de verandering van de maat sinds het beginjaar: term min "
+         "term_base (een ontbrekend aandeel telt als 0). Alle bijdragen samen zijn de verandering van de maat.",
+         "The buurt's contribution to the change since the base year: term minus term_base; they sum to the change."),
+        ("value_change", "eenheid", "Verandering van de waarde van de buurt sinds het beginjaar (alleen zonder "
+         "reeksbreuk).", "Change of the buurt's value since the base year (unbroken series only)."),
+        ("gemeente_value_change", "eenheid", "Verandering van de waarde van de gemeente als geheel in dezelfde "
+         "jaren.", "Change of the municipality's own value over the same years."),
+        ("change_vs_gemeente", "eenheid", "value_change min gemeente_value_change: hoeveel de buurt meer (of minder) "
+         "veranderde dan de gemeente.", "value_change minus gemeente_value_change."),
+    ],
+}
+DIVIDE_DEFINITION_COLUMNS = ["table", "column", "unit", "nl", "en"]
 #: The tables of an export, in the order files and sheets are written (``ExportTables.named``).
-TABLE_NAMES = ("data_long", "data_wide", "definitions", "sources", "notes")
+TABLE_NAMES = ("data_long", "data_wide", "definitions", "sources", "notes", "divide_decomposition",
+               "divide_contributions", "divide_definitions")
+#: Row order of the divide tables.
+DIVIDE_ORDER = {"divide_decomposition": ["gemeente_code", "level", "indicator_id", "measure", "base_year"],
+                "divide_contributions": ["gemeente_code", "level", "indicator_id", "measure", "base_year", "year",
+                                         "area_code"]}
 ATTRIBUTION = {
     "kwb": "Bron: CBS (CC BY 4.0)",
     "health": "Bron: GGD'en, CBS en RIVM, Gezondheidsmonitor (CC BY 4.0)",
@@ -74,15 +176,24 @@ class ExportTables:
     notes: pl.DataFrame
     generated_at: dt.datetime
     selection: Selection = field(default_factory=Selection)
+    divide_decomposition: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_decomposition"))
+    divide_contributions: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_contributions"))
+    divide_definitions: pl.DataFrame = field(default_factory=lambda: divide_definitions())
 
     def named(self) -> dict[str, pl.DataFrame]:
         """Table name -> frame, in the order files and sheets are written."""
-        return dict(zip(TABLE_NAMES, (self.data_long, self.data_wide, self.definitions, self.sources, self.notes)))
+        return dict(zip(TABLE_NAMES, (self.data_long, self.data_wide, self.definitions, self.sources, self.notes,
+                                      self.divide_decomposition, self.divide_contributions, self.divide_definitions),
+                        strict=True))
 
 
 def build(con, selection: Selection, generated_at: dt.datetime) -> ExportTables:
     """Read the export's tables from an open warehouse connection."""
-    return _assemble(con, _data_long(con, selection), selection, generated_at)
+    built = _assemble(con, _data_long(con, selection), selection, generated_at)
+    catalogue = read_catalogue(con)
+    for name in DIVIDE_ORDER:
+        setattr(built, name, divide_table(con, name, selection, catalogue))
+    return built
 
 
 def build_per_municipality(con, codes: list[str], generated_at: dt.datetime, levels: tuple[str, ...] = DEFAULT_LEVELS,
@@ -97,10 +208,16 @@ def build_per_municipality(con, codes: list[str], generated_at: dt.datetime, lev
         long = _data_long(con, Selection(municipalities=tuple(chunk), levels=levels))
         national = long.filter(pl.col("gemeente_code").is_null())  # area_level 'land', when levels has it
         parts = long.filter(pl.col("gemeente_code").is_not_null()).partition_by("gemeente_code", as_dict=True)
+        batch_selection = Selection(municipalities=tuple(chunk), levels=levels)
+        divide = {name: divide_table(con, name, batch_selection, catalogue).partition_by("gemeente_code", as_dict=True)
+                  for name in DIVIDE_ORDER}
         for code in chunk:
             part = pl.concat([national, parts.get((code,), long.clear())])
-            yield code, _assemble(con, _sorted(part), Selection(municipalities=(code,), levels=levels), generated_at,
-                                  catalogue, lookup)
+            built = _assemble(con, _sorted(part), Selection(municipalities=(code,), levels=levels), generated_at,
+                              catalogue, lookup)
+            for name, frames in divide.items():
+                setattr(built, name, frames.get((code,), _empty_divide(name)))
+            yield code, built
 
 
 def _assemble(con, long: pl.DataFrame, selection: Selection, generated_at: dt.datetime,
@@ -148,6 +265,46 @@ def _sorted(long: pl.DataFrame) -> pl.DataFrame:
     level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
     return long.with_columns(pl.col("area_level").replace_strict(level_rank, return_dtype=pl.Int64).alias("_level")) \
         .sort(["year", "gemeente_code", "_level", "area_code", "indicator_id"], nulls_last=False).select(LONG_COLUMNS)
+
+
+def _empty_divide(name: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=[c for c, *_ in DIVIDE_COLUMNS[name]])
+
+
+def divide_tables_present(con) -> list[str]:
+    """The divide publish tables (``publish.<name>``) the warehouse has; an older warehouse may have none."""
+    return [f"publish.{name}" for name in DIVIDE_ORDER if warehouse.table_exists(con, "publish", name)]
+
+
+def divide_table(con, name: str, s: Selection, catalogue: pl.DataFrame) -> pl.DataFrame:
+    """One divide table of the selection, in its fixed column and row order: its municipalities, the indicators of
+    its themes, the years of its years (both ends, for the decomposition) and only when its levels have the level;
+    empty (with its columns) when the warehouse has no such table."""
+    columns = [c for c, *_ in DIVIDE_COLUMNS[name]]
+    if not warehouse.table_exists(con, "publish", name):
+        return _empty_divide(name)
+    where, params = ["level in (select unnest($levels))"], {"levels": list(s.levels)}
+    if s.municipalities:
+        where.append("gemeente_code in (select unnest($gm))")
+        params["gm"] = list(s.municipalities)
+    if s.themes:
+        ids = catalogue.filter(pl.col("theme").is_in(list(s.themes))).get_column("indicator_id").to_list()
+        where.append("indicator_id in (select unnest($ids))")
+        params["ids"] = ids or [""]
+    if s.years:
+        years = ["base_year", "latest_year"] if name == "divide_decomposition" else ["year", "base_year"]
+        where += [f"{y} in (select unnest($years))" for y in years]
+        params["years"] = list(s.years)
+    sql = f"select {', '.join(columns)} from publish.{name} where {' and '.join(where)} order by " \
+          f"{', '.join(DIVIDE_ORDER[name])}"
+    return con.execute(sql, params).pl().select(columns)
+
+
+def divide_definitions() -> pl.DataFrame:
+    """What every column of the divide tables means, in Dutch and English, with its unit ('maat': the measure's
+    unit; 'eenheid': the indicator's)."""
+    rows = [[table, *entry] for table, entries in DIVIDE_COLUMNS.items() for entry in entries]
+    return pl.DataFrame(rows, schema={c: pl.String for c in DIVIDE_DEFINITION_COLUMNS}, orient="row")
 
 
 def read_catalogue(con) -> pl.DataFrame:

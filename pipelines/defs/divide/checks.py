@@ -42,4 +42,18 @@ def divide_measures_are_finite(bwm: BwmResource) -> dg.AssetCheckResult:
                                "examples": md_table(["gemeente", "year", "indicator"], bad)})
 
 
-divide_checks = [divide_identities_hold, divide_measures_are_finite]
+@dg.asset_check(asset=dg.AssetKey(["divide", "decomposition"]),
+                description="value + population + boundary effect = total change, to 1e-9 of the measure's scale.")
+def divide_decomposition_adds_up(bwm: BwmResource) -> dg.AssetCheckResult:
+    bad = bwm.query(
+        "select gemeente_code, indicator_id, measure, total_change, value_effect + population_effect + boundary_effect "
+        "from divide.decomposition where value_effect is not null and abs(total_change - value_effect - "
+        "population_effect - boundary_effect) > 1e-9 * greatest(1, abs(base_value), abs(latest_value)) "
+        "order by 1, 2, 3")
+    checked, split = bwm.query("select count(*), count(value_effect) from divide.decomposition")[0]
+    return dg.AssetCheckResult(passed=not bad, metadata={
+        "rows_checked": checked, "rows_split": split, "violations": len(bad),
+        "examples": md_table(["gemeente", "indicator", "measure", "total", "sum of parts"], bad[:20])})
+
+
+divide_checks = [divide_identities_hold, divide_measures_are_finite, divide_decomposition_adds_up]

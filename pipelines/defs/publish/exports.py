@@ -12,7 +12,8 @@ from pipelines.defs.publish.policy import freshness_policy
 from pipelines.resources import BwmResource
 
 EXPORTS = dg.AssetKey(["publish", "exports"])
-INPUTS = [MODEL_KEYS["values"], MODEL_KEYS["indicators"]] + [
+INPUTS = [MODEL_KEYS["values"], MODEL_KEYS["indicators"], MODEL_KEYS["divide_decomposition"],
+          MODEL_KEYS["divide_contributions"]] + [
     dg.AssetKey(["municipal", "published"]), dg.AssetKey(["municipal", "file_status"]),
     dg.AssetKey(["raw", "cbs_tables"]),
 ]
@@ -24,7 +25,8 @@ def publish_exports(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.M
     """One export per municipality in BWM_EXPORT_DIR/<gemeente_code>/: every theme, year and level (gemeente, wijk,
     buurt) from publish.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)
     and ``.parquet`` for the tables data_long (one row per year, area and indicator; value in the indicator's
-    unit), data_wide (one row per year and area, a column per indicator), definitions, sources and notes; and
+    unit), data_wide (one row per year and area, a column per indicator), definitions, sources and notes, and where
+    the divide grows: divide_decomposition, divide_contributions (publish.divide_*) and divide_definitions; and
     ``<code>.xlsx`` with those tables as sheets. Same warehouse, same bytes, apart from generated_at.
 
     Incremental: a municipality whose inputs (its values, names, definitions and sources; the shared notes and
