@@ -7,7 +7,7 @@ synthetic mirror -> warehouse -> site and exports) once with the code of ``REF``
 temporary git worktree) and once with the working tree, each into its own folder, and compares:
 
 - **the warehouse**: every table and view of every schema, its column names and types, and its rows as a
-  sorted list, floating-point values to 12 significant digits;
+  sorted list, floating-point values equal to a relative 1e-12;
 - **the site**: every file, byte for byte;
 - **the exports**: every CSV byte for byte, every Parquet file by schema and rows, every XLSX file by
   the bytes of each part of its zip.
@@ -34,7 +34,7 @@ reported as added, not as differences.
 from __future__ import annotations
 
 import argparse
-import io
+import math
 import re
 import subprocess
 import sys
@@ -58,8 +58,8 @@ _BOOKKEEPING = {".publish-state.json", "build-state.json", ".export-state.json",
 #: Warehouse relations (``schema.table``) a new build may add on purpose: the tables of the publish model, the
 #: harmonisation views that were temporary views before, and the divide measures' input rows, now a view.
 ADDED = ("publish.", "staging.kwb_unpivoted", "staging.kwb_region_rows", "staging.health_unpivoted", "divide.inputs")
-#: Significant digits floating-point warehouse values are compared to (parallel sums differ beyond ~15).
-FLOAT_DIGITS = 12
+#: Relative tolerance of floating-point warehouse values (parallel sums of one commit differ from ~1e-16 on).
+FLOAT_TOLERANCE = 1e-12
 #: Warehouse schemas that hold run bookkeeping, not published figures.
 _BOOKKEEPING_SCHEMAS = {"ops"}
 
@@ -96,7 +96,7 @@ def build_demo(code_root: Path, out: Path) -> Path:
     return out
 
 
-def snapshot(out: Path) -> dict[str, bytes]:
+def snapshot(out: Path) -> dict[str, bytes | Rows]:
     """Everything the demo published under ``out``, as ``{name: comparable bytes}``."""
     parts: dict[str, bytes] = {}
     parts.update(_warehouse(out / "warehouse" / "bwm.duckdb"))
@@ -117,24 +117,57 @@ def snapshot(out: Path) -> dict[str, bytes]:
     return parts
 
 
-def _rows_text(rel) -> bytes:
-    types = [str(t) for t in rel.types]
-    buf = io.StringIO()
-    buf.write(repr(list(zip(rel.columns, types))) + "\n")
-    timestamp = [t.startswith("TIMESTAMP") for t in types]
+class Rows:
+    """A relation's columns and rows as a comparable value: rows sorted by their exact parts (every column that is
+    not a float; floats to 6 significant digits only to break ties), floats then compared with a relative tolerance
+    of ``FLOAT_TOLERANCE``. Rounding every float instead would flip now and then at a rounding boundary."""
 
-    def value(v, ts):
-        if v is None:
-            return None
-        if ts:
-            return "<time>"
-        if isinstance(v, float):
-            return float(f"{v:.{FLOAT_DIGITS}g}")
-        return v
+    def __init__(self, rel):
+        types = [str(t) for t in rel.types]
+        self.header = repr(list(zip(rel.columns, types)))
+        timestamp = [t.startswith("TIMESTAMP") for t in types]
+        rows = [tuple(_comparable(v, ts) for v, ts in zip(row, timestamp, strict=True)) for row in rel.fetchall()]
+        self.rows = sorted(rows, key=_sort_key)
 
-    rows = [repr(tuple(value(v, ts) for v, ts in zip(row, timestamp))) for row in rel.fetchall()]
-    buf.write("\n".join(sorted(rows)))
-    return mask(buf.getvalue().encode())
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Rows) and self.header == other.header and len(self.rows) == len(other.rows)
+                and all(_same_row(a, b) for a, b in zip(self.rows, other.rows, strict=True)))
+
+    def splitlines(self) -> list[bytes]:
+        """The header and each row as a line, for saying where two relations differ."""
+        lines = [self.header] + [repr(row) for row in self.rows]
+        return [mask(line.encode()) for line in lines]
+
+    def first_difference(self, other: Rows) -> int:
+        if self.header != other.header:
+            return 0
+        pairs = zip(self.rows, other.rows, strict=False)
+        return 1 + next((i for i, (a, b) in enumerate(pairs) if not _same_row(a, b)),
+                        min(len(self.rows), len(other.rows)))
+
+
+def _comparable(value, is_timestamp: bool):
+    if value is None:
+        return None
+    if is_timestamp:
+        return "<time>"
+    if isinstance(value, str):
+        return mask(value.encode()).decode()
+    return value
+
+
+def _sort_key(row: tuple) -> tuple:
+    return tuple((0, "") if v is None else (1, f"{v:.6g}") if isinstance(v, float) else (2, repr(v)) for v in row)
+
+
+def _same_row(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _same_value(x, y) -> bool:
+    if isinstance(x, float) and isinstance(y, float):
+        return (math.isnan(x) and math.isnan(y)) or math.isclose(x, y, rel_tol=FLOAT_TOLERANCE, abs_tol=1e-300)
+    return x == y
 
 
 def _warehouse(path: Path) -> dict[str, bytes]:
@@ -145,7 +178,7 @@ def _warehouse(path: Path) -> dict[str, bytes]:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_catalog = current_database() order by all").fetchall()
-        return {f"warehouse/{schema}.{table}": _rows_text(con.sql(f'select * from "{schema}"."{table}"'))
+        return {f"warehouse/{schema}.{table}": Rows(con.sql(f'select * from "{schema}"."{table}"'))
                 for schema, table in tables if schema not in _BOOKKEEPING_SCHEMAS}
     finally:
         con.close()
@@ -156,7 +189,7 @@ def _parquet(path: Path) -> bytes:
 
     con = duckdb.connect()
     try:
-        return _rows_text(con.sql(f"select * from read_parquet('{path.as_posix()}')"))
+        return Rows(con.sql(f"select * from read_parquet('{path.as_posix()}')"))
     finally:
         con.close()
 
@@ -176,7 +209,10 @@ def compare(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
     for name in sorted(before.keys() & after.keys()):
         if before[name] != after[name]:
             a, b = before[name].splitlines(), after[name].splitlines()
-            first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            if isinstance(before[name], Rows) and isinstance(after[name], Rows):
+                first = before[name].first_difference(after[name])
+            else:
+                first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
             problems.append(f"{name} differs from line {first + 1}:\n    reference: {_line(a, first)}\n"
                             f"    new:       {_line(b, first)}")
     return problems
