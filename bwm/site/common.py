@@ -185,12 +185,18 @@ def source_line(source: str, points_or_tables: dict[int, str | None], processed:
 
 def _computed_parts(points) -> list[str]:
     """"2013–2018: berekend door de monitor uit de cijfers van A en B (grondgebied 2024)", per set of predecessors."""
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple, list] = {}
     for p in points:
         if getattr(p, "value_source", None) == "aggregated_predecessors" and p.value is not None:
-            groups.setdefault((p.derived_from, p.territory_year), []).append(p.year)
-    return [f"{fmt.year_list(years)}: berekend door de monitor uit de cijfers van {names} (grondgebied {territory})"
-            for (names, territory), years in groups.items()]
+            groups.setdefault((p.derived_from, p.territory_year), []).append(p)
+    out = []
+    for (names, territory), group in groups.items():
+        tables = sorted({t for p in group for t in (p.source_table or "").split(";") if t})
+        ids = f"tabel {tables[0]}, " if len(tables) == 1 else f"tabellen {tables[0]} t/m {tables[-1]}, " \
+            if tables else ""
+        out.append(f"{fmt.year_list(p.year for p in group)}: berekend door de monitor uit de cijfers van {names} "
+                   f"({ids}grondgebied {territory})")
+    return out
 
 
 def remark(point) -> str:
