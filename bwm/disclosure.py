@@ -108,6 +108,20 @@ MISSING_REASONS: dict[str, tuple[str, str, str]] = {
         "Weggelaten: de afgeronde teller is groter dan de afgeronde noemer.",
         "Left out: the rounded numerator exceeds the rounded denominator.",
     ),
+    "not_aggregable": (
+        "n.s.",
+        "Niet samen te voegen: een cijfer van de gemeente vóór haar herindeling, dat de monitor niet uit de cijfers "
+        "van de gemeenten waaruit ze is ontstaan kan berekenen (een mediaan).",
+        "Cannot be combined: a figure of the municipality before its merger that the monitor cannot compute from "
+        "the figures of the municipalities it was formed from (a median).",
+    ),
+    "predecessor_missing": (
+        "v.o.",
+        "Voorganger ontbreekt: een cijfer van de gemeente vóór haar herindeling, niet te berekenen omdat een van de "
+        "gemeenten waaruit ze is ontstaan er geen heeft.",
+        "Predecessor missing: a figure of the municipality before its merger that cannot be computed because one of "
+        "the municipalities it was formed from has none.",
+    ),
 }
 #: A marker for a reason this module does not know (a newer layer added one); never empty.
 UNKNOWN_MARKER = "?"

@@ -8,6 +8,7 @@ EXPECTED = {
     *{f"raw/kwb_{year}" for year in range(2013, 2025)},
     "staging/kwb_key_resolution", "staging/kwb_unpivoted", "staging/kwb_region_rows", "staging/health_unpivoted",
     "staging/areas", "staging/kwb", "staging/health", "staging/herindelingen", "indicators/territory",
+    "indicators/territory_values",
     "indicators/catalogue", "indicators/area_series", "indicators/weights", "indicators/values",
     "indicators/comparisons", "indicators/theme_summary", "indicators/aggregated",
     "divide/inputs", "divide/measures", "divide/trends", "divide/intervals", "divide/change_intervals",

@@ -77,6 +77,9 @@ def wh(tmp_path):
                     "series_id varchar, break_reason varchar)")
         con.executemany("insert into indicators.values values (?, ?, ?, ?, ?, ?, ?, ?, null, null, false, null, null)",
                         VALUES)
+        con.execute("create table indicators.territory_values as select *, null::varchar as value_source, "
+                    "null::integer as territory_year, null::varchar as predecessor_codes "
+                    "from indicators.values limit 0")
         con.execute("create table indicators.comparisons (year bigint, area_code varchar, indicator_id varchar, "
                     "rank_in_gemeente bigint, n_in_gemeente bigint)")
         con.execute("create table raw.cbs_tables (table_id varchar, title varchar, period varchar, modified varchar, "

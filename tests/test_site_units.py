@@ -174,8 +174,9 @@ def test_every_missing_reason_is_explained_on_pages_and_in_exports():
     from pipelines.sql import sql_file
 
     assert set(MISSING_REASONS) == set(disclosure.MISSING_REASONS)
-    assert {"not_published_yet", "not_measured", "unit_quarantined", "suppressed_by_cbs"} <= set(MISSING_REASONS)
-    sql = sql_file("indicators", "values").text
+    assert {"not_published_yet", "not_measured", "unit_quarantined", "suppressed_by_cbs", "not_aggregable",
+            "predecessor_missing"} <= set(MISSING_REASONS)
+    sql = sql_file("indicators", "values").text + sql_file("indicators", "territory_values").text
     produced = set(re.findall(r"then '([a-z_]+)'", sql)) | set(re.findall(r"when '[a-z_]+' then '([a-z_]+)'", sql))
     assert produced <= set(MISSING_REASONS), produced - set(MISSING_REASONS)
     markers = [m for m, _, _ in disclosure.MISSING_REASONS.values()]

@@ -21,7 +21,8 @@ DEFAULT_LEVELS = ("gemeente", "wijk", "buurt")
 #: Column order of the long data table (fixed, so the bytes of an export do not depend on the query plan).
 LONG_COLUMNS = ["year", "gemeente_code", "gemeente_name", "area_level", "area_code", "area_name", "theme",
                 "indicator_id", "indicator_name", "unit", "value", "marker", "missing_reason", "numerator",
-                "denominator", "source", "source_table", "series_break"]
+                "denominator", "source", "source_table", "series_break", "value_source", "territory_year",
+                "predecessor_codes"]
 WIDE_KEYS = ["year", "gemeente_code", "gemeente_name", "area_level", "area_code", "area_name"]
 DEFINITION_COLUMNS = ["indicator_id", "name_nl", "name_en", "theme", "theme_nl", "unit", "direction",
                       "definition_nl", "source", "source_label", "method", "aggregate", "levels", "years",
@@ -428,6 +429,24 @@ def notes(con, s: Selection, generated_at: dt.datetime) -> pl.DataFrame:
          "Marker of a missing figure; in data_wide the marker is in the cell."],
         ["columns", "series_break", "", "Waar: de grenzen van het gebied zijn dit jaar veranderd (reeksbreuk).",
          "True: the area's boundaries changed this year (series break)."],
+        ["columns", "value_source", "",
+         "Wie het cijfer maakte: cbs (zoals gepubliceerd in de CBS-tabel), municipal (uit het databestand van de "
+         "gemeente) of aggregated_predecessors (berekend door de monitor uit de gemeentecijfers van de gemeenten "
+         "waaruit de gemeente door herindeling is ontstaan, kolom predecessor_codes, op het grondgebied van het jaar "
+         "in territory_year, met de regel van de indicator: verhoudingen als som van de tellers gedeeld door de som "
+         "van de noemers, gemiddelden gewogen naar inwoners of huishoudens, aantallen opgeteld; medianen niet).",
+         "Who made the figure: cbs (as published in the CBS table), municipal (from the municipality's data file) "
+         "or aggregated_predecessors (computed by the monitor from the municipal figures of the municipalities it "
+         "was formed from by a merger, column predecessor_codes, on the territory of the year in territory_year, by "
+         "the indicator's rule: ratios as the sum of numerators over the sum of denominators, means weighted by "
+         "inhabitants or households, counts summed; medians not)."],
+        ["columns", "territory_year", "jaar",
+         "Bij value_source aggregated_predecessors: het jaar van het grondgebied waarop het cijfer is berekend.",
+         "With value_source aggregated_predecessors: the year of the territory the figure is computed on."],
+        ["columns", "predecessor_codes", "",
+         "Bij value_source aggregated_predecessors: de codes van de gemeenten waaruit het cijfer is berekend "
+         "(gescheiden door ;).",
+         "With value_source aggregated_predecessors: the codes of the municipalities it was computed from."],
         ["text", "formulas", "'",
          "Tekst die met =, +, - of @ begint, krijgt een ' ervoor, zodat een spreadsheet hem niet als formule uitvoert.",
          "Text starting with =, +, - or @ gets a leading ' so that a spreadsheet does not run it as a formula."],

@@ -79,7 +79,9 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
         note = f"Plaats {rank[0]} van {rank[1]} {plural} in de gemeente in {last.year} (1 = {best})."
     return Chart(
         id=f"c-{ind['indicator_id']}", title=title, figure=figure,
-        source=source_line(ind["source"], {p.year: p.source_table for p in points}, label=ind["source_label"]),
+        source=source_line(ind["source"], {p.year: p.source_table for p in points}, label=ind["source_label"],
+                           computed=[(reference.name, data.series(reference.code, ind["indicator_id"]))]
+                           if reference else ()),
         table=Table(caption=f"{ind['name_nl']} per jaar, in {fmt.axis_title(unit)}", columns=columns, rows=rows,
                     numeric=numeric),
         height=300, note=note)

@@ -29,6 +29,9 @@ MISSING_REASONS = {
     "denominator_too_small": "weggelaten: noemer te klein voor een betrouwbare verhouding",
     "inconsistent_counts": "weggelaten: afgeronde teller groter dan de noemer",
     "suppressed_small_count": "afgeschermd: te weinig personen",
+    "not_aggregable": "niet te berekenen uit de cijfers van de gemeenten waaruit de gemeente is ontstaan "
+                      "(een mediaan)",
+    "predecessor_missing": "niet te berekenen: een van de gemeenten waaruit de gemeente is ontstaan heeft geen cijfer",
 }
 DIRECTION_TEXT = {
     "higher_is_better": "hoger is gunstiger",
@@ -148,11 +151,14 @@ class Chart:
 
 
 def source_line(source: str, points_or_tables: dict[int, str | None], processed: bool = False,
-                label: str | None = None) -> str:
+                label: str | None = None, computed=()) -> str:
     """``"Bron: CBS, Kerncijfers wijken en buurten 2013–2024 (tabellen 82339NED t/m 85984NED)."``
 
     ``points_or_tables``: year -> CBS table id (or the municipal data file) of the figures shown;
-    ``label``: the catalogue's source_label, used for sources other than CBS (municipal data files).
+    ``label``: the catalogue's source_label, used for sources other than CBS (municipal data files);
+    ``computed``: (name, points) of the lines shown; the years of those the monitor computed from a merged
+    gemeente's predecessors are named: "Lindenmeer 2013–2018: berekend door de monitor uit de cijfers van
+    Beekwolde en Zandhorst (grondgebied 2024)".
     """
     years = sorted(points_or_tables)
     tables = list(dict.fromkeys(t for _, t in sorted(points_or_tables.items()) if t))
@@ -172,7 +178,25 @@ def source_line(source: str, points_or_tables: dict[int, str | None], processed:
         text = f"Bron: {KWB_SOURCE} {fmt.year_span(years)} ({ids})"
     if processed:
         text += "; bewerking Brede Welvaart Monitor"
+    for name, points in computed:
+        text += "".join(f"; {name} {part}" for part in _computed_parts(points))
     return text + "."
+
+
+def _computed_parts(points) -> list[str]:
+    """"2013–2018: berekend door de monitor uit de cijfers van A en B (grondgebied 2024)", per set of predecessors."""
+    groups: dict[tuple, list] = {}
+    for p in points:
+        if getattr(p, "value_source", None) == "aggregated_predecessors" and p.value is not None:
+            groups.setdefault((p.derived_from, p.territory_year), []).append(p)
+    out = []
+    for (names, territory), group in groups.items():
+        tables = sorted({t for p in group for t in (p.source_table or "").split(";") if t})
+        ids = f"tabel {tables[0]}, " if len(tables) == 1 else f"tabellen {tables[0]} t/m {tables[-1]}, " \
+            if tables else ""
+        out.append(f"{fmt.year_list(p.year for p in group)}: berekend door de monitor uit de cijfers van {names} "
+                   f"({ids}grondgebied {territory})")
+    return out
 
 
 def remark(point) -> str:
@@ -182,6 +206,8 @@ def remark(point) -> str:
     parts = []
     if point is not None and point.value is None and point.missing_reason:
         parts.append(MISSING_REASONS.get(point.missing_reason, point.missing_reason))
+    if point is not None and point.value_source == "aggregated_predecessors":
+        parts += [part.split(": ", 1)[1] for part in _computed_parts([point])]
     if point is not None and point.series_break:
         parts.append(f"reeksbreuk: {BREAK_REASONS.get(point.break_reason, 'nieuwe reeks')}")
     return "; ".join(parts)

@@ -33,6 +33,11 @@ class Point:
     series_id: str | None
     series_break: bool
     break_reason: str | None
+    #: 'cbs', 'municipal', or 'aggregated_predecessors': computed by the monitor from the predecessors'
+    #: figures (``derived_from``, their names) on the territory of ``territory_year`` (publish.values).
+    value_source: str | None = None
+    territory_year: int | None = None
+    derived_from: str | None = None
 
 
 @dataclass
@@ -232,18 +237,27 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
     )
 
 
+def _names(data: SiteData, codes: str | None) -> str | None:
+    """``"GM9904;GM9905"`` as the gemeenten's names: ``"Beekwolde en Zandhorst"``."""
+    if not codes:
+        return None
+    names = [data.areas[c].name if c in data.areas else c for c in codes.split(";")]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} en {names[-1]}"
+
+
 def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     """Replace the figures held per gemeente by those of ``gemeente_codes`` (and their wijken and buurten):
     pages of other gemeenten cannot be built until their scope is loaded."""
     codes = list(gemeente_codes)
     scope = "gemeente_code in (select unnest(?::varchar[]))"
     values: dict[str, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
-    for (code, ind, year, value, reason, table, sid, brk, why) in con.execute(
+    for (code, ind, year, value, reason, table, sid, brk, why, origin, territory, before) in con.execute(
         "select area_code, indicator_id, year, value, missing_reason, source_table, series_id, series_break, "
-        f"break_reason from publish.values where area_level <> 'land' and {scope} "
-        "order by area_code, indicator_id, year", [codes]
+        "break_reason, value_source, territory_year, predecessor_codes from publish.values "
+        f"where area_level <> 'land' and {scope} order by area_code, indicator_id, year", [codes]
     ).fetchall():
-        values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why))
+        values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why, origin, territory,
+                                       _names(data, before)))
 
     ranks = {
         (code, ind, int(year)): (int(rank), int(n))

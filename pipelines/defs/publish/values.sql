@@ -3,10 +3,16 @@
 -- Each row carries what a reader needs beside the number: the area's and its gemeente's name (that year's name,
 -- else the latest the area had), the catalogue's theme, name, unit and source, the source table, the series
 -- flags, and the area's rank within its gemeente (indicators.comparisons; null without a value).
+-- value_source says who made the figure: 'cbs' (a CBS table: KWB or the health table, as published), 'municipal'
+-- (a municipal data file) or 'aggregated_predecessors' (computed by the monitor from the gemeente figures of
+-- today's gemeente's predecessors, on the territory of territory_year: indicators.territory_values, with the
+-- predecessors in predecessor_codes). Such a row takes the place of indicators.values' row with the same key,
+-- which is there only for a gemeente that absorbed others under its own code (Groningen before 2019: its own,
+-- smaller figure).
 -- The site reads the areas' figures, ranks and national figures from it; the exports their data tables.
 with
 
-figures as (
+indicator_values as (
     select
         year,
         area_code,
@@ -22,6 +28,27 @@ figures as (
         series_break,
         break_reason
     from indicators.values
+),
+
+territory_values as (
+    select
+        year,
+        area_code,
+        area_level,
+        gemeente_code,
+        indicator_id,
+        value,
+        missing_reason,
+        numerator,
+        denominator,
+        source_table,
+        series_id,
+        series_break,
+        break_reason,
+        value_source,
+        territory_year,
+        predecessor_codes
+    from indicators.territory_values
 ),
 
 catalogue as (
@@ -58,6 +85,24 @@ latest_names as (
         arg_max(area_name, year) as area_name
     from staging.areas
     group by area_code
+),
+
+figures as (
+    select
+        indicator_values.*,
+        case when catalogue.source = 'municipal' then 'municipal' else 'cbs' end as value_source,
+        null::integer as territory_year,
+        null::varchar as predecessor_codes
+    from indicator_values
+    inner join catalogue on indicator_values.indicator_id = catalogue.indicator_id
+    left join territory_values as replaced
+        on
+            indicator_values.year = replaced.year
+            and indicator_values.area_code = replaced.area_code
+            and indicator_values.indicator_id = replaced.indicator_id
+    where replaced.area_code is null
+    union all
+    select * from territory_values
 )
 
 select
@@ -80,6 +125,9 @@ select
     f.series_id,
     f.series_break,
     f.break_reason,
+    f.value_source,
+    f.territory_year,
+    f.predecessor_codes,
     r.rank_in_gemeente,
     r.n_in_gemeente
 from figures as f
