@@ -2,7 +2,8 @@
 -- of indicators.values at every level (land, gemeente, wijk, buurt), for the indicators of the catalogue.
 -- Each row carries what a reader needs beside the number: the area's and its gemeente's name (that year's name,
 -- else the latest the area had), the catalogue's theme, name, unit and source, the source table, the series
--- flags, and the area's rank within its gemeente (indicators.comparisons; null without a value).
+-- flags, the bounds of the published 95% interval of a health figure (ci_lower, ci_upper; null for other sources)
+-- and the area's rank within its gemeente (indicators.comparisons; null without a value).
 -- The site reads the areas' figures, ranks and national figures from it; the exports their data tables.
 with
 
@@ -17,6 +18,8 @@ figures as (
         missing_reason,
         numerator,
         denominator,
+        ci_lower,
+        ci_upper,
         source_table,
         series_id,
         series_break,
@@ -76,6 +79,8 @@ select
     f.missing_reason,
     f.numerator,
     f.denominator,
+    f.ci_lower,
+    f.ci_upper,
     f.source_table,
     f.series_id,
     f.series_break,
