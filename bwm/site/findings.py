@@ -156,7 +156,7 @@ def decomposition_sentence(row: dict | None, indicator_id: str = "") -> str | No
     }
     by = {"value": "veranderde cijfers in de buurten", "population": "verhuizingen",
           "boundary": "een andere buurtindeling"}
-    small = [by[k] for k in ("population", "boundary", "value") if k != driver and abs(parts[k]) < SMALL_PART * big]
+    small = [by[k] for k in ("value", "population", "boundary") if k != driver and abs(parts[k]) < SMALL_PART * big]
     against = [by[k] for k in ("value", "population", "boundary")
                if k != driver and (parts[k] > 0) != up and parts[k] != 0 and abs(parts[k]) >= SMALL_PART * big]
     sentence = f"{when} {verb} de kloof vooral {because[driver]}"
