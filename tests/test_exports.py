@@ -74,8 +74,9 @@ def wh(tmp_path):
         con.execute("create table indicators.values (year bigint, area_code varchar, area_level varchar, "
                     "gemeente_code varchar, indicator_id varchar, value double, missing_reason varchar, "
                     "source_table varchar, numerator double, denominator double, series_break boolean, "
-                    "series_id varchar, break_reason varchar)")
-        con.executemany("insert into indicators.values values (?, ?, ?, ?, ?, ?, ?, ?, null, null, false, null, null)",
+                    "series_id varchar, break_reason varchar, ci_lower double, ci_upper double)")
+        con.executemany("insert into indicators.values values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, null, null, false, null, null, null, null)",
                         VALUES)
         con.execute("create table indicators.territory_values as select *, null::varchar as value_source, "
                     "null::integer as territory_year, null::varchar as predecessor_codes "

@@ -48,7 +48,7 @@ def test_dates_and_years():
 @pytest.mark.parametrize("label, expected", [
     ("widening", "De inkomenskloof tussen buurten is sinds 2015 groter geworden"),
     ("narrowing", "De inkomenskloof tussen buurten is sinds 2015 kleiner geworden"),
-    ("no clear change", "De inkomenskloof tussen buurten is sinds 2015 niet duidelijk veranderd"),
+    ("no clear change", "De inkomenskloof tussen buurten: sinds 2015 geen duidelijke verandering"),
     ("too few years", "De inkomenskloof tussen buurten: te weinig jaren om iets te zeggen"),
 ])
 def test_divide_titles_state_the_finding_in_plain_dutch(label, expected):
@@ -206,3 +206,138 @@ def test_merger_notes_link_predecessors_and_successor():
                                                 {"year": 2018, "territory_year": 2024},
                                                 {"year": 2019, "territory_year": None}]}
     assert "2013–2018 zijn berekend op het grondgebied van 2024" in territory_note(data, "GM9906")
+
+
+# --- where the divide grows, and uncertainty on the pages -------------------------------------------------------
+
+
+def _decomposition(value, population, boundary, n_common=30):
+    return {"base_year": 2013, "latest_year": 2023, "total_change": value + population + boundary,
+            "value_effect": value, "population_effect": population, "boundary_effect": boundary,
+            "n_common": n_common}
+
+
+def test_the_decomposition_sentence_names_the_part_that_drove_the_change():
+    say = findings.decomposition_sentence
+    assert say(_decomposition(9724, -103, -684), "inkomen_per_inwoner") == (
+        "Tussen 2013 en 2023 groeide de kloof vooral doordat het inkomen in de buurten verder uit elkaar ging "
+        "lopen, niet door verhuizingen of een andere buurtindeling.")
+    # the sign of the total decides the verb; the part with that sign and the largest size is the reason
+    assert say(_decomposition(-5.0, 0.5, -0.2), "huishoudens_laag_inkomen") == (
+        "Tussen 2013 en 2023 kromp de kloof vooral doordat het aandeel huishoudens met een laag inkomen in de "
+        "buurten naar elkaar toe groeide, niet door verhuizingen of een andere buurtindeling.")
+    assert say(_decomposition(0.5, 4.0, 0.0), "") == (
+        "Tussen 2013 en 2023 groeide de kloof vooral doordat de inwoners zich anders over de buurten verdeelden "
+        "(verhuizingen, nieuwbouw of sloop), niet door veranderde cijfers in de buurten of een andere "
+        "buurtindeling.")
+    # a part that worked the other way is said, and a generic indicator gets plural verbs
+    assert say(_decomposition(6.0, -3.0, 0.1), "woz_waarde") == (
+        "Tussen 2013 en 2023 groeide de kloof vooral doordat de cijfers van de buurten verder uit elkaar gingen "
+        "lopen, niet door een andere buurtindeling; verhuizingen werkten juist de andere kant op.")
+    # the largest part by size but against the total's sign is not "the reason"
+    assert say(_decomposition(-6.0, 2.0, 5.0), "").startswith(
+        "De buurtindeling is veranderd: tussen 2013 en 2023 groeide de kloof vooral doordat er buurten bijkwamen")
+
+
+def test_the_decomposition_sentence_says_the_buurtindeling_changed_when_the_boundary_effect_dominates():
+    say = findings.decomposition_sentence
+    assert say(_decomposition(0.2, 0.1, 3.0), "") == (
+        "De buurtindeling is veranderd: tussen 2013 en 2023 groeide de kloof vooral doordat er buurten bijkwamen, "
+        "verdwenen of anders begrensd werden, niet door veranderde cijfers in de buurten of verhuizingen.")
+    assert say(_decomposition(-0.2, -0.1, -3.0), "").startswith("De buurtindeling is veranderd: tussen 2013 en 2023 "
+                                                                "kromp de kloof vooral doordat er buurten bijkwamen")
+    assert say(_decomposition(0.0, 0.0, 9350.0, n_common=0), "") == (
+        "Tussen 2013 en 2023 is de buurtindeling helemaal veranderd: geen buurt telt in beide jaren mee, dus de "
+        "verandering van de kloof komt geheel door de nieuwe indeling en zegt niets over de buurten zelf.")
+    # nothing to say: no row, no change, or parts left empty (a measure undefined over the common buurten)
+    assert say(None) is None
+    assert say({**_decomposition(1, 1, 1), "value_effect": None}) is None
+    assert say({**_decomposition(1, 1, 1), "latest_year": 2013}) is None
+
+
+def test_trend_labels_and_why_they_were_given():
+    assert findings.TREND_PHRASES["widening"] == "groter geworden"
+    assert findings.TREND_PHRASES["narrowing"] == "kleiner geworden"
+    assert findings.TREND_PHRASES["no clear change"] == "geen duidelijke verandering"
+    assert findings.TREND_CLASSES["no clear change"] == "trend-none"  # grey, as the CBS monitors' not significant
+    note = findings.trend_note
+    assert note("widening", "clear_change", "monte_carlo_95") == \
+        "Een duidelijke verandering: groter dan de 95%-onzekerheidsmarge."
+    assert note("narrowing", "clear_change", "rounding_range") == \
+        "Een duidelijke verandering: groter dan de marge door afronding door het CBS."
+    assert "geen onzekerheidsmarge bekend" in note("widening", "clear_change_no_interval", None)
+    assert note("no clear change", "interval_includes_zero", "monte_carlo_95") == \
+        "De verandering valt binnen de 95%-onzekerheidsmarge."
+    assert note("no clear change", "change_below_threshold", "rounding_range") == \
+        "De verandering is kleiner dan 5% van het eerste jaar."
+    assert note("too few years", "too_few_years", None) == "Er zijn minder dan drie jaren met cijfers."
+    assert findings.INTERVAL_NOTES["monte_carlo_95"] == "De band om de lijn is de 95%-onzekerheidsmarge."
+    assert findings.INTERVAL_NOTES["rounding_range"] == "De band om de lijn is de marge door afronding door het CBS."
+
+
+def test_titles_of_where_the_divide_grows():
+    assert findings.behind_ahead_title("Beekdal", "Havenkwartier", 2013) == \
+        "Beekdal bleef sinds 2013 het meest achter bij de gemeente, Havenkwartier liep het meest in"
+    assert findings.behind_ahead_title(None, "Havenkwartier", 2013) == \
+        "Havenkwartier liep sinds 2013 het meest in op de gemeente"
+    assert findings.group_changes_title(2014, 16, 15) == \
+        "Sinds 2014: 16 keer kwam een buurt bij de 20% slechtst scorende buurten, 15 keer ging er een uit"
+    assert findings.group_changes_title(2016, 0, 1) == \
+        "Sinds 2016: geen buurt kwam bij de 20% slechtst scorende buurten, 1 keer ging er een uit"
+    assert findings.contribution_title("Vogelbuurt", True, 2013) == \
+        "Vogelbuurt droeg sinds 2013 het meest bij aan de groei van de kloof"
+
+
+def test_fell_behind_and_caught_up_follow_the_direction_and_unbroken_series_only():
+    from bwm.site.gemeente import behind_and_ahead
+
+    def row(code, change, status="common", year=2023):
+        return {"area_code": code, "year": year, "status": status, "change_vs_gemeente": change}
+
+    rows = [row("A", -900), row("B", -100), row("C", 500), row("D", 1200), row("E", None),
+            row("F", -5000, status="appeared"), row("G", -4000, year=2022)]
+    behind, ahead = behind_and_ahead(rows, 2023, "higher_is_better")
+    assert [r["area_code"] for r in behind] == ["A", "B"] and [r["area_code"] for r in ahead] == ["D", "C"]
+    # higher is worse (a share of low incomes): rising more than the gemeente is falling behind
+    behind, ahead = behind_and_ahead(rows, 2023, "higher_is_worse")
+    assert [r["area_code"] for r in behind] == ["D", "C"] and [r["area_code"] for r in ahead] == ["A", "B"]
+
+
+def test_figures_of_where_the_divide_grows_are_valid_and_never_draw_missing_as_zero():
+    fig = figures.small_multiples(
+        [{"name": "Buurt <b>", "title": "Buurt <b>: -€ 900", "years": [2013, 2014, 2015],
+          "buurt": [30000, None, 31000], "gemeente": [32000, 32500, 33000], "row": 0, "col": 0},
+         {"name": "Andere", "title": "Andere: +€ 1.200", "years": [2013, 2014, 2015],
+          "buurt": [29000, 30000, 31500], "gemeente": [32000, 32500, 33000], "row": 0, "col": 1}], "eur", "Gem")
+    go.Figure(fig)
+    assert fig["data"][0]["y"] == [30000, None, 31000] and fig["data"][0]["connectgaps"] is False
+    assert fig["data"][0]["name"] == "Buurt &lt;b&gt;" and fig["data"][2]["xaxis"] == "x2"
+    go.Figure(figures.group_changes_chart([2014, 2015], [1, 0], [0, 2]))
+    bars = figures.contributions_chart(["A", "B", "C"], [3.0, 1.0, -2.0], "euro", "%{x}")
+    go.Figure(bars)
+    assert bars["data"][0]["y"] == ["C", "B", "A"]  # the largest at the top
+    assert bars["data"][0]["marker"]["color"] == [figures.C_NARROWS, figures.C_WIDENS, figures.C_WIDENS]
+    # a divide line with its interval as a band behind it; a year without bounds leaves a gap
+    fig = figures.measure_chart([("tussen buurten", [2013, 2014, 2015], [5.0, 6.0, 7.0], "main")], "euro", "%{y}",
+                                intervals=[([4.5, None, 6.5], [5.5, None, 7.5])])
+    go.Figure(fig)
+    lower, upper, line = fig["data"]
+    assert lower["y"] == [4.5, None, 6.5] and upper["fill"] == "tonexty" and line["y"] == [5.0, 6.0, 7.0]
+    fig = figures.measure_chart([("tussen wijken", [2013], [0.01], "main"), ("binnen wijken", [2013], [0.02],
+                                 "second")], "Theil-index", "%{y}", stacked=True,
+                                total=("totaal", [2013], [0.03], [0.025], [0.04]))
+    go.Figure(fig)
+    assert fig["data"][-1]["error_y"]["array"] == [0.01] and fig["data"][-1]["error_y"]["arrayminus"] == [0.005]
+
+
+def test_a_health_figure_is_drawn_with_its_interval_as_a_band():
+    points = [Point(2016, 20.0, None, "T", "A", False, None, 15.0, 26.0), Point(2020, None, "suppressed_by_cbs", "T",
+                                                                              "A", False, None, None, None),
+              Point(2022, 22.0, None, "T", "A", False, None, 18.0, 27.0)]
+    fig = figures.timeseries("Buurt", points, "pct", [], [2016, 2020, 2022])
+    go.Figure(fig)
+    lower, upper, line = fig["data"][:3]
+    assert lower["y"] == [15.0, None, 18.0] and upper["y"] == [26.0, None, 27.0]
+    assert upper["name"] == "95%-onzekerheidsmarge" and line["y"] == [20.0, None, 22.0]
+    kwb = [Point(2016, 20.0, None, "T", "A", False, None)]
+    assert len(figures.timeseries("Buurt", kwb, "pct", [], [2016])["data"]) == 1  # no interval, no band

@@ -235,12 +235,13 @@ def test_source_line_names_the_computed_years_and_only_those():
     from bwm.site.common import source_line
     from bwm.site.data import Point
 
-    ours = [Point(y, 1.0, None, t, "GM0014@2019", False, None, "aggregated_predecessors", 2024,
-                  "Groningen, Haren en Ten Boer") for y, t in ((2016, "83487NED"), (2017, "83765NED"),
-                                                                (2018, "84286NED"))]
-    cbs = [Point(2019, 1.0, None, "84583NED", "GM0014@2019", False, None, "cbs")]
+    tables = ((2016, "83487NED"), (2017, "83765NED"), (2018, "84286NED"))
+    ours = [Point(y, 1.0, None, t, "GM0014@2019", False, None, value_source="aggregated_predecessors",
+                  territory_year=2024, derived_from="Groningen, Haren en Ten Boer") for y, t in tables]
+    cbs = [Point(2019, 1.0, None, "84583NED", "GM0014@2019", False, None, value_source="cbs")]
     missing = [Point(2015, None, "predecessor_missing", "83220NED", "GM0014@2019", False, None,
-                     "aggregated_predecessors", 2024, "Groningen, Haren en Ten Boer")]
+                     value_source="aggregated_predecessors", territory_year=2024,
+                     derived_from="Groningen, Haren en Ten Boer")]
     line = source_line("kwb", {2019: "84583NED"}, computed=[("Groningen", missing + ours + cbs)])
     assert line == ("Bron: CBS, Kerncijfers wijken en buurten 2019 (tabel 84583NED); Groningen 2016 tot en met 2018: "
                     "berekend door de monitor uit de cijfers van Groningen, Haren en Ten Boer (tabellen 83487NED t/m "

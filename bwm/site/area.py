@@ -57,12 +57,17 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
         reference.name if reference else data.national_name)
 
     by_year = {p.year: p for p in points}
-    columns = ["Jaar", area.name] + ([reference.name] if reference else []) + \
+    banded = any(p.value is not None and p.ci_lower is not None and p.ci_upper is not None for p in points)
+    columns = ["Jaar", area.name] + (["95%-onzekerheidsmarge"] if banded else []) + \
+        ([reference.name] if reference else []) + \
         ([data.national_name] if nl_by_year else []) + ["Bron (CBS-tabel)", "Opmerking"]
     rows = []
     for y in years:
         p = by_year.get(y)
         row = [str(y), fmt.value(p.value if p else None, unit)]
+        if banded:
+            row.append(f"{fmt.value(p.ci_lower, unit)} tot {fmt.value(p.ci_upper, unit)}"
+                       if p and p.value is not None and p.ci_lower is not None and p.ci_upper is not None else "")
         if reference:
             row.append(fmt.value(ref_by_year.get(y), unit))
         if nl_by_year:
@@ -77,6 +82,9 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
         best = "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst"
         plural = "buurten" if area.level == "buurt" else "wijken"
         note = f"Plaats {rank[0]} van {rank[1]} {plural} in de gemeente in {last.year} (1 = {best})."
+    if banded:
+        band = "De band om de lijn is de 95%-onzekerheidsmarge van de schatting."
+        note = f"{band} {note}" if note else band
     return Chart(
         id=f"c-{ind['indicator_id']}", title=title, figure=figure,
         source=source_line(ind["source"], {p.year: p.source_table for p in points}, label=ind["source_label"],

@@ -148,6 +148,9 @@ class Chart:
     table: Table
     height: int = 320
     note: str | None = None
+    label: str | None = None  # a divide trend's label under the title ("geen duidelijke verandering", grey)
+    label_class: str | None = None  # its CSS class (findings.TREND_CLASSES)
+    label_note: str | None = None  # why the label was given (findings.trend_note)
 
 
 def source_line(source: str, points_or_tables: dict[int, str | None], processed: bool = False,

@@ -2,10 +2,11 @@
 
 The site reads the publish model (pipelines/defs/publish/*.sql), the tables the exports read too: publish.areas
 (names, levels, parents), publish.indicators (the catalogue), publish.values (figures with missing_reason, series
-flags and ranks), publish.theme_scores, publish.divide_measures and publish.divide_trends; and, for the about and
-status pages, the metadata of the sources (raw.cbs_tables, municipal.file_status, staging.kwb_key_resolution). It
-never computes a statistic of its own beyond minima and maxima for the spread chart, so a page cannot disagree
-with the warehouse.
+flags, ranks and the health figures' intervals), publish.theme_scores, publish.divide_measures,
+publish.divide_trends, and the gap over buurten of publish.divide_contributions and publish.divide_decomposition
+(where the divide grows); and, for the about and status pages, the metadata of the sources (raw.cbs_tables,
+municipal.file_status, staging.kwb_key_resolution). It never computes a statistic of its own beyond minima and
+maxima for the spread chart, so a page cannot disagree with the warehouse.
 
 Sizes: the demo has ~23,000 value rows, a national warehouse 4.3 million. What every page needs (areas, the
 catalogue, national figures) is held for the whole build; the figures per area are held for a few gemeenten at
@@ -33,6 +34,8 @@ class Point:
     series_id: str | None
     series_break: bool
     break_reason: str | None
+    ci_lower: float | None = None  # the published 95% interval of a health figure (None for other sources)
+    ci_upper: float | None = None
     #: 'cbs', 'municipal', or 'aggregated_predecessors': computed by the monitor from the predecessors'
     #: figures (``derived_from``, their names) on the territory of ``territory_year`` (publish.values).
     value_source: str | None = None
@@ -79,6 +82,10 @@ class SiteData:
     municipal_files: list[dict] = field(default_factory=list)  # municipal.file_status, when the warehouse has it
     concentration_basis: str | None = None  # publish.divide_measures: what the concentration threshold is based on
     quarantined: list[dict] = field(default_factory=list)  # staging.kwb_key_resolution rows with action 'quarantine'
+    #: (gemeente, indicator) -> the buurten's rows of publish.divide_contributions for the gap, by area and year
+    contributions: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    #: (gemeente, indicator) -> the row of publish.divide_decomposition for the gap over buurten
+    decomposition: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
     # times, and a scan of every area each time made the national site quadratic (hours instead of minutes).
@@ -158,6 +165,12 @@ def load(warehouse_path: Path, mirror_dir: Path | None = None) -> SiteData:
         data = load_base(con, mirror_dir)
         load_scope(con, data, [g.code for g in data.gemeenten()])
     return data
+
+
+def _has_columns(con, schema: str, table: str, columns: set[str]) -> bool:
+    have = {r[0] for r in con.execute("select column_name from information_schema.columns "
+                                      "where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
+    return columns <= have
 
 
 def _quarantined(con) -> list[dict]:
@@ -251,13 +264,14 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     codes = list(gemeente_codes)
     scope = "gemeente_code in (select unnest(?::varchar[]))"
     values: dict[str, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
-    for (code, ind, year, value, reason, table, sid, brk, why, origin, territory, before) in con.execute(
+    ci = "ci_lower, ci_upper" if _has_columns(con, "publish", "values", {"ci_lower", "ci_upper"}) else "null, null"
+    for (code, ind, year, value, reason, table, sid, brk, why, lo, hi, origin, territory, before) in con.execute(
         "select area_code, indicator_id, year, value, missing_reason, source_table, series_id, series_break, "
-        "break_reason, value_source, territory_year, predecessor_codes from publish.values "
+        f"break_reason, {ci}, value_source, territory_year, predecessor_codes from publish.values "
         f"where area_level <> 'land' and {scope} order by area_code, indicator_id, year", [codes]
     ).fetchall():
-        values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why, origin, territory,
-                                       _names(data, before)))
+        values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why, lo, hi, origin,
+                                       territory, _names(data, before)))
 
     ranks = {
         (code, ind, int(year)): (int(rank), int(n))
@@ -288,7 +302,29 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
         r = dict(zip(cols, row))
         trends[(r["gemeente_code"], r["level"], r["indicator_id"], r["measure"])] = r
 
+    contributions: dict[tuple, list[dict]] = defaultdict(list)
+    decomposition = {}
+    if warehouse.table_exists(con, "publish", "divide_contributions"):
+        # the gap over buurten only: what the pages show of where the divide grows (the exports have every measure)
+        cur = con.execute(
+            "select gemeente_code, indicator_id, base_year, year, area_code, status, value, value_base, contribution, "
+            "value_change, gemeente_value_change, change_vs_gemeente, entered_worst20, left_worst20 "
+            f"from publish.divide_contributions where level = 'buurt' and measure = 'gap' and {scope} "
+            "order by gemeente_code, indicator_id, area_code, year", [codes])
+        cols = [d[0] for d in cur.description]
+        for row in cur.fetchall():
+            r = dict(zip(cols, row))
+            contributions[(r["gemeente_code"], r["indicator_id"])].append(r)
+    if warehouse.table_exists(con, "publish", "divide_decomposition"):
+        cur = con.execute(f"select * from publish.divide_decomposition where level = 'buurt' and measure = 'gap' "
+                          f"and {scope}", [codes])
+        cols = [d[0] for d in cur.description]
+        for row in cur.fetchall():
+            r = dict(zip(cols, row))
+            decomposition[(r["gemeente_code"], r["indicator_id"])] = r
+
     data.values = {k: dict(v) for k, v in values.items()}
     data.ranks, data.themes = ranks, {k: dict(v) for k, v in themes.items()}
     data.measures, data.trends = dict(measures), trends
+    data.contributions, data.decomposition = dict(contributions), decomposition
     data._indicators_for.clear()

@@ -27,6 +27,13 @@ C_NL = "#4D4D4D"
 C_BAND_OUTER = "#C6DBEF"
 C_BAND_INNER = "#6BAED6"
 C_MISSING = "#D9D9D9"
+#: The bands of intervals: the line's colour, light (the line itself keeps its 3:1 contrast).
+C_BAND_AREA = "rgba(0,114,178,0.18)"
+C_BAND_GEMEENTE = "rgba(213,94,0,0.16)"
+#: Bars of where the divide grows: a contribution that widens the gap, one that narrows it (blue against orange,
+#: no red against green).
+C_WIDENS = "#D55E00"
+C_NARROWS = "#0072B2"
 #: Viridis (plotly's stops), reversed below so that a higher value is darker.
 VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b",
            "#fde725"]
@@ -58,6 +65,20 @@ def _line(name, xs, ys, color, dash, symbol, unit, show_legend=True, group=None,
     }
 
 
+def _band(xs, lows, highs, name, fill, unit, show_legend=True, group=None, hover=None) -> list[dict]:
+    """An interval as a filled band: the lower bound (no line) and the upper bound filled down to it. A year
+    without bounds leaves a gap (never a band down to 0)."""
+    hover = hover or fmt.hover_format(unit)
+    edge = {"type": "scatter", "mode": "lines", "x": xs, "line": {"width": 0, "color": fill}, "connectgaps": False,
+            "legendgroup": group or text(name)}
+    return [
+        {**edge, "y": lows, "name": text(f"{name}, ondergrens"), "showlegend": False,
+         "hovertemplate": f"%{{x}}: ondergrens {hover}<extra></extra>"},
+        {**edge, "y": highs, "name": text(name), "fill": "tonexty", "fillcolor": fill, "showlegend": show_legend,
+         "hovertemplate": f"%{{x}}: bovengrens {hover}<extra></extra>"},
+    ]
+
+
 def segments(points) -> list[list]:
     """Split an area's points where its series is cut (series_id changes): no line is drawn across a break."""
     out: list[list] = []
@@ -80,6 +101,14 @@ def timeseries(area_name: str, points, unit: str, references: list[tuple[str, di
     traces = []
     shapes, annotations = [], []
     segs = segments(points)
+    banded = False
+    for seg in segs:  # the published 95% interval of a health figure, as a band behind the area's line
+        lows = [_round(p.ci_lower, unit) if p.value is not None else None for p in seg]
+        highs = [_round(p.ci_upper, unit) if p.value is not None else None for p in seg]
+        if any(v is not None for v in lows) and any(v is not None for v in highs):
+            traces += _band([p.year for p in seg], lows, highs, "95%-onzekerheidsmarge", C_BAND_AREA, unit,
+                            show_legend=not banded, group="area-band")
+            banded = True
     for i, seg in enumerate(segs):
         traces.append(_line(area_name, [p.year for p in seg], [_round(p.value, unit) for p in seg], C_AREA,
                             "solid", "circle", unit, show_legend=(i == 0), group="area"))
@@ -109,18 +138,34 @@ def timeseries(area_name: str, points, unit: str, references: list[tuple[str, di
     }
 
 
+def _ys(values) -> list:
+    return [None if fmt.is_missing(v) else round(float(v), 6) for v in values]
+
+
 def measure_chart(series: list[tuple[str, list[int], list, str]], unit_title: str, hover: str,
-                  stacked: bool = False, tickformat: str | None = None) -> dict:
-    """Divide measures over time: one line per (name, years, values, style) with style 'main'/'second'/'third'."""
+                  stacked: bool = False, tickformat: str | None = None,
+                  intervals: list[tuple[list, list] | None] | None = None,
+                  total: tuple[str, list[int], list, list, list] | None = None) -> dict:
+    """Divide measures over time: one line per (name, years, values, style) with style 'main'/'second'/'third'.
+
+    ``intervals``: per series (lows, highs) of its interval, drawn as a band behind the line (None: no band);
+    ``total``: for a stacked chart, (name, years, totals, lows, highs): the interval of the stack's total as
+    error bars on its top.
+    """
     styles = {"main": (C_AREA, "solid", "circle"), "second": (C_GEMEENTE, "dash", "square"),
               "third": (C_NL, "dot", "diamond")}
+    bands = {"main": C_BAND_AREA, "second": C_BAND_GEMEENTE, "third": "rgba(77,77,77,0.15)"}
     traces = []
     all_years: set[int] = set()
+    for i, (name, years, _values, style) in enumerate(series):
+        band = intervals[i] if intervals and i < len(intervals) else None
+        if band and not stacked and any(not fmt.is_missing(v) for v in band[0]):
+            traces += _band(years, _ys(band[0]), _ys(band[1]), f"marge {name}", bands[style], "",
+                            show_legend=False, group=f"band-{i}", hover=hover)
     for name, years, values, style in series:
         color, dash, symbol = styles[style]
         all_years.update(years)
-        t = {"type": "scatter", "mode": "lines+markers", "name": text(name), "x": years,
-             "y": [None if fmt.is_missing(v) else round(float(v), 6) for v in values],
+        t = {"type": "scatter", "mode": "lines+markers", "name": text(name), "x": years, "y": _ys(values),
              "line": {"color": color, "dash": dash, "width": 3 if style == "main" else 2},
              "marker": {"symbol": symbol, "size": 8}, "connectgaps": False,
              "hovertemplate": f"%{{x}}: {hover}<extra>{text(name)}</extra>"}
@@ -128,6 +173,16 @@ def measure_chart(series: list[tuple[str, list[int], list, str]], unit_title: st
             t["stackgroup"] = "one"
             t["fillcolor"] = {"main": "rgba(0,114,178,0.35)", "second": "rgba(213,94,0,0.35)"}.get(style)
         traces.append(t)
+    if total and any(not fmt.is_missing(v) for v in total[3]):
+        name, years, values, lows, highs = total
+        ys = _ys(values)
+        plus = [None if y is None or fmt.is_missing(h) else round(float(h) - y, 6) for y, h in zip(ys, highs)]
+        minus = [None if y is None or fmt.is_missing(lo) else round(y - float(lo), 6) for y, lo in zip(ys, lows)]
+        traces.append({"type": "scatter", "mode": "markers", "name": text(name), "x": years, "y": ys,
+                       "marker": {"color": C_NL, "size": 6, "symbol": "line-ew-open"},
+                       "error_y": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
+                                   "color": C_NL, "thickness": 1.5, "width": 5},
+                       "hovertemplate": f"%{{x}}: {hover}<extra>{text(name)}</extra>"})
     years = sorted(all_years)
     return {"data": traces, "layout": {
         "xaxis": {"title": {"text": "jaar"}, "tickmode": "array", "tickvals": years,
@@ -170,6 +225,88 @@ def spread_chart(rows: list[dict], unit: str, gemeente_name: str) -> dict:
         "xaxis": {"title": {"text": "jaar"}, "tickmode": "array", "tickvals": years,
                   "range": [min(years) - 0.6, max(years) + 0.6] if years else None},
         "yaxis": {"title": {"text": fmt.axis_title(unit)}, "tickformat": fmt.tick_format(unit)}}}
+
+
+# --- where the divide grows --------------------------------------------------------------------------------
+
+
+def small_multiples(panels: list[dict], unit: str, gemeente_name: str, columns: int = 2) -> dict:
+    """Small charts side by side, each a buurt's line against the gemeente's, on one shared value axis.
+
+    ``panels``: {"title", "years", "buurt": values, "gemeente": values, "row", "col"} (row and col from 0); a
+    missing value leaves a gap in the line (never 0). The legend names the two lines once.
+    """
+    rows = max((p["row"] for p in panels), default=0) + 1
+    gap_x, gap_y = 0.08, 0.16 if rows > 1 else 0.0
+    width, height = (1 - gap_x * (columns - 1)) / columns, (1 - gap_y * (rows - 1)) / rows
+    hover = fmt.hover_format(unit)
+    traces, annotations, layout = [], [], {}
+    all_years = sorted({y for p in panels for y in p["years"]})
+    for i, p in enumerate(panels):
+        n = "" if i == 0 else str(i + 1)
+        x0 = p["col"] * (width + gap_x)
+        y1 = 1 - p["row"] * (height + gap_y)
+        layout[f"xaxis{n}"] = {"domain": [round(x0, 4), round(x0 + width, 4)], "anchor": f"y{n}",
+                               "tickmode": "array", "tickvals": [all_years[0], all_years[-1]] if all_years else [],
+                               "range": [all_years[0] - 0.5, all_years[-1] + 0.5] if all_years else None,
+                               "gridcolor": "#e6e6e6", "fixedrange": True, "tickformat": "d"}
+        layout[f"yaxis{n}"] = {"domain": [round(y1 - height, 4), round(y1, 4)], "anchor": f"x{n}",
+                               "tickformat": fmt.tick_format(unit), "gridcolor": "#e6e6e6", "fixedrange": True,
+                               "automargin": True, **({} if i == 0 else {"matches": "y"})}
+        xs = list(p["years"])
+        traces.append({**_line(p["name"], xs, [_round(v, unit) for v in p["buurt"]], C_AREA, "solid", "circle",
+                               unit, show_legend=False, width=2), "xaxis": f"x{n}", "yaxis": f"y{n}"})
+        traces.append({**_line(gemeente_name, xs, [_round(v, unit) for v in p["gemeente"]], C_GEMEENTE, "dash",
+                               "square", unit, show_legend=False, width=2), "xaxis": f"x{n}", "yaxis": f"y{n}"})
+        annotations.append({"text": text(p["title"]), "x": round(x0, 4), "y": round(y1, 4), "xref": "paper",
+                            "yref": "paper", "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                            "font": {"size": 12}})
+        for t in traces[-2:]:
+            t["marker"]["size"] = 5
+            t["hovertemplate"] = f"%{{x}}: {hover}<extra>{t['name']}</extra>"
+    legend = [  # the two lines, named once
+        {"type": "scatter", "mode": "lines", "x": [None], "y": [None], "name": "buurt",
+         "line": {"color": C_AREA, "width": 2}, "hoverinfo": "skip"},
+        {"type": "scatter", "mode": "lines", "x": [None], "y": [None], "name": text(gemeente_name),
+         "line": {"color": C_GEMEENTE, "width": 2, "dash": "dash"}, "hoverinfo": "skip"},
+    ]
+    return {"data": traces + legend, "layout": {**layout, "annotations": annotations, "hovermode": "closest",
+                                                 "margin": {"l": 70, "r": 20, "t": 60, "b": 30},
+                                                 "legend": {"orientation": "h", "x": 0, "y": 1.08,
+                                                            "yanchor": "bottom"}}}
+
+
+def group_changes_chart(years: list[int], entered: list[int], left: list[int]) -> dict:
+    """Per year, how many buurten came into and how many left the worst-off 20% (bars side by side)."""
+    return {"data": [
+        {"type": "bar", "name": "erbij gekomen", "x": years, "y": entered, "marker": {"color": C_WIDENS},
+         "hovertemplate": "%{x}: %{y} erbij<extra></extra>"},
+        {"type": "bar", "name": "eruit gegaan", "x": years, "y": left, "marker": {"color": C_NARROWS},
+         "hovertemplate": "%{x}: %{y} eruit<extra></extra>"},
+    ], "layout": {
+        "barmode": "group",
+        "xaxis": {"title": {"text": "jaar"}, "tickmode": "array", "tickvals": years,
+                  "range": [min(years) - 0.6, max(years) + 0.6] if years else None},
+        "yaxis": {"title": {"text": "aantal buurten"}, "rangemode": "tozero", "tickformat": "d", "dtick": 1}}}
+
+
+def contributions_chart(names: list[str], values: list[float], unit_title: str, hover: str,
+                        tickformat: str | None = None) -> dict:
+    """Each buurt's contribution to the change of the gap as horizontal bars, largest at the top: orange widens
+    the gap, blue narrows it (and the hatching tells them apart without colour). ``names`` must be unique (a
+    category axis puts equal names on one row)."""
+    names, values = names[::-1], values[::-1]  # plotly draws the first category at the bottom
+    return {"data": [{
+        "type": "bar", "orientation": "h", "y": [text(n) for n in names],
+        "x": [round(float(v), 6) for v in values], "name": "bijdrage",
+        "marker": {"color": [C_WIDENS if v > 0 else C_NARROWS for v in values],
+                   "pattern": {"shape": ["" if v > 0 else "/" for v in values], "fgcolor": "#ffffff"}},
+        "hovertemplate": f"%{{y}}: {hover}<extra></extra>", "showlegend": False,
+    }], "layout": {
+        "xaxis": {"title": {"text": text(unit_title)}, "zeroline": True, "zerolinecolor": "#1a1a1a",
+                  "tickformat": tickformat},
+        "yaxis": {"automargin": True, "tickmode": "linear", "type": "category"},
+        "hovermode": "closest", "margin": {"l": 20, "r": 20, "t": 20, "b": 50}}}
 
 
 # --- maps ------------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The gemeente overview: the five themes at a glance, the divide over time with a title that states the
-finding, a map per indicator over the buurten, a sortable ranking table, and the way to every wijk."""
+finding (and its interval as a band), where the divide grows (the buurten that fell behind and caught up most,
+who entered or left the worst-off 20%, and why the gap changed), a map per indicator over the buurten, a sortable
+ranking table, and the way to every wijk."""
 
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ from bwm.site import findings, maps
 from bwm.site import format as fmt
 from bwm.site.common import Chart, Table, page_path, source_line
 from bwm.site.data import SiteData
-from bwm.site.figures import measure_chart
+from bwm.site.figures import group_changes_chart, measure_chart, small_multiples
 
 DEFAULT_MAP_INDICATOR = "inkomen_per_inwoner"
 INCOME = "inkomen_per_inwoner"
 TREND_ICON = {"gestegen": "▲", "gedaald": "▼", "vrijwel gelijk gebleven": "="}
+#: The indicators "Waar groeit de kloof?" is about: those of the divide charts (income, low income, social minimum).
+GROWTH_INDICATORS = (INCOME, DISSIMILARITY_INDICATOR, CONCENTRATION_INDICATOR)
+#: How many buurten each side (fell behind most, caught up most) get a small chart.
+N_MULTIPLES = 3
 
 
 def glance(data: SiteData, code: str) -> list[dict]:
@@ -87,7 +93,10 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
                       ("binnen wijken", [r["year"] for r in rows], [r["theil_within"] for r in rows], "second")]
             if all(v is None for _, _, vs, _ in series for v in vs):
                 continue
-            figure = measure_chart(series, "Theil-index", "%{y:.4f}", stacked=True)
+            figure = measure_chart(series, "Theil-index", "%{y:.4f}", stacked=True, total=(
+                "Theil-index totaal", [r["year"] for r in rows], [r["theil_total"] for r in rows],
+                [r.get("theil_total_ci_low") for r in rows], [r.get("theil_total_ci_high") for r in rows]))
+            methods = {r.get("interval_method") for r in rows if r.get("theil_total_ci_low") is not None}
             columns = ["Jaar", "Theil-index totaal", "tussen wijken", "binnen wijken"]
             table_rows = [[str(r["year"]), fmt.measure(r["theil_total"], "theil_total", unit),
                            fmt.measure(r["theil_between"], "theil_between", unit),
@@ -95,10 +104,13 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
             caption = "Theil-index van het inkomen per inwoner, opgesplitst in tussen en binnen wijken"
         else:
             key_measure = measure
-            series = []
+            series, intervals, methods = [], [], set()
             for level, label, style in lines:
                 lrows = _measure_rows(data, code, level, indicator_id)
                 series.append((label, [r["year"] for r in lrows], [r[measure] for r in lrows], style))
+                intervals.append(([r.get(f"{measure}_ci_low") for r in lrows],
+                                  [r.get(f"{measure}_ci_high") for r in lrows]))
+                methods |= {r.get("interval_method") for r in lrows if r.get(f"{measure}_ci_low") is not None}
             if all(v is None for _, _, vs, _ in series for v in vs):
                 continue
             if measure == "gap":
@@ -108,7 +120,7 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
                 unit_title, hover = "procent van de inwoners (%)", "%{y:,.1f}%"
             else:
                 unit_title, hover = "index (0 = gelijk verdeeld, 1 = volledig gescheiden)", "%{y:.3f}"
-            figure = measure_chart(series, unit_title, hover,
+            figure = measure_chart(series, unit_title, hover, intervals=intervals,
                                    tickformat=fmt.tick_format(unit) if measure == "gap" else None)
             by_level = {lvl: {r["year"]: r for r in _measure_rows(data, code, lvl, indicator_id)}
                         for lvl, _, _ in lines}
@@ -130,14 +142,139 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
         subject = findings.divide_subject(indicator_id, ind["name_nl"], key_measure, "buurt")
         title = findings.divide_title(subject, trend["label"] if trend else None,
                                       trend["first_year"] if trend else None)
+        note = " ".join(findings.INTERVAL_NOTES[m] if measure != "theil" else
+                        findings.INTERVAL_NOTES[m].replace("De band om de lijn", "Het streepje om het totaal")
+                        for m in sorted(m for m in methods if m in findings.INTERVAL_NOTES)) or None
         charts.append(Chart(
             id=f"d-{indicator_id}-{measure}", title=title, figure=figure,
             source=source_line(ind["source"], {r["year"]: r.get("source_table") for r in rows}, processed=True,
                                label=ind["source_label"]),
             table=Table(caption=caption, columns=columns, rows=table_rows,
                         numeric=[False] + [True] * (len(columns) - 1)),
-            height=320))
+            height=320, note=note, **trend_label(trend)))
     return charts
+
+
+def trend_label(trend: dict | None) -> dict:
+    """The label of a divide trend under a chart's title, its class (grey: no clear change) and why."""
+    if not trend:
+        return {}
+    return {"label": findings.TREND_PHRASES.get(trend["label"], trend["label"]),
+            "label_class": findings.TREND_CLASSES.get(trend["label"], "trend-none"),
+            "label_note": findings.trend_note(trend["label"], trend.get("label_reason"), trend.get("interval_method"))}
+
+
+def _growth_source(data: SiteData, code: str, ind: dict, years) -> str:
+    """The source line of a chart of where the divide grows: the tables of the years it covers."""
+    tables = {r["year"]: r.get("source_table") for r in data.measures.get((code, "buurt", ind["indicator_id"]), [])
+              if r["year"] in years}
+    return source_line(ind["source"], tables or {y: None for y in years}, processed=True, label=ind["source_label"])
+
+
+def _name(data: SiteData, code: str) -> str:
+    area = data.areas.get(code)
+    return area.name if area else code
+
+
+def behind_and_ahead(rows: list[dict], latest: int, direction: str, n: int = N_MULTIPLES) -> tuple[list, list]:
+    """The buurten that fell behind the gemeente most and caught up most from the base year to ``latest``: the
+    latest year's rows of divide.contributions of buurten in both years (an unbroken series) with a value
+    change against the gemeente's, ``n`` each, the largest first. Falling behind is developing less favourably
+    than the gemeente (for a higher-is-worse indicator: its value rose more, or fell less); a neutral indicator
+    counts a rise as catching up."""
+    common = [r for r in rows if r["year"] == latest and r["status"] == "common"
+              and not fmt.is_missing(r.get("change_vs_gemeente"))]
+    sign = -1 if direction == "higher_is_worse" else 1
+    behind = sorted((r for r in common if sign * r["change_vs_gemeente"] < 0),
+                    key=lambda r: (sign * r["change_vs_gemeente"], r["area_code"]))
+    ahead = sorted((r for r in common if sign * r["change_vs_gemeente"] > 0),
+                   key=lambda r: (-sign * r["change_vs_gemeente"], r["area_code"]))
+    return behind[:n], ahead[:n]
+
+
+def _multiples_chart(data: SiteData, code: str, ind: dict, rows: list[dict], base: int, latest: int) -> Chart | None:
+    iid, unit = ind["indicator_id"], ind["unit"]
+    behind, ahead = behind_and_ahead(rows, latest, ind["direction"])
+    if not behind and not ahead:
+        return None
+    years = sorted({r["year"] for r in rows if base <= r["year"] <= latest})
+    gemeente = {p.year: p.value for p in data.series(code, iid)}
+    by_area: dict[str, dict[int, float | None]] = {}
+    for r in rows:  # the buurt's own unbroken series: only the years it is in with the base year
+        if r["status"] == "common":
+            by_area.setdefault(r["area_code"], {})[r["year"]] = r["value"]
+    panels, table_rows = [], []
+    for col, (group, chosen) in enumerate((("bleef het meest achter", behind), ("liep het meest in", ahead))):
+        for row, r in enumerate(chosen):
+            name = _name(data, r["area_code"])
+            values = by_area.get(r["area_code"], {})
+            panels.append({"name": name, "title": f"{name}: {fmt.difference(r['change_vs_gemeente'], unit)}",
+                           "years": years, "buurt": [values.get(y) for y in years],
+                           "gemeente": [gemeente.get(y) for y in years], "row": row, "col": col})
+            table_rows.append([name, group, fmt.value(r["value_base"], unit), fmt.value(r["value"], unit),
+                               fmt.difference(r["value_change"], unit),
+                               fmt.difference(r["gemeente_value_change"], unit),
+                               fmt.difference(r["change_vs_gemeente"], unit)])
+    gemeente_name = data.areas[code].name
+    title = findings.behind_ahead_title(_name(data, behind[0]["area_code"]) if behind else None,
+                                        _name(data, ahead[0]["area_code"]) if ahead else None, base)
+    rows_used = max(len(behind), len(ahead))
+    return Chart(
+        id=f"g-{iid}-m", title=title, figure=small_multiples(panels, unit, gemeente_name),
+        source=_growth_source(data, code, ind, years),
+        table=Table(caption=f"{ind['name_nl']}: de buurten die sinds {base} het meest achterbleven en inliepen, "
+                            f"tegen {gemeente_name}",
+                    columns=["Buurt", "Ontwikkeling", str(base), str(latest), "Verandering buurt",
+                             "Verandering gemeente", "Verschil met de gemeente"],
+                    rows=table_rows, numeric=[False, False, True, True, True, True, True]),
+        height={1: 300, 2: 420}.get(rows_used, 560),
+        note="Boven elke kleine grafiek: hoeveel de buurt sinds "
+             f"{base} meer (+) of minder (-) veranderde dan de gemeente. Alleen buurten met een ononderbroken reeks.")
+
+
+def _worst20_chart(data: SiteData, code: str, ind: dict, rows: list[dict], base: int, latest: int) -> Chart | None:
+    years = sorted({r["year"] for r in rows if base < r["year"] <= latest})
+    if not years:
+        return None
+    entered = {y: sorted(_name(data, r["area_code"]) for r in rows if r["year"] == y and r["entered_worst20"])
+               for y in years}
+    left = {y: sorted(_name(data, r["area_code"]) for r in rows if r["year"] == y and r["left_worst20"])
+            for y in years}
+    n_in, n_out = sum(len(v) for v in entered.values()), sum(len(v) for v in left.values())
+    title = findings.group_changes_title(years[0], n_in, n_out)
+    return Chart(
+        id=f"g-{ind['indicator_id']}-w", title=title,
+        figure=group_changes_chart(years, [len(entered[y]) for y in years], [len(left[y]) for y in years]),
+        source=_growth_source(data, code, ind, [years[0] - 1, *years] if years[0] - 1 >= base else years),
+        table=Table(caption=f"{ind['name_nl']}: buurten die bij de 20% slechtst scorende kwamen of eruit gingen",
+                    columns=["Jaar", "Erbij gekomen", "Eruit gegaan"],
+                    rows=[[str(y), ", ".join(entered[y]) or "geen", ", ".join(left[y]) or "geen"] for y in years],
+                    numeric=[False, False, False]),
+        height=300,
+        note="Een buurt op de grens van de 20% telt mee zodra een deel van haar inwoners erin valt.")
+
+
+def growth_sections(data: SiteData, code: str) -> list[dict]:
+    """"Waar groeit de kloof?" per main divide indicator: the sentence on why the gap changed (divide.decomposition),
+    the buurten that fell behind and caught up most as small multiples against the gemeente, and who entered or left
+    the worst-off 20% (divide.contributions of the gap over buurten)."""
+    out = []
+    for iid in GROWTH_INDICATORS:
+        ind = data.indicators.get(iid)
+        rows = data.contributions.get((code, iid))
+        if ind is None or not rows:
+            continue
+        dec = data.decomposition.get((code, iid))
+        base = dec["base_year"] if dec else rows[0]["base_year"]
+        latest = dec["latest_year"] if dec else max(r["year"] for r in rows)
+        charts = [c for c in (_multiples_chart(data, code, ind, rows, base, latest),
+                              _worst20_chart(data, code, ind, rows, base, latest)) if c is not None]
+        sentence = findings.decomposition_sentence(dec, iid)
+        if not charts and not sentence:
+            continue
+        out.append({"id": f"groei-{iid}", "name": ind["name_nl"], "sentence": sentence, "charts": charts,
+                    "href": page_path("indicator", f"{code}/{iid}")})
+    return out
 
 
 def divide_table(data: SiteData, code: str) -> Table:
@@ -153,7 +290,8 @@ def divide_table(data: SiteData, code: str) -> Table:
         links.append([page_path("indicator", f"{code}/{ind['indicator_id']}"), None, None, None])
     return Table(caption="De kloof tussen buurten per indicator (verschil tussen de gemiddelden van de 20% "
                          "inwoners in de slechtst en best scorende buurten)",
-                 columns=["Indicator", "Kloof eerste jaar", "Kloof laatste jaar", "De kloof is"], rows=rows,
+                 columns=["Indicator", "Kloof eerste jaar", "Kloof laatste jaar", "Ontwikkeling van de kloof"],
+                 rows=rows,
                  numeric=[False, True, True, False], links=links)
 
 
@@ -221,7 +359,8 @@ def gemeente_page(data: SiteData, code: str) -> dict:
         "crumbs": [("Alle gemeenten", page_path("index")), (gemeente.name, None)],
         "inhabitants": fmt.number(gemeente.inhabitants), "n_wijken": sum(1 for w in wijken if w["current"]),
         "n_buurten": n_buurten, "glance": glance(data, code), "divide_charts": divide_charts(data, code),
-        "divide_table": divide_table(data, code), "map_spec": map_spec, "map_default": default,
+        "divide_table": divide_table(data, code),
+        "growth": growth_sections(data, code), "map_spec": map_spec, "map_default": default,
         "map_options": [(c["indicator_id"], c["name_nl"], data.theme_names.get(c["theme"], c["theme"]))
                         for c in indicators if c["indicator_id"] in map_spec["indicators"]],
         "ranking": ranking, "wijken": wijken, "merger_notes": merger_notes(data, code),

@@ -1,5 +1,6 @@
 """The page of one indicator in one gemeente: definition, source, years, the spread over the buurten
-through time, every divide measure with its finding, and the map with its ranking table."""
+through time, every divide measure with its finding, each buurt's contribution to the change of the gap (and
+why the gap changed), and the map with its ranking table."""
 
 from __future__ import annotations
 
@@ -40,9 +41,86 @@ def spread(data: SiteData, code: str, ind: dict) -> Chart | None:
                fmt.value(r["best20"], unit), fmt.value(r["max"], unit), fmt.measure(r["gap"], "gap", unit), str(r["n"])]
               for r in rows],
         numeric=[False] + [True] * 7)
+    label = {}
+    if trend:
+        label = {"label": findings.TREND_PHRASES.get(trend["label"], trend["label"]),
+                 "label_class": findings.TREND_CLASSES.get(trend["label"], "trend-none"),
+                 "label_note": findings.trend_note(trend["label"], trend.get("label_reason"),
+                                                   trend.get("interval_method"))}
     return Chart(id=f"s-{iid}", title=title, figure=figures.spread_chart(rows, unit, gemeente.name),
                  source=source_line(ind["source"], tables, processed=True, label=ind["source_label"]), table=table,
-                 height=340)
+                 height=340, **label)
+
+
+#: At most this many buurten each way (widening, narrowing) get a bar; the table has every buurt.
+N_BARS = 12
+
+
+def contributions(data: SiteData, code: str, ind: dict) -> Chart | None:
+    """Each buurt's contribution to the change of the gap from the base year to the latest year (divide.contributions
+    of the buurten in both years, and one bar for the buurten in only one of the two years together), sorted, as a
+    bar chart; the table has every buurt in both years, a buurt without a value as "geen gegevens" (not 0)."""
+    iid, unit = ind["indicator_id"], ind["unit"]
+    rows = data.contributions.get((code, iid))
+    dec = data.decomposition.get((code, iid))
+    if not rows or not dec or dec["base_year"] == dec["latest_year"]:
+        return None
+    base, latest = dec["base_year"], dec["latest_year"]
+    common = [r for r in rows if r["year"] == latest and r["status"] == "common"]
+    names = [data.areas[r["area_code"]].name if r["area_code"] in data.areas else r["area_code"] for r in common]
+    named = [(f"{n} ({r['area_code']})" if names.count(n) > 1 else n, r) for n, r in zip(names, common)]
+    valued = sorted(((n, r) for n, r in named if not fmt.is_missing(r["contribution"])),
+                    key=lambda nr: (-nr[1]["contribution"], nr[0]))
+    other = dec.get("boundary_contribution")
+    other_name = "nieuwe en verdwenen buurten (samen)"
+    bars = [(n, r["contribution"]) for n, r in valued if abs(r["contribution"]) > 1e-9]
+    bars = [b for b in bars if b[1] > 0][:N_BARS] + [b for b in bars if b[1] < 0][-N_BARS:]
+    total = dec.get("total_change")
+    # the title names a buurt in both years: the combined term of the others is bookkeeping, not one buurt's part
+    driver = (bars[0] if bars and bars[0][1] > 0 else None) if not fmt.is_missing(total) and total > 0 else \
+        (bars[-1] if bars and bars[-1][1] < 0 else None)
+    if driver is None or fmt.is_missing(total) or total == 0:
+        title = f"Wat elke buurt sinds {base} bijdroeg aan de verandering van de kloof"
+    else:
+        title = findings.contribution_title(driver[0], total > 0, base)
+    if not fmt.is_missing(other) and abs(other) > 1e-9:
+        bars.append((other_name, other))
+        bars.sort(key=lambda b: -b[1])
+    if not bars:
+        return None
+    gap_unit = "procentpunt" if unit == "pct" else fmt.axis_title(unit)
+    table_rows = [[n, fmt.difference(r["contribution"], unit), fmt.value(r["value_base"], unit),
+                   fmt.value(r["value"], unit)] for n, r in valued]
+    table_rows += [[n, fmt.MISSING, fmt.value(r["value_base"], unit), fmt.value(r["value"], unit)]
+                   for n, r in named if fmt.is_missing(r["contribution"])]
+    if not fmt.is_missing(other):
+        table_rows.append([other_name, fmt.difference(other, unit), "", ""])
+    table_rows.append(["Verandering van de kloof", fmt.difference(total, unit), fmt.measure(dec["base_value"], "gap",
+                       unit), fmt.measure(dec["latest_value"], "gap", unit)])
+    shown = len([b for b in bars if b[0] != other_name])
+    n_zero = sum(1 for _, r in valued if abs(r["contribution"]) <= 1e-9)
+    note = ("Oranje maakte de kloof groter, blauw (gearceerd) kleiner. Een buurt draagt bij door haar aandeel in het "
+            "gemiddelde van de 20% slechtst of best scorende buurten.")
+    if n_zero:
+        note += f" {n_zero} buurten lagen in beide jaren buiten die groepen (bijdrage 0) en staan alleen in de tabel."
+    if shown < len(valued) - n_zero:
+        note += f" De grafiek toont de {N_BARS} grootste bijdragen naar elke kant; de tabel alle buurten."
+    if not fmt.is_missing(other):
+        note += (" Met de bijdrage van de nieuwe en verdwenen buurten samen is het de hele verandering van de kloof; "
+                 "wat de veranderde buurtindeling zelf deed, zegt de zin boven de grafiek.")
+    tables = {r["year"]: r.get("source_table") for r in data.measures.get((code, "buurt", iid), [])
+              if r["year"] in (base, latest)}
+    return Chart(
+        id=f"b-{iid}", title=title,
+        figure=figures.contributions_chart([b[0] for b in bars], [b[1] for b in bars], gap_unit,
+                                           "%{x:,.1f} procentpunt" if unit == "pct" else
+                                           fmt.hover_format(unit).replace("%{y", "%{x"), fmt.tick_format(unit)),
+        source=source_line(ind["source"], tables or {base: None, latest: None}, processed=True,
+                           label=ind["source_label"]),
+        table=Table(caption=f"Bijdrage van elke buurt aan de verandering van de kloof van {base} tot {latest}",
+                    columns=["Buurt", "Bijdrage", f"Waarde {base}", f"Waarde {latest}"], rows=table_rows,
+                    numeric=[False, True, True, True]),
+        height=300 if len(bars) <= 6 else (420 if len(bars) <= 14 else 560), note=note)
 
 
 def measures_table(data: SiteData, code: str, ind: dict) -> Table | None:
@@ -93,6 +171,8 @@ def indicator_page(data: SiteData, code: str, indicator_id: str) -> dict:
         "direction": DIRECTION_TEXT.get(ind["direction"], ind["direction"]), "unit": fmt.axis_title(ind["unit"]),
         "source": {"health": HEALTH_SOURCE, "kwb": KWB_SOURCE}.get(ind["source"], ind["source_label"]),
         "years": fmt.year_list(ind["years"]), "years_table": years_table, "spread": spread(data, code, ind),
-        "measures": measures_table(data, code, ind), "map_year": year, "map_figure": map_fig,
+        "measures": measures_table(data, code, ind), "contributions": contributions(data, code, ind),
+        "decomposition": findings.decomposition_sentence(data.decomposition.get((code, indicator_id)), indicator_id),
+        "map_year": year, "map_figure": map_fig,
         "map_source": map_source, "ranking": ranking,
     }

@@ -33,7 +33,7 @@ def _chart_summary(w) -> list[dict]:
     return w.page.evaluate("""() => Array.from(document.querySelectorAll('.plot')).filter(d => !d.hidden).map(d => ({
         id: d.dataset.figure || d.id,
         traces: (d.data || []).filter(t => (t.y || []).some(v => v !== null && v !== undefined)).length,
-        drawn: d.querySelectorAll('.scatterlayer .trace path, .scatterlayer .point').length
+        drawn: d.querySelectorAll('.scatterlayer .trace path, .scatterlayer .point, .barlayer .point').length
     }))""")
 
 
@@ -66,6 +66,54 @@ def test_page_type_loads_draws_its_charts_and_passes_axe(kind, demo_site, open_p
     }""")
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert serious == [], serious
+
+
+def test_the_gemeente_page_shows_where_the_divide_grows_and_no_clear_change_in_grey(demo_site, open_page):
+    """"Waar groeit de kloof?": the sentence on why the gap changed, the small multiples (a buurt's line and the
+    gemeente's in every small chart) and the changes in the worst-off 20%, drawn, each with its source line and
+    table; the divide charts carry their interval's explanation; and a trend label "geen duidelijke verandering"
+    is grey (GM9902's concentration share changed by less than 5%)."""
+    w = open_page(_url(demo_site, PAGES["gemeente"]))
+    page = w.page
+    section = page.locator("#waar-groeit")
+    assert section.locator("h2").inner_text() == "Waar groeit de kloof?"
+    assert section.locator("p.finding").first.inner_text().startswith("Tussen 2013 en 2023 groeide de kloof vooral")
+    w.render_all()
+    multiples = page.evaluate("""() => Array.from(document.querySelectorAll('#waar-groeit .plot')).map(d => ({
+        id: d.dataset.figure, state: d.dataset.state, axes: d.querySelectorAll('.subplot').length,
+        lines: d.querySelectorAll('.scatterlayer .trace').length, bars: d.querySelectorAll('.barlayer .point').length
+    }))""")
+    assert multiples and all(m["state"] == "drawn" for m in multiples)
+    small = [m for m in multiples if m["id"].endswith("-m-f")]
+    worst = [m for m in multiples if m["id"].endswith("-w-f")]
+    assert small and all(m["axes"] >= 2 and m["lines"] >= 2 * m["axes"] for m in small)
+    assert worst and any(m["bars"] > 0 for m in worst)
+    for figure in section.locator("figure.chart").all():
+        assert figure.locator("figcaption").inner_text().startswith("Bron: CBS")
+        assert figure.locator("details summary").inner_text().startswith("Tabel:")
+    assert "De band om de lijn is de marge door afronding door het CBS." in page.locator("#kloof").inner_text()
+
+    w = open_page(_url(demo_site, "gemeente/GM9902.html"))
+    label = w.page.locator("#kloof .trend-none .trend-label").first
+    assert label.inner_text() == "geen duidelijke verandering"
+    colours = label.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    for colour in colours:  # grey: red, green and blue equal
+        r, g, b = (int(v) for v in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+        assert r == g == b, colours
+    up = w.page.locator("#kloof .trend-up .trend-label").first
+    assert up.inner_text() == "groter geworden"
+    assert up.evaluate("e => getComputedStyle(e).backgroundColor") != colours[1]
+
+
+def test_the_indicator_page_shows_each_buurts_contribution(demo_site, open_page):
+    w = open_page(_url(demo_site, "indicator/GM9901-inkomen_per_inwoner.html"))
+    section = w.page.locator("#bijdragen")
+    assert section.locator("p.finding").inner_text().startswith("Tussen 2013 en 2023 groeide de kloof vooral")
+    w.render_all()
+    assert section.locator(".barlayer .point").count() >= 5
+    rows = section.locator("details table tbody tr")
+    assert rows.last.locator("th").text_content() == "Verandering van de kloof"
+    assert section.locator("figcaption").inner_text().startswith("Bron: CBS")
 
 
 def test_over_a_local_web_server_too(site_server, open_page):

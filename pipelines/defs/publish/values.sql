@@ -2,7 +2,8 @@
 -- of indicators.values at every level (land, gemeente, wijk, buurt), for the indicators of the catalogue.
 -- Each row carries what a reader needs beside the number: the area's and its gemeente's name (that year's name,
 -- else the latest the area had), the catalogue's theme, name, unit and source, the source table, the series
--- flags, and the area's rank within its gemeente (indicators.comparisons; null without a value).
+-- flags, the bounds of the published 95% interval of a health figure (ci_lower, ci_upper; null for other sources),
+-- and the area's rank within its gemeente (indicators.comparisons; null without a value).
 -- value_source says who made the figure: 'cbs' (a CBS table: KWB or the health table, as published), 'municipal'
 -- (a municipal data file) or 'aggregated_predecessors' (computed by the monitor from the gemeente figures of
 -- today's gemeente's predecessors, on the territory of territory_year: indicators.territory_values, with the
@@ -23,6 +24,8 @@ indicator_values as (
         missing_reason,
         numerator,
         denominator,
+        ci_lower,
+        ci_upper,
         source_table,
         series_id,
         series_break,
@@ -41,6 +44,8 @@ territory_values as (
         missing_reason,
         numerator,
         denominator,
+        null::double as ci_lower,  -- an aggregate of KWB figures: no sampling interval
+        null::double as ci_upper,
         source_table,
         series_id,
         series_break,
@@ -121,6 +126,8 @@ select
     f.missing_reason,
     f.numerator,
     f.denominator,
+    f.ci_lower,
+    f.ci_upper,
     f.source_table,
     f.series_id,
     f.series_break,
