@@ -86,11 +86,14 @@ def nightly() -> int:
 
     from pipelines.definitions import defs
     from pipelines.defs.automation.schedules import nightly_refresh
+    from pipelines.resources import BwmResource
 
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
+    # As the daemon does: the schedule receives the code location's resource (the BWM_ variables of the process).
     context = dg.build_schedule_context(instance=instance, repository_def=defs.get_repository_def(),
-                                        scheduled_execution_time=dt.datetime.now(dt.UTC))
+                                        scheduled_execution_time=dt.datetime.now(dt.UTC),
+                                        resources={"bwm": BwmResource()})
     data = nightly_refresh.evaluate_tick(context)
     decided = time.perf_counter() - started
     requests = list(data.run_requests or [])
@@ -128,13 +131,15 @@ def municipal(cursor_file: str) -> int:
 
     from pipelines.definitions import defs
     from pipelines.defs.automation.sensors import municipal_files
+    from pipelines.resources import BwmResource
 
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     repo = defs.get_repository_def()
     cursor = Path(cursor_file).read_text(encoding="utf-8")
     data = municipal_files.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor,
-                                                                 repository_def=repo))
+                                                                 repository_def=repo,
+                                                                 resources={"bwm": BwmResource()}))
     requests = list(data.run_requests or [])
     if not requests:
         _emit(error=f"the sensor requested no run: {data.skip_message}")
