@@ -3,7 +3,8 @@
 The reference is the commit whose output is the current one on purpose. A change that alters the output on purpose
 moves ``REFERENCE`` forward in the same commit and says why; everything else must leave every published byte as it
 was. History: 21f2ed4 (before the restructuring of issue 13, which changed no published byte: only relations were
-added), then the merge of issue 14's pages (the divide explained, intervals, mergers: new output on purpose). Runs with ``make test-identity`` (two demo builds, about a minute); CI runs it.
+added), then issue 14 (the divide explained, intervals, mergers, and why each measure changed on the indicator
+pages: new output on purpose). Runs with ``make test-identity`` (two demo builds, about two minutes); CI runs it.
 """
 
 import subprocess

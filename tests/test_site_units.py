@@ -341,3 +341,24 @@ def test_a_health_figure_is_drawn_with_its_interval_as_a_band():
     assert upper["name"] == "95%-onzekerheidsmarge" and line["y"] == [20.0, None, 22.0]
     kwb = [Point(2016, 20.0, None, "T", "A", False, None)]
     assert len(figures.timeseries("Buurt", kwb, "pct", [], [2016])["data"]) == 1  # no interval, no band
+
+
+def test_the_indicator_page_splits_the_change_of_every_measure_in_three():
+    """Why every divide measure changed: one row per measure, with the three parts written as signed changes."""
+    from bwm.site import format as fmt
+    from bwm.site.data import SiteData
+    from bwm.site.indicator import decomposition_table
+
+    data = SiteData.__new__(SiteData)
+    row = {"base_year": 2013, "latest_year": 2023, "total_change": 250.0, "value_effect": 400.0,
+           "population_effect": -100.0, "boundary_effect": -50.0}
+    data.decomposition_by_measure = {("GM0001", "inkomen"): {
+        "gap": row, "ratio": {**row, "total_change": 0.12, "value_effect": 0.1, "population_effect": 0.02,
+                              "boundary_effect": 0.0}}}
+    table = decomposition_table(data, "GM0001", {"indicator_id": "inkomen", "unit": "eur"})
+    assert [r[0] for r in table.rows] == ["Kloof tussen de 20% slechtst en best scorende inwoners",
+                                          "Verhouding tussen de 20% slechtst en best scorende inwoners"]
+    assert table.rows[0][1:] == ["2013–2023", "+€ 250", "+€ 400", "-€ 100", "-€ 50"]
+    assert table.rows[1][2:] == ["+0,12 keer", "+0,10 keer", "+0,02 keer", "0"]
+    assert decomposition_table(data, "GM0002", {"indicator_id": "inkomen", "unit": "eur"}) is None
+    assert fmt.measure_change(None, "gap", "eur") == fmt.MISSING  # missing is never 0

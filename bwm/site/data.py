@@ -86,6 +86,8 @@ class SiteData:
     contributions: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     #: (gemeente, indicator) -> the row of publish.divide_decomposition for the gap over buurten
     decomposition: dict[tuple[str, str], dict] = field(default_factory=dict)
+    #: (gemeente, indicator) -> {measure: row of publish.divide_decomposition over buurten}, every measure that applies
+    decomposition_by_measure: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
 
     # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
     # times, and a scan of every area each time made the national site quadratic (hours instead of minutes).
@@ -304,6 +306,7 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
 
     contributions: dict[tuple, list[dict]] = defaultdict(list)
     decomposition = {}
+    by_measure: dict[tuple, dict[str, dict]] = defaultdict(dict)
     if warehouse.table_exists(con, "publish", "divide_contributions"):
         # the gap over buurten only: what the pages show of where the divide grows (the exports have every measure)
         cur = con.execute(
@@ -316,15 +319,17 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
             r = dict(zip(cols, row))
             contributions[(r["gemeente_code"], r["indicator_id"])].append(r)
     if warehouse.table_exists(con, "publish", "divide_decomposition"):
-        cur = con.execute(f"select * from publish.divide_decomposition where level = 'buurt' and measure = 'gap' "
-                          f"and {scope}", [codes])
+        cur = con.execute(f"select * from publish.divide_decomposition where level = 'buurt' and {scope}", [codes])
         cols = [d[0] for d in cur.description]
         for row in cur.fetchall():
             r = dict(zip(cols, row))
-            decomposition[(r["gemeente_code"], r["indicator_id"])] = r
+            by_measure[(r["gemeente_code"], r["indicator_id"])][r["measure"]] = r
+            if r["measure"] == "gap":
+                decomposition[(r["gemeente_code"], r["indicator_id"])] = r
 
     data.values = {k: dict(v) for k, v in values.items()}
     data.ranks, data.themes = ranks, {k: dict(v) for k, v in themes.items()}
     data.measures, data.trends = dict(measures), trends
     data.contributions, data.decomposition = dict(contributions), decomposition
+    data.decomposition_by_measure = dict(by_measure)
     data._indicators_for.clear()

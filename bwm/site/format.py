@@ -103,6 +103,25 @@ def measure(v, kind: str, unit: str) -> str:
     return number(v, 3)  # cv, dissimilarity: unit-free, 0..1
 
 
+def measure_change(d, kind: str, unit: str) -> str:
+    """A signed change of a divide measure, as :func:`measure` writes the measure: ``+€ 1.200``,
+    ``-0,8 procentpunt``, ``+0,12 keer``, ``+0,0031``."""
+    if is_missing(d):
+        return MISSING
+    if kind in ("gap", "weighted_std", "worst20_mean", "best20_mean"):
+        return difference(d, unit)
+    decimals = {"ratio": 2, "concentration_share_pct": 1, "theil_total": 4, "theil_between": 4,
+                "theil_within": 4}.get(kind, 3)
+    if round(abs(float(d)), decimals) == 0:
+        return "0"
+    text = f"{'+' if d > 0 else '-'}{number(abs(float(d)), decimals)}"
+    if kind == "ratio":
+        return f"{text} keer"
+    if kind == "concentration_share_pct":
+        return f"{text} procentpunt"
+    return text
+
+
 def date_nl(raw) -> str:
     """``"2025-03-27T02:00:00"`` (or a date) -> ``"27 maart 2025"``; unknown -> "onbekend"."""
     if raw is None or raw == "":

@@ -142,6 +142,29 @@ def measures_table(data: SiteData, code: str, ind: dict) -> Table | None:
                  numeric=[False, False, True, True, False])
 
 
+def decomposition_table(data: SiteData, code: str, ind: dict) -> Table | None:
+    """Why each divide measure changed (publish.divide_decomposition over buurten): the change from the base year
+    to the latest year, split exactly into what the buurten's values did, what moving residents did (values held),
+    and what the changed buurtindeling did. The parts add up to the change."""
+    rows_by_measure = data.decomposition_by_measure.get((code, ind["indicator_id"]), {})
+    unit = ind["unit"]
+    rows = []
+    for m in registry.NAMES:
+        r = rows_by_measure.get(m)
+        if r is None:
+            continue
+        rows.append([registry.label_nl(m, capitalised=True), f"{r['base_year']}–{r['latest_year']}",
+                     *(fmt.measure_change(r[c], m, unit)
+                       for c in ("total_change", "value_effect", "population_effect", "boundary_effect"))])
+    if not rows:
+        return None
+    return Table(caption="Waarom veranderden de maten? De verandering sinds het eerste jaar, in drie delen die samen "
+                         "de verandering zijn (over de buurten)",
+                 columns=["Maat", "Jaren", "Verandering", "door de waarden van de buurten",
+                          "door verhuizingen (waarden gelijk)", "door een andere buurtindeling"],
+                 rows=rows, numeric=[False, False, True, True, True, True])
+
+
 def indicator_page(data: SiteData, code: str, indicator_id: str) -> dict:
     gemeente = data.areas[code]
     ind = data.indicators[indicator_id]
@@ -173,6 +196,7 @@ def indicator_page(data: SiteData, code: str, indicator_id: str) -> dict:
         "years": fmt.year_list(ind["years"]), "years_table": years_table, "spread": spread(data, code, ind),
         "measures": measures_table(data, code, ind), "contributions": contributions(data, code, ind),
         "decomposition": findings.decomposition_sentence(data.decomposition.get((code, indicator_id)), indicator_id),
+        "decomposition_table": decomposition_table(data, code, ind),
         "map_year": year, "map_figure": map_fig,
         "map_source": map_source, "ranking": ranking,
     }
