@@ -13,7 +13,7 @@ import pytest
 from output_identity import REPO, identity
 
 #: The code whose output this tree must reproduce: main after issue 14 (1 December 2026).
-REFERENCE = "8076454"
+REFERENCE = "a19bc9f"
 
 pytestmark = pytest.mark.identity
 
