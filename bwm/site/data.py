@@ -169,12 +169,6 @@ def load(warehouse_path: Path, mirror_dir: Path | None = None) -> SiteData:
     return data
 
 
-def _has_columns(con, schema: str, table: str, columns: set[str]) -> bool:
-    have = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                      "where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
-    return columns <= have
-
-
 def _quarantined(con) -> list[dict]:
     """KWB keys left out because CBS published them in an unexpected unit (empty when the warehouse's
     staging.kwb_key_resolution predates those columns)."""
@@ -266,10 +260,9 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     codes = list(gemeente_codes)
     scope = "gemeente_code in (select unnest(?::varchar[]))"
     values: dict[str, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
-    ci = "ci_lower, ci_upper" if _has_columns(con, "publish", "values", {"ci_lower", "ci_upper"}) else "null, null"
     for (code, ind, year, value, reason, table, sid, brk, why, lo, hi, origin, territory, before) in con.execute(
         "select area_code, indicator_id, year, value, missing_reason, source_table, series_id, series_break, "
-        f"break_reason, {ci}, value_source, territory_year, predecessor_codes from publish.values "
+        "break_reason, ci_lower, ci_upper, value_source, territory_year, predecessor_codes from publish.values "
         f"where area_level <> 'land' and {scope} order by area_code, indicator_id, year", [codes]
     ).fetchall():
         values[code][ind].append(Point(int(year), value, reason, table, sid, bool(brk), why, lo, hi, origin,
