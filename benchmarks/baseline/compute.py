@@ -30,6 +30,8 @@ MEASURE_COLUMNS = {
     "concentration_share_pct": ["concentration_share_pct"],
 }
 BUURT_ONLY = {"theil_between", "theil_within", "dissimilarity"}
+#: Why a staged KWB value is what it is (staging.kwb's value_status).
+STATUSES = ["published", "suppressed", "not_published_yet", "quarantined"]
 
 
 # --- KWB --------------------------------------------------------------------------------------------------
@@ -60,8 +62,10 @@ def load_kwb(mirror: Path, years: list[int] | None, wanted: set[str]):
             value = raw * scale if action == "map" else pd.Series(NAN, index=raw.index)
             if action == "quarantine":
                 status = np.full(len(raw), "quarantined")
-            longs.append(pd.DataFrame({"year": year, "area_code": regions["area_code"], "variable": canonical,
-                                       "value": value, "status": status, "table_id": table_id})[keep])
+            longs.append(pd.DataFrame({
+                "year": year, "area_code": regions["area_code"],
+                "variable": pd.Categorical([canonical] * len(raw), categories=sorted(wanted)),
+                "value": value, "status": pd.Categorical(status, categories=STATUSES), "table_id": table_id})[keep])
     areas = pd.concat(areas, ignore_index=True)
     areas["gemeente_code"] = np.where(areas["area_level"] != "land", "GM" + areas["area_code"].str[2:6], None)
     return areas, pd.concat(longs, ignore_index=True)
@@ -89,7 +93,7 @@ def area_series(areas: pd.DataFrame) -> pd.DataFrame:
 
 def kwb_values(catalogue: list[dict], areas: pd.DataFrame, kwb: pd.DataFrame) -> pd.DataFrame:
     frames = []
-    by_var = {v: g.drop(columns="variable") for v, g in kwb.groupby("variable")}
+    by_var = {v: g.drop(columns="variable") for v, g in kwb.groupby("variable", observed=True)}
     empty = kwb.iloc[:0].drop(columns="variable")
     base = areas[["year", "area_code", "area_level", "gemeente_code", "table_id"]]
     for ind in (i for i in catalogue if i["source"] == "kwb"):
@@ -132,9 +136,10 @@ def kwb_values(catalogue: list[dict], areas: pd.DataFrame, kwb: pd.DataFrame) ->
 # --- health -----------------------------------------------------------------------------------------------
 
 
-def load_health(mirror: Path, table_id: str) -> pd.DataFrame:
-    """The health table long: year, area_code, age group, variable, value and its 95% bounds, and whether the
-    variable was measured that period (a figure for any area)."""
+def load_health(mirror: Path, table_id: str, wanted: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The health table: (areas, long). areas: every (year, area, age group) it has; long: the ``wanted``
+    variables per area with the value and its 95% bounds, and whether the variable was measured that period
+    (a figure for any area)."""
     tables = read.tables()
     keymap = tables.loc[tables["table_id"] == table_id, "keymap"].iloc[0]
     specs = pd.read_csv(read.REFERENCE / keymap, dtype=str)
@@ -142,32 +147,36 @@ def load_health(mirror: Path, table_id: str) -> pd.DataFrame:
     props = read.read_json(mirror / table_id / "DataProperties.json")
     keys = read.map_keys([p for p in props if p.get("Type") == "Topic"], specs, None, None,
                          lambda c: "pct")
-    keys = keys[keys["action"] == "map"]
-    rows = pd.DataFrame(read.read_json(mirror / table_id / "TypedDataSet.json"))
+    keys = keys[(keys["action"] == "map") & keys["canonical"].isin(wanted)]
+    data = read.read_json(mirror / table_id / "TypedDataSet.json")
+    rows = pd.DataFrame(data, columns=["Perioden", "WijkenEnBuurten", "Leeftijd", "Marges", *keys["raw_key"]])
+    del data  # the national table is ~600,000 rows of ~40 fields: keep one copy only
+    key = ["year", "area_code", "age_group"]
     ids = pd.DataFrame({"year": rows["Perioden"].str.strip().str[:4].astype(int),
                         "area_code": rows["WijkenEnBuurten"].str.strip().str.upper(),
-                        "age_group": rows["Leeftijd"].str.strip(), "marges": rows["Marges"].str.strip()})
+                        "age_group": rows["Leeftijd"].str.strip()})
+    marges = rows["Marges"].str.strip()
+    numbers = pd.DataFrame({raw: read.numeric(rows[raw]) for raw in keys["raw_key"]}, index=rows.index)
+    del rows
+    areas = ids.drop_duplicates(ignore_index=True).copy()
+    index = pd.MultiIndex.from_frame(areas)
+    # The estimate and the two bounds of the interval are rows of their own (Marges): one column each.
+    parts = {name: pd.concat([ids[marges == m], numbers[marges == m]], axis=1).groupby(key).max().reindex(index)
+             for m, name in (("MW00000", "value"), ("MOG0095", "ci_lower"), ("MBG0095", "ci_upper"))}
     long = []
     for raw_key, canonical in zip(keys["raw_key"], keys["canonical"], strict=True):
-        long.append(ids.assign(variable=canonical, v=read.numeric(rows[raw_key])))
-    long = pd.concat(long, ignore_index=True)
-    wide = long.pivot_table(index=["year", "area_code", "age_group", "variable"], columns="marges", values="v",
-                            aggfunc="max", dropna=False)
-    keys_only = long[["year", "area_code", "age_group", "variable"]].drop_duplicates()
-    wide = keys_only.merge(wide.reset_index(), on=["year", "area_code", "age_group", "variable"], how="left")
-    for marge in ("MW00000", "MOG0095", "MBG0095"):
-        if marge not in wide:
-            wide[marge] = NAN
-    wide = wide.rename(columns={"MW00000": "value", "MOG0095": "ci_lower", "MBG0095": "ci_upper"})
-    wide["measured"] = wide.groupby(["year", "variable"])["value"].transform("count") > 0
-    wide["area_level"] = read.level_of(wide["area_code"])
-    wide = wide[wide["area_level"].notna()]
-    wide["gemeente_code"] = np.where(wide["area_level"] != "land", "GM" + wide["area_code"].str[2:6], None)
-    return wide
+        f = areas.assign(variable=canonical, **{name: part[raw_key].to_numpy() for name, part in parts.items()})
+        f["measured"] = f.groupby("year")["value"].transform("count") > 0  # over every area, the land included
+        long.append(f)
+    long = pd.concat(long, ignore_index=True) if long else areas.iloc[:0].assign(
+        variable="", value=NAN, ci_lower=NAN, ci_upper=NAN, measured=False)
+    for frame in (areas, long):
+        frame["area_level"] = read.level_of(frame["area_code"])
+        frame["gemeente_code"] = np.where(frame["area_level"] != "land", "GM" + frame["area_code"].str[2:6], None)
+    return areas[areas["area_level"].notna()], long[long["area_level"].notna()]
 
 
-def health_values(catalogue: list[dict], health: pd.DataFrame, table_id: str) -> pd.DataFrame:
-    areas = health[["year", "area_code", "area_level", "gemeente_code", "age_group"]].drop_duplicates()
+def health_values(catalogue: list[dict], areas: pd.DataFrame, health: pd.DataFrame, table_id: str) -> pd.DataFrame:
     frames = []
     for ind in (i for i in catalogue if i["source"] == "health"):
         targets = areas[areas["year"].isin(ind["years"]) & (areas["age_group"] == ind["age_group"])]
@@ -184,10 +193,10 @@ def health_values(catalogue: list[dict], health: pd.DataFrame, table_id: str) ->
     return pd.concat(frames, ignore_index=True)
 
 
-def health_weights(health: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+def health_weights(health_areas: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     """Residents and households of a health area from the KWB year nearest the period where its code exists
     (the earlier year on a tie)."""
-    h = health[["year", "area_code"]].drop_duplicates()
+    h = health_areas[["year", "area_code"]].drop_duplicates()
     k = areas[["year", "area_code", "inwoners", "huishoudens"]].rename(columns={"year": "weight_year"})
     c = h.merge(k, on="area_code")
     c["distance"] = (c["weight_year"] - c["year"]).abs()
@@ -239,90 +248,87 @@ def territory(areas: pd.DataFrame) -> pd.DataFrame:
 # --- divide measures --------------------------------------------------------------------------------------
 
 
-def _shifted_mean(x: pd.Series, w: pd.Series, keys: list[pd.Series]) -> pd.Series:
+def _shifted_mean(x: pd.Series, w: pd.Series, by) -> pd.Series:
     """Weighted mean per group, computed on the values minus the group's first value (exact for equal values)."""
-    ref = x.groupby(keys).transform("first")
-    num = (w * (x - ref)).groupby(keys).sum()
-    return ref.groupby(keys).first() + num / w.groupby(keys).sum()
+    ref = x.groupby(by).transform("first")
+    return ref.groupby(by).first() + (w * (x - ref)).groupby(by).sum() / w.groupby(by).sum()
 
 
 def divide_measures(rows: pd.DataFrame, thresholds: dict[int, float]) -> pd.DataFrame:
     """One row per group of neighbourhood rows: every divide measure, before the catalogue says which apply."""
-    keys = GROUP
-    all_rows = rows.groupby(keys, dropna=False).size().rename("n_rows")
+    grouped = rows.groupby(GROUP, sort=True, observed=True)
+    out = grouped.size().rename("n_rows").reset_index()  # groups in the order of ngroup: group g is row g
+    rows = rows.assign(g=grouped.ngroup().to_numpy())
     use = rows[np.isfinite(rows["value"]) & np.isfinite(rows["inhabitants"]) & (rows["inhabitants"] > 0)]
-    use = use.sort_values([*keys, "value"], kind="mergesort")
-    x, w = use["value"], use["inhabitants"]
-    g = [use[k] for k in keys]
-    out = pd.DataFrame({"n_rows": all_rows})
-    out["n_areas"] = use.groupby(keys).size()
-    out["weight_total"] = w.groupby(g).sum()
+    use = use.sort_values(["g", "value"], kind="mergesort")
+    x, w, g = use["value"], use["inhabitants"], use["g"]
+
+    def per_group(series: pd.Series) -> np.ndarray:
+        return series.reindex(out.index).to_numpy()
+
+    out["n_areas"] = per_group(g.value_counts())
+    out["weight_total"] = per_group(w.groupby(g).sum())
     # Population quintiles: each buurt holds the stretch [lower, upper) of its gemeente's line of residents.
     upper = w.groupby(g).cumsum()
     lower = upper - w
     total = w.groupby(g).transform("sum")
-    in_bottom = (np.minimum(upper, total * 0.2) - lower).clip(lower=0)
-    in_top = (upper - np.maximum(lower, total * 0.8)).clip(lower=0)
-    bottom = _shifted_mean(x, in_bottom, g)
-    top = _shifted_mean(x, in_top, g)
+    bottom = per_group(_shifted_mean(x, (np.minimum(upper, total * 0.2) - lower).clip(lower=0), g))
+    top = per_group(_shifted_mean(x, (upper - np.maximum(lower, total * 0.8)).clip(lower=0), g))
     mean = _shifted_mean(x, w, g)
-    dev = x - mean.reindex(pd.MultiIndex.from_frame(use[keys])).to_numpy()
-    std = np.sqrt((w * dev * dev).groupby(g).sum() / w.groupby(g).sum())
-    worse_high = out.index.get_level_values("indicator_id").map(rows.groupby("indicator_id")["direction"].first()) \
-        == "higher_is_worse"
-    b, t = bottom.reindex(out.index), top.reindex(out.index)
-    out["worst20_mean"] = np.where(worse_high, t, b)
-    out["best20_mean"] = np.where(worse_high, b, t)
-    out["gap"] = (t - b).clip(lower=0)
-    low, high = np.minimum(b, t), np.maximum(b, t)
-    out["ratio"] = np.where(low > 0, high / low, NAN)
-    m, s = mean.reindex(out.index), std.reindex(out.index)
-    out["weighted_std"] = s
-    out["cv"] = np.where(m != 0, s / m, NAN)
+    dev = x - mean.reindex(g).to_numpy()
+    std = per_group(np.sqrt((w * dev * dev).groupby(g).sum() / w.groupby(g).sum()))
+    mean = per_group(mean)
+    directions = rows.groupby("g")["direction"].first()
+    worse_high = per_group(directions) == "higher_is_worse"
+    out["worst20_mean"] = np.where(worse_high, top, bottom)
+    out["best20_mean"] = np.where(worse_high, bottom, top)
+    out["gap"] = np.clip(top - bottom, 0, None)
+    low, high = np.minimum(bottom, top), np.maximum(bottom, top)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["ratio"] = np.where(low > 0, high / low, NAN)
+        out["cv"] = np.where(mean != 0, std / mean, NAN)
+    out["weighted_std"] = std
     # Theil over buurten with a wijk and a positive value; split over wijken.
     labelled = use[use["wijk_code"].notna()]
-    out["theil_n_nonpositive"] = (labelled["value"] <= 0).groupby([labelled[k] for k in keys]).sum()
+    out["theil_n_nonpositive"] = per_group((labelled["value"] <= 0).groupby(labelled["g"]).sum())
     th = labelled[labelled["value"] > 0]
-    tg = [th[k] for k in keys]
-    tx, tw = th["value"], th["inhabitants"]
+    tx, tw, tg = th["value"], th["inhabitants"], th["g"]
     t_mean = _shifted_mean(tx, tw, tg)
     share = tw * tx / (tw * tx).groupby(tg).transform("sum")
-    index = pd.MultiIndex.from_frame(th[keys])
-    out["theil_total"] = (share * np.log(tx / t_mean.reindex(index).to_numpy())).groupby(tg).sum()
-    wg = [*tg, th["wijk_code"]]
-    wijk_mean = _shifted_mean(tx, tw, wg)
-    wijk_share = share.groupby(wg).sum()
-    windex = wijk_mean.index
-    between = wijk_share * np.log(wijk_mean / t_mean.reindex(windex.droplevel("wijk_code")).to_numpy())
-    out["theil_between"] = between.groupby(level=keys).sum()
-    wijk_of_row = wijk_mean.reindex(pd.MultiIndex.from_frame(th[[*keys, "wijk_code"]])).to_numpy()
-    out["theil_within"] = (share * np.log(tx / wijk_of_row)).groupby(tg).sum()
+    out["theil_total"] = per_group((share * np.log(tx / t_mean.reindex(tg).to_numpy())).groupby(tg).sum())
+    pair = [tg, th["wijk_code"]]
+    wijk_mean = _shifted_mean(tx, tw, pair)
+    wijk_share = share.groupby(pair).sum()
+    pair_group = wijk_mean.index.get_level_values(0)
+    between = wijk_share * np.log(wijk_mean / t_mean.reindex(pair_group).to_numpy())
+    out["theil_between"] = per_group(between.groupby(level=0).sum())
+    wijk_of_row = wijk_mean.reindex(pd.MultiIndex.from_arrays([tg, th["wijk_code"]])).to_numpy()
+    out["theil_within"] = per_group((share * np.log(tx / wijk_of_row)).groupby(tg).sum())
     # Dissimilarity of low-income against other households, over rows whose two counts are known.
     counted = rows[np.isfinite(rows["low"]) & np.isfinite(rows["other"]) & (rows["low"] >= 0) & (rows["other"] >= 0)]
-    cg = [counted[k] for k in keys]
-    a_total = counted["low"].groupby(cg).transform("sum")
-    b_total = counted["other"].groupby(cg).transform("sum")
-    d = 0.5 * (counted["low"] / a_total - counted["other"] / b_total).abs().groupby(cg).sum()
-    ok = (counted["low"].groupby(cg).sum() > 0) & (counted["other"].groupby(cg).sum() > 0)
-    out["dissimilarity"] = d.where(ok)
+    a_total = counted["low"].groupby(counted["g"]).transform("sum")
+    b_total = counted["other"].groupby(counted["g"]).transform("sum")
+    d = 0.5 * (counted["low"] / a_total - counted["other"] / b_total).abs().groupby(counted["g"]).sum()
+    ok = (counted["low"].groupby(counted["g"]).sum() > 0) & (counted["other"].groupby(counted["g"]).sum() > 0)
+    out["dissimilarity"] = per_group(d.where(ok))
     # Share of residents in neighbourhoods at or above the threshold.
     limit = use["year"].map(thresholds).astype(float)
-    above = (w * (x >= limit)).groupby(g).sum()
-    share_pct = 100 * above / w.groupby(g).sum()
-    has_limit = limit.groupby(g).first().notna()
-    out["concentration_share_pct"] = share_pct.where(has_limit)
+    share_pct = 100 * (w * (x >= limit)).groupby(g).sum() / w.groupby(g).sum()
+    out["concentration_share_pct"] = per_group(share_pct.where(limit.groupby(g).first().notna()))
     out["n_areas"] = out["n_areas"].fillna(0).astype(int)
     out["n_dropped"] = out["n_rows"] - out["n_areas"]
     out["weight_total"] = out["weight_total"].fillna(0.0)
     out["theil_n_nonpositive"] = out["theil_n_nonpositive"].fillna(0).astype(int)
-    return out.drop(columns="n_rows").reset_index()
+    return out.drop(columns="n_rows")
 
 
 def measures(values: pd.DataFrame, catalogue: list[dict], areas: pd.DataFrame, health_w: pd.DataFrame,
              terr: pd.DataFrame, concentration_factor: float) -> pd.DataFrame:
     cat = pd.DataFrame(catalogue).set_index("id")
-    v = values[values["area_level"].isin(["buurt", "wijk"]) & values["indicator_id"].isin(cat.index)].copy()
-    v = v[v["indicator_id"].map(cat["unit"]) != "count"]
+    columns = ["year", "area_code", "area_level", "gemeente_code", "indicator_id", "value", "source_table"]
+    rows = (values["area_level"].isin(["buurt", "wijk"]) & values["indicator_id"].isin(cat.index)
+            & (values["indicator_id"].map(cat["unit"]) != "count"))
+    v = values.loc[rows, columns]
     v["source"] = v["indicator_id"].map(cat["source"])
     v["direction"] = v["indicator_id"].map(cat["direction"])
     kwb_w = areas[["year", "area_code", "inwoners", "huishoudens"]]
@@ -394,13 +400,16 @@ def compute(mirror_dir: Path | str, *, health_table: str = "50120NED", municipal
     catalogue = read.catalogue()
     wanted = {i.get(k) for i in catalogue for k in ("variable", "numerator", "denominator")} - {None}
     areas, kwb = load_kwb(mirror, years, wanted)
-    health = load_health(mirror, health_table)
+    health_areas, health = load_health(mirror, health_table, wanted)
     if municipalities:
         keep = set(municipalities)
         areas = areas[(areas["area_level"] == "land") | areas["gemeente_code"].isin(keep)]
+        health_areas = health_areas[(health_areas["area_level"] == "land")
+                                    | health_areas["gemeente_code"].isin(keep)]
         health = health[(health["area_level"] == "land") | health["gemeente_code"].isin(keep)]
-    values = pd.concat([kwb_values(catalogue, areas, kwb), health_values(catalogue, health, health_table)],
-                       ignore_index=True)
+    values = pd.concat([kwb_values(catalogue, areas, kwb),
+                        health_values(catalogue, health_areas, health, health_table)], ignore_index=True)
+    del kwb, health
     cat = pd.DataFrame(catalogue).set_index("id")
     values["theme"] = values["indicator_id"].map(cat["theme"])
     values["unit"] = values["indicator_id"].map(cat["unit"])
@@ -413,5 +422,6 @@ def compute(mirror_dir: Path | str, *, health_table: str = "50120NED", municipal
     values.loc[is_health, "break_reason"] = None
     values["series_break"] = values["series_break"].astype("boolean").fillna(False).astype(bool)
     values = values[VALUE_COLUMNS].sort_values(["year", "area_code", "indicator_id"], ignore_index=True)
-    m = measures(values, catalogue, areas, health_weights(health, areas), territory(areas), concentration_factor)
+    m = measures(values, catalogue, areas, health_weights(health_areas, areas), territory(areas),
+                 concentration_factor)
     return values, m
