@@ -128,3 +128,39 @@ def test_baseline_maths_by_hand():
     # One buurt: no divide, exactly; a missing value or a zero weight is left out and counted.
     m = divide_measures(_rows([7.0, np.nan, 9.0], [120.0, 50.0, 0.0]), {}).iloc[0]
     assert (m["n_areas"], m["n_dropped"], m["gap"], m["ratio"], m["weighted_std"]) == (1, 2, 0.0, 1.0, 0.0)
+
+
+def test_missing_reasons_the_demo_does_not_exercise():
+    """Hand-built: the reasons of indicators.values's header that the demo never produces, on one year."""
+    from benchmarks.baseline.compute import kwb_values
+
+    codes = [f"BU0001000{i}" for i in range(7)]
+    areas = pd.DataFrame({"year": 2024, "area_code": codes, "area_level": "buurt", "gemeente_code": "GM0001",
+                          "table_id": "T"})
+    # numerator, denominator per buurt, with their staging status
+    num = [(5.0, "published"), (np.nan, "quarantined"), (np.nan, "not_published_yet"), (np.nan, "suppressed"),
+           (5.0, "published"), (5.0, "published"), (60.0, "published")]
+    den = [(50.0, "published"), (50.0, "published"), (50.0, "published"), (50.0, "published"),
+           (0.0, "published"), (20.0, "published"), (50.0, "published")]
+    kwb = pd.concat([
+        pd.DataFrame({"year": 2024, "area_code": codes, "variable": name, "value": [v for v, _ in pairs],
+                      "status": [s for _, s in pairs], "table_id": "T"})
+        for name, pairs in (("a", num), ("b", den))], ignore_index=True)
+    kwb = kwb[~((kwb["variable"] == "b") & (kwb["area_code"] == codes[-1]))]  # no denominator row at all
+    catalogue = [
+        {"id": "pct", "source": "kwb", "method": "ratio", "numerator": "a", "denominator": "b", "factor": 100,
+         "min_denominator": 30, "years": [2024]},
+        {"id": "missing", "source": "kwb", "method": "direct", "variable": "absent", "years": [2024]},
+    ]
+    v = kwb_values(catalogue, areas, kwb).set_index(["indicator_id", "area_code"])
+    reasons = v.loc["pct", "missing_reason"].tolist()
+    assert reasons == [None, "unit_quarantined", "not_published_yet", "suppressed_by_cbs", "no_denominator",
+                       "denominator_too_small", "not_published"]
+    assert v.loc[("pct", codes[0]), "value"] == 10.0
+    assert v.loc["pct", "value"].iloc[1:].isna().all()
+    assert (v.loc["missing", "missing_reason"] == "not_published").all()
+    # a percentage whose rounded numerator exceeds its denominator
+    kwb.loc[(kwb["variable"] == "a") & (kwb["area_code"] == codes[0]), "value"] = 55.0
+    v = kwb_values(catalogue, areas, kwb).set_index(["indicator_id", "area_code"])
+    assert v.loc[("pct", codes[0]), "missing_reason"] == "inconsistent_counts"
+    assert np.isnan(v.loc[("pct", codes[0]), "value"])
