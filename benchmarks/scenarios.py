@@ -12,7 +12,9 @@ scenario reads them through ``Settings.from_env()`` like the pipeline does. Each
 * ``municipal``: what the ``municipal_files`` sensor requests after a file in the drop folder changed, made
   complete (see ``municipal_selection``) and executed in-process;
 * ``site``: ``bwm site build``;
-* ``exports``: every indicator of every municipality to Parquet and XLSX (what the export asset runs, without CSV).
+* ``exports``: every indicator of every municipality to Parquet and XLSX (what the export asset runs, without CSV);
+* ``baseline``: the compute core again in plain pandas (``benchmarks/baseline``): the mirror to the same
+  ``indicators.values`` and ``divide.measures`` (tests/test_baseline_agrees.py), written to ``out``.
 """
 
 from __future__ import annotations
@@ -182,8 +184,19 @@ def exports(out: str) -> int:
     return 0
 
 
+def baseline(out: str) -> int:
+    """The pandas baseline on the settings' mirror, with the settings' health table, selection and factor."""
+    from benchmarks.baseline.run import main
+    from bwm.settings import Settings
+
+    s = Settings.from_env()
+    return main(["--mirror", str(s.mirror_dir), "--out", out, "--health-table", s.health_table,
+                 "--municipalities", ",".join(s.municipalities), "--years", ",".join(map(str, s.years)),
+                 "--concentration-factor", repr(s.concentration_factor)])
+
+
 SCENARIOS = {"floor": floor, "refresh": refresh, "nightly": nightly, "municipal": municipal, "site": site,
-             "exports": exports}
+             "exports": exports, "baseline": baseline}
 
 
 def main(argv: list[str]) -> int:

@@ -1,8 +1,7 @@
-"""The baseline of issue 7: what an analyst would write without this project.
+"""The baseline of issue 16: the compute core written again in plain pandas, producing the same output.
 
-cbsodata-shaped tables (the JSON lists ``cbsodata.get_data`` returns, here read from the mirror) into pandas,
-a loop per municipality computing two indicators (income per inhabitant from the KWB, loneliness from the
-health monitor) and their divide measures over buurten (gap and ratio of the worst- and best-off 20% of
-residents, Theil for income), and one Plotly HTML page per municipality with plotly.js inlined. Kept minimal
-on purpose, but not made slow on purpose: each table is read once, and the per-municipality work uses numpy.
+From the mirror (every KWB year's and the health table's ``TypedDataSet.json``) to ``indicators.values`` and
+``divide.measures``, agreeing with the warehouse to 1e-9 on every row (tests/test_baseline_agrees.py), so its
+time is a fair yardstick for the warehouse's compute core. ``compute.compute`` is the function,
+``python -m benchmarks.baseline`` the command line (``run.py``), ``read.py`` the reading of the mirror.
 """
