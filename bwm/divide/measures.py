@@ -107,16 +107,21 @@ def _sum(seg: np.ndarray, values: np.ndarray, n_seg: int) -> np.ndarray:
     return np.bincount(seg, values, minlength=n_seg)
 
 
-def _member(x: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
-    """One value of each segment (NaN for an empty one): the reference r of the weighted means."""
+def _member(x: np.ndarray, seg: np.ndarray, n_seg: int, first: bool = False) -> np.ndarray:
+    """One value of each segment (NaN for an empty one): the reference r of the weighted means. The last row
+    of each segment by default (its largest value when rows are sorted), its first row with ``first``."""
     ref = np.full(n_seg, _NAN)
-    ref[seg] = x
+    if first:
+        ref[seg[::-1]] = x[::-1]
+    else:
+        ref[seg] = x
     return ref
 
 
-def _mean(x: np.ndarray, a: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
-    """Mean of x weighted by a, per segment: r + sum(a (x - r)) / sum(a)."""
-    ref = _member(x, seg, n_seg)
+def _mean(x: np.ndarray, a: np.ndarray, seg: np.ndarray, n_seg: int, ref: np.ndarray | None = None) -> np.ndarray:
+    """Mean of x weighted by a, per segment: r + sum(a (x - r)) / sum(a), r one value of the segment (``ref``)."""
+    if ref is None:
+        ref = _member(x, seg, n_seg)
     with np.errstate(invalid="ignore", divide="ignore"):
         return ref + _sum(seg, a * (x - ref[seg]), n_seg) / _sum(seg, a, n_seg)
 
@@ -152,7 +157,10 @@ def _overlap(lower, upper, length, k, q: int) -> np.ndarray:
 def _segment_bottom_top(x, w, seg, n_seg) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the bottom and of the top population quintile per segment (rows sorted by seg, x)."""
     lower, upper, length = _positions(w, seg, n_seg)
-    bottom = _mean(x, _overlap(lower, upper, length, 0, 5), seg, n_seg)
+    # Each quintile's reference is one of its own values: the smallest value for the bottom, the largest for the
+    # top. A quintile of equal values then has exactly that mean; with the largest value as the bottom's
+    # reference a bottom of zeros came out as ~1e-14 and its ratio as ~1e15 instead of none (pandas baseline).
+    bottom = _mean(x, _overlap(lower, upper, length, 0, 5), seg, n_seg, _member(x, seg, n_seg, first=True))
     top = _mean(x, _overlap(lower, upper, length, 4, 5), seg, n_seg)
     return bottom, top
 
