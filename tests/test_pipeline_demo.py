@@ -159,6 +159,11 @@ def test_divide_measures_for_every_year_and_the_divide_widens(con):
     theil = con.execute("select max(abs(theil_total - theil_between - theil_within)) from divide.measures "
                         "where theil_between is not null").fetchone()[0]
     assert theil < 1e-9
+    # The Theil index is defined over wijken too (its split over wijken is not): once it was never filled there.
+    wijk_theil = con.execute(
+        "select count(theil_total), count(theil_between), count(*) from divide.measures "
+        "where indicator_id = 'inkomen_per_inwoner' and level = 'wijk' and n_areas > 1").fetchone()
+    assert wijk_theil[0] == wijk_theil[2] > 0 and wijk_theil[1] == 0
     assert scalar(con, "select count(*) from divide.measures where dissimilarity is not null") > 0
     assert scalar(con, "select count(*) from divide.measures where concentration_share_pct is not null") > 0
 

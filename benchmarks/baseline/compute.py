@@ -339,7 +339,8 @@ def measures(values: pd.DataFrame, catalogue: list[dict], areas: pd.DataFrame, h
     low_income = v["indicator_id"] == "huishoudens_laag_inkomen"
     v["low"] = np.where(low_income, v["value"] / 100 * households, NAN)
     v["other"] = np.where(low_income, (1 - v["value"] / 100) * households, NAN)
-    v["wijk_code"] = np.where(v["area_level"] == "buurt", "WK" + v["area_code"].str[2:8], None)
+    v["wijk_code"] = np.where(v["area_level"] == "buurt", "WK" + v["area_code"].str[2:8],
+                              np.where(v["area_level"] == "wijk", v["area_code"], None))
     v["level"] = v["area_level"]
     # A predecessor's neighbourhoods also count for today's gemeente (KWB only: health is on one geography).
     kwb_rows = v[v["source"] == "kwb"].merge(terr, left_on=["year", "gemeente_code"],

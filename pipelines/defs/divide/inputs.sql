@@ -61,8 +61,12 @@ select
     indicator_values.indicator_id,
     catalogue.direction,
     indicator_values.area_code,
-    case when indicator_values.area_level = 'buurt' then 'WK' || substr(indicator_values.area_code, 3, 6) end
-        as wijk_code,
+    -- A buurt's wijk; a wijk is its own. Without one the Theil index leaves the row out, so wijk-level Theil
+    -- indexes were never filled, though the measure is defined at both levels.
+    case
+        when indicator_values.area_level = 'buurt' then 'WK' || substr(indicator_values.area_code, 3, 6)
+        when indicator_values.area_level = 'wijk' then indicator_values.area_code
+    end as wijk_code,
     indicator_values.value,
     cast(weights.inhabitants as double) as inhabitants,
     case
