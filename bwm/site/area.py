@@ -92,7 +92,7 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
                            if reference else ()),
         table=Table(caption=f"{ind['name_nl']} per jaar, in {fmt.axis_title(unit)}", columns=columns, rows=rows,
                     numeric=numeric),
-        height=300, note=note)
+        height=300, note=note, print_title=ind["name_nl"])
 
 
 def factsheet_row(data: SiteData, area: Area, ind: dict, reference: Area | None) -> list[str]:
@@ -112,12 +112,14 @@ def factsheet_row(data: SiteData, area: Area, ind: dict, reference: Area | None)
         v = by_year.get(last.year)
         if fmt.is_missing(v):
             return fmt.MISSING
-        word = findings.compare_word(last.value, v)
-        return f"{fmt.value(v, unit)} ({word.replace(' dan', '').replace(' aan', '')})" if word else fmt.value(v, unit)
+        word = findings.compare_word(last.value, v)  # short, for a table that fits the width of A4
+        short = {"hoger dan": "hoger", "lager dan": "lager", "ongeveer gelijk aan": "≈ gelijk"}.get(word, word)
+        return f"{fmt.value(v, unit)} ({short})" if word else fmt.value(v, unit)
 
+    moved_short = "vrijwel gelijk" if moved == "vrijwel gelijk gebleven" else moved
     return [ind["name_nl"], f"{fmt.value(first.value, unit)} ({first.year})" if moved else "",
             f"{fmt.value(last.value, unit)} ({last.year})",
-            f"{moved} ({verdict})" if verdict else (moved or "één jaar"),
+            f"{moved_short} ({verdict})" if verdict else (moved_short or "één jaar"),
             against(ref) if reference else fmt.MISSING, against(nl) if nl else fmt.MISSING]
 
 
@@ -127,7 +129,7 @@ def factsheet(data: SiteData, area: Area, reference: Area | None, charts: list[t
     rows = [factsheet_row(data, area, ind, reference) for ind, _ in charts]
     ref_name = reference.name if reference else "gemeente"
     table = Table(caption=f"{area.name} in het kort: ontwikkeling sinds het eerste jaar en vergelijking in het "
-                          f"laatste jaar (tussen haakjes: {area.name} is hoger, lager of ongeveer gelijk)",
+                          f"laatste jaar (tussen haakjes: {area.name} is hoger, lager of ongeveer gelijk, ≈)",
                   columns=["Indicator", "Eerste jaar", "Laatste jaar", "Ontwikkeling", f"{ref_name}",
                            data.national_name], rows=rows, numeric=[False, True, True, False, True, True])
     sources = list(dict.fromkeys(chart.source for _, chart in charts))

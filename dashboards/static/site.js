@@ -349,7 +349,7 @@
   /* --- printing --------------------------------------------------------------------------------- */
   /* Widths in CSS pixels at 96 dpi, as site.css sets them for print: A4 less 15 mm margins is 180 mm = 680 px; a
      wijk or buurt page prints its charts five to a row (site.css: .factsheet .theme .plot). */
-  var PRINT_WIDTH = 680, MINI = { width: 124, height: 90 };
+  var PRINT_WIDTH = 680, MINI = { width: 124, height: 80 };
   var printing = false, printed = null;
   function isFactsheet() { return document.body.classList.contains("factsheet"); }
   function printLayout(div, layout) {
@@ -368,6 +368,7 @@
   function redraw() {
     return Promise.all(plots().filter(function (d) { return d.getAttribute("data-state"); }).map(function (d) {
       d.removeAttribute("data-state"); d.removeAttribute("data-year");
+      Plotly.purge(d);  // from scratch: Plotly.react would keep the width of the other medium
       return render(d);
     }).concat(printing ? plots().map(render) : []));
   }
