@@ -391,3 +391,13 @@ def test_the_printed_factsheet_row_of_an_indicator():
     assert factsheet_row(data, wijk, ind, gemeente)[3:] == ["gestegen", "14,0% (hoger)", "geen gegevens"]
     series["WK1"] = [_point(2023, 15.0)]  # one year: nothing to compare it with over time
     assert factsheet_row(data, wijk, ind, gemeente)[1:4] == ["", "15,0% (2023)", "één jaar"]
+
+
+def test_a_site_build_without_node_modules_says_to_run_npm_ci(monkeypatch, tmp_path):
+    """plotly.js comes from node_modules (package-lock.json): without it the build stops and says what to run."""
+    from bwm.site import pages
+
+    assert pages.PLOTLY_JS.is_file()  # installed here (`make` runs npm ci first)
+    monkeypatch.setattr(pages, "PLOTLY_JS", tmp_path / "node_modules" / "plotly.js-basic-dist-min" / "x.js")
+    with pytest.raises(pages.SiteBuildError, match=r"is missing\): run `npm ci` in .*then build the site again"):
+        pages.plotly_js()
