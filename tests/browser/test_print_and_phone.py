@@ -120,14 +120,14 @@ def test_every_page_kind_prints_with_every_chart_drawn(kind, demo_site, open_pag
 
 
 def test_ctrl_p_draws_every_chart_before_printing(demo_site, open_page):
-    """A reader's Ctrl+P fires beforeprint (no print emulation): site.js draws every chart then, and puts the page
-    back as it was after printing."""
+    """A reader's Ctrl+P fires beforeprint (no print emulation): site.js draws every chart in its handler, at once,
+    and puts the page back as it was after printing."""
     w = open_page(_url(demo_site, PAGES["wijk"]))
     page = w.page
     assert page.evaluate("document.querySelectorAll('.plot[data-state=drawn]').length") < 34
-    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    # drawn before the event's handler returns (Chromium lays the page out for paper right after it), not later
+    charts = page.evaluate(f"() => {{ window.dispatchEvent(new Event('beforeprint')); return ({CHARTS})(); }}")
     page.wait_for_function("() => document.body.dataset.print === 'ready'")
-    charts = page.evaluate(CHARTS)
     assert len(charts) == 34 and all(c["svgs"] > 0 and c["width"] == 124 for c in charts)
     assert page.evaluate("document.querySelectorAll('details:not([open])').length") == 0
     page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
