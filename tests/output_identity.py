@@ -223,9 +223,13 @@ def _line(lines: list[bytes], index: int) -> str:
 
 
 def worktree(rev: str, into: Path) -> Path:
-    """A detached git worktree of ``rev`` in ``into`` (removed by :func:`remove_worktree`)."""
+    """A detached git worktree of ``rev`` in ``into`` (removed by :func:`remove_worktree`), with this checkout's
+    node_modules."""
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--force", str(into), rev],
                    check=True, capture_output=True, text=True)
+    # the site copies plotly.js from node_modules (npm ci, not in git): the worktree uses this checkout's
+    if (REPO / "node_modules").is_dir() and not (into / "node_modules").exists():
+        (into / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
     return into
 
 

@@ -362,3 +362,42 @@ def test_the_indicator_page_splits_the_change_of_every_measure_in_three():
     assert table.rows[1][2:] == ["+0,12 keer", "+0,10 keer", "+0,02 keer", "0"]
     assert decomposition_table(data, "GM0002", {"indicator_id": "inkomen", "unit": "eur"}) is None
     assert fmt.measure_change(None, "gap", "eur") == fmt.MISSING  # missing is never 0
+
+
+def test_the_printed_factsheet_row_of_an_indicator():
+    """The factsheet's summary row, worked by hand: the current series starts at its break (2016: 12,0%), not at
+    2013; 12,0% -> 15,0% is a rise (more than 2%), unfavourable for an indicator where lower is better; against the
+    gemeente's 14,0% in the latest year 15,0% is higher (by 7%), against the Netherlands' 14,8% about equal (1,4%,
+    within 2%). A year missing in the area (2014) is skipped, never read as 0; no national figure: "geen gegevens"."""
+    from types import SimpleNamespace
+
+    from bwm.site.area import factsheet_row
+    from bwm.site.data import Area
+
+    wijk = Area("WK1", "wijk", "Noord", "GM1", None)
+    gemeente = Area("GM1", "gemeente", "Stad", "GM1", None)
+    series = {
+        "WK1": [_point(2013, 10.0), _point(2014, None), _point(2016, 12.0, "A@2016", True, "boundary_changed"),
+                _point(2023, 15.0, "A@2016"), _point(2024, None, "A@2016")],
+        "GM1": [_point(2013, 11.0), _point(2023, 14.0)],
+    }
+    data = SimpleNamespace(series=lambda code, _ind: series[code], national={"x": {2023: 14.8}})
+    ind = {"indicator_id": "x", "name_nl": "Aandeel laag inkomen", "unit": "pct", "direction": "higher_is_worse"}
+    assert factsheet_row(data, wijk, ind, gemeente) == [
+        "Aandeel laag inkomen", "12,0% (2016)", "15,0% (2023)", "gestegen (ongunstig)", "14,0% (hoger)",
+        "14,8% (≈ gelijk)"]
+    data.national = {}
+    ind["direction"] = "neutral"
+    assert factsheet_row(data, wijk, ind, gemeente)[3:] == ["gestegen", "14,0% (hoger)", "geen gegevens"]
+    series["WK1"] = [_point(2023, 15.0)]  # one year: nothing to compare it with over time
+    assert factsheet_row(data, wijk, ind, gemeente)[1:4] == ["", "15,0% (2023)", "één jaar"]
+
+
+def test_a_site_build_without_node_modules_says_to_run_npm_ci(monkeypatch, tmp_path):
+    """plotly.js comes from node_modules (package-lock.json): without it the build stops and says what to run."""
+    from bwm.site import pages
+
+    assert pages.PLOTLY_JS.is_file()  # installed here (`make` runs npm ci first)
+    monkeypatch.setattr(pages, "PLOTLY_JS", tmp_path / "node_modules" / "plotly.js-basic-dist-min" / "x.js")
+    with pytest.raises(pages.SiteBuildError, match=r"is missing\): run `npm ci` in .*then build the site again"):
+        pages.plotly_js()

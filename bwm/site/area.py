@@ -92,7 +92,48 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
                            if reference else ()),
         table=Table(caption=f"{ind['name_nl']} per jaar, in {fmt.axis_title(unit)}", columns=columns, rows=rows,
                     numeric=numeric),
-        height=300, note=note)
+        height=300, note=note, print_title=ind["name_nl"])
+
+
+def factsheet_row(data: SiteData, area: Area, ind: dict, reference: Area | None) -> list[str]:
+    """One indicator on the printed factsheet: first and latest value of the current series, how it moved (and
+    whether that is favourable), and the latest year's value of the gemeente and of the Netherlands."""
+    unit = ind["unit"]
+    points = data.series(area.code, ind["indicator_id"])
+    current = [p for p in figures.segments(points)[-1] if p.value is not None] if points else []
+    last = _last_valued(points)
+    first = current[0] if current else None
+    moved = findings.change_word(first.value, last.value) if first and first.year != last.year else None
+    verdict = findings.judgement(first.value, last.value, ind["direction"]) if moved else None
+    ref = {p.year: p.value for p in data.series(reference.code, ind["indicator_id"])} if reference else {}
+    nl = data.national.get(ind["indicator_id"], {})
+
+    def against(by_year: dict) -> str:
+        v = by_year.get(last.year)
+        if fmt.is_missing(v):
+            return fmt.MISSING
+        word = findings.compare_word(last.value, v)  # short, for a table that fits the width of A4
+        short = {"hoger dan": "hoger", "lager dan": "lager", "ongeveer gelijk aan": "≈ gelijk"}.get(word, word)
+        return f"{fmt.value(v, unit)} ({short})" if word else fmt.value(v, unit)
+
+    moved_short = "vrijwel gelijk" if moved == "vrijwel gelijk gebleven" else moved
+    return [ind["name_nl"], f"{fmt.value(first.value, unit)} ({first.year})" if moved else "",
+            f"{fmt.value(last.value, unit)} ({last.year})",
+            f"{moved_short} ({verdict})" if verdict else (moved_short or "één jaar"),
+            against(ref) if reference else fmt.MISSING, against(nl) if nl else fmt.MISSING]
+
+
+def factsheet(data: SiteData, area: Area, reference: Area | None, charts: list[tuple[dict, Chart]]) -> dict:
+    """The printed page's summary (print only): per charted indicator what changed since the first year of its
+    series and how the latest figure compares with the gemeente and the Netherlands, and the sources of them all."""
+    rows = [factsheet_row(data, area, ind, reference) for ind, _ in charts]
+    ref_name = reference.name if reference else "gemeente"
+    table = Table(caption=f"{area.name} in het kort: ontwikkeling sinds het eerste jaar en vergelijking in het "
+                          f"laatste jaar (tussen haakjes: {area.name} is hoger, lager of ongeveer gelijk, ≈)",
+                  columns=["Indicator", "Eerste jaar", "Laatste jaar", "Ontwikkeling", f"{ref_name}",
+                           data.national_name], rows=rows, numeric=[False, True, True, False, True, True])
+    sources = list(dict.fromkeys(chart.source for _, chart in charts))
+    return {"table": table, "sources": sources}
 
 
 def theme_summary(data: SiteData, code: str) -> Table:
@@ -119,6 +160,7 @@ def area_page(data: SiteData, code: str) -> dict:
     area = data.areas[code]
     gemeente = data.areas.get(area.gemeente_code)
     sections = []
+    charted: list[tuple[dict, Chart]] = []
     for theme in THEMES:
         charts, without = [], []
         for ind in (c for c in data.indicators_for(area.gemeente_code) if c["theme"] == theme):
@@ -131,6 +173,7 @@ def area_page(data: SiteData, code: str) -> dict:
                 without.append(f"{ind['name_nl']} ({MISSING_REASONS.get(why, why)})")
             else:
                 charts.append(chart)
+                charted.append((ind, chart))
         sections.append({"id": f"thema-{theme}", "name": data.theme_names.get(theme, theme), "charts": charts,
                          "without": without})
 
@@ -154,6 +197,6 @@ def area_page(data: SiteData, code: str) -> dict:
         "kind": area.level, "area": area, "gemeente": gemeente, "crumbs": breadcrumbs(data, area),
         "title": f"{area.name} ({LEVEL_NAMES[area.level]} in {gemeente.name if gemeente else area.gemeente_code})",
         "inhabitants": fmt.number(area.inhabitants), "status": status, "themes": theme_summary(data, code),
-        "sections": sections, "children": children,
+        "sections": sections, "children": children, "factsheet": factsheet(data, area, gemeente, charted),
         "wijk": data.areas.get(area.wijk_code) if area.level == "buurt" else None,
     }

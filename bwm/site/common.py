@@ -151,6 +151,8 @@ class Chart:
     label: str | None = None  # a divide trend's label under the title ("geen duidelijke verandering", grey)
     label_class: str | None = None  # its CSS class (findings.TREND_CLASSES)
     label_note: str | None = None  # why the label was given (findings.trend_note)
+    print_title: str | None = None  # the title of a small chart on a printed factsheet (the indicator's name; the
+    # finding is in the factsheet's summary)
 
 
 def source_line(source: str, points_or_tables: dict[int, str | None], processed: bool = False,

@@ -50,6 +50,11 @@ def text(s) -> str:
     return html.escape("" if s is None else str(s), quote=False)
 
 
+def lines(s: str) -> str:
+    """A title of several lines (``\\n`` between them) for plotly.js: each escaped, joined by plotly's ``<br>``."""
+    return "<br>".join(text(part) for part in s.split("\n"))
+
+
 def _round(v, unit: str):
     if fmt.is_missing(v):
         return None
@@ -187,7 +192,7 @@ def measure_chart(series: list[tuple[str, list[int], list, str]], unit_title: st
     return {"data": traces, "layout": {
         "xaxis": {"title": {"text": "jaar"}, "tickmode": "array", "tickvals": years,
                   "range": [min(years) - 0.6, max(years) + 0.6] if years else None},
-        "yaxis": {"title": {"text": text(unit_title)}, "rangemode": "tozero", "tickformat": tickformat}}}
+        "yaxis": {"title": {"text": lines(unit_title)}, "rangemode": "tozero", "tickformat": tickformat}}}
 
 
 def spread_chart(rows: list[dict], unit: str, gemeente_name: str) -> dict:

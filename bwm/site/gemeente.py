@@ -119,7 +119,8 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
             elif measure == "concentration_share_pct":
                 unit_title, hover = "procent van de inwoners (%)", "%{y:,.1f}%"
             else:
-                unit_title, hover = "index (0 = gelijk verdeeld, 1 = volledig gescheiden)", "%{y:.3f}"
+                # on two lines: in one, the vertical title is longer than the plot is high and is cut off
+                unit_title, hover = "index: 0 = gelijk verdeeld,\n1 = volledig gescheiden", "%{y:.3f}"
             figure = measure_chart(series, unit_title, hover, intervals=intervals,
                                    tickformat=fmt.tick_format(unit) if measure == "gap" else None)
             by_level = {lvl: {r["year"]: r for r in _measure_rows(data, code, lvl, indicator_id)}

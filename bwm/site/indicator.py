@@ -176,7 +176,10 @@ def indicator_page(data: SiteData, code: str, indicator_id: str) -> dict:
             table_by_year.setdefault(p.year, p.source_table)
     titles = data.table_titles()
     years_table = Table(
-        caption="Jaren en bronnen", columns=["Jaar", "CBS-tabel of bestand", "Titel"],
+        # a caption of its own: the section around it is "Jaren en bronnen", and two landmarks of one name confuse a
+        # screen reader's list of regions (axe: landmark-unique)
+        caption=f"De bron van elk jaar: {ind['name_nl'][:1].lower()}{ind['name_nl'][1:]} in {data.areas[code].name}",
+        columns=["Jaar", "CBS-tabel of bestand", "Titel"],
         rows=[[str(y), t, titles.get(t, "")] for y, t in sorted(table_by_year.items())], numeric=[False] * 3)
     year = maps.latest_year(data, code, indicator_id)
     map_fig = ranking = None

@@ -2,8 +2,11 @@
 
 Pages are rendered with Jinja2 with autoescaping on for every template, so text from data (a neighbourhood
 called ``<script>``) is always shown as text; JSON inside pages goes through Jinja's ``tojson``, which
-escapes ``<``, ``>``, ``&`` and ``'``. plotly.js is copied once to ``assets/plotly.min.js`` from the
-installed plotly package (never a CDN), and every page refers to it; figures are embedded as JSON.
+escapes ``<``, ``>``, ``&`` and ``'``. plotly.js is copied once to ``assets/plotly.min.js`` from npm's
+``plotly.js-basic-dist-min`` in ``node_modules`` (never a CDN), and every page refers to it; figures are embedded as
+JSON. The basic bundle holds the scatter and bar traces, the only ones the site draws (figures.py, maps.py), at a
+quarter of the full bundle's weight; its version is pinned in package.json to the plotly.js of the python plotly
+package, so a figure renders as the tests check it with ``plotly.graph_objects``.
 
 A :class:`PageWriter` writes into one site folder and keeps count: pages per kind, the largest page of each kind,
 and per gemeente the pages it wrote for it (path -> ``[kind, bytes]``), which the build records to reuse them.
@@ -40,13 +43,15 @@ class SiteBuildError(RuntimeError):
     """The site could not be built; the previous site (if any) is untouched."""
 
 
-def plotly_js() -> Path:
-    import plotly
+#: The reduced plotly.js (scatter, bar, pie), installed by ``npm ci`` from package-lock.json.
+PLOTLY_JS = PROJECT_ROOT / "node_modules" / "plotly.js-basic-dist-min" / "plotly-basic.min.js"
 
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    if not path.is_file():
-        raise SiteBuildError(f"plotly.min.js is not in the installed plotly package ({path}); reinstall plotly.")
-    return path
+
+def plotly_js() -> Path:
+    if not PLOTLY_JS.is_file():
+        raise SiteBuildError(f"plotly.js is not installed ({PLOTLY_JS} is missing): run `npm ci` in {PROJECT_ROOT} "
+                             "(or `make demo`, which does), then build the site again.")
+    return PLOTLY_JS
 
 
 def environment() -> jinja2.Environment:

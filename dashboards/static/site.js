@@ -3,7 +3,11 @@
    - charts: drawn when they come into view (a buurt page has ~33), with the shared layout below;
    - the gemeente map: recoloured (and the ranking table rebuilt) when another indicator is chosen;
    - sortable tables: a button in every column header, aria-sort says the order;
-   - search on the index page.
+   - search on the index page;
+   - beside every chart: its figures as a CSV for Dutch Excel (built here from the chart's table, so it works
+     from file://) and a link to the chart's own id;
+   - printing: every chart drawn at the paper's width (a wijk or buurt page as a factsheet of small charts),
+     every "Tabel" opened; on Ctrl+P (beforeprint) and on print emulation (matchMedia), as page.pdf() needs.
    Text from data is only ever inserted with textContent, never as HTML. */
 (function () {
   "use strict";
@@ -17,7 +21,8 @@
     hovermode: "x unified",
     hoverlabel: { font: { family: FONT } },
     legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
-    xaxis: { gridcolor: "#e6e6e6", linecolor: "#4d4d4d", tickformat: "d", fixedrange: true },
+    // automargin: on a phone the year labels turn vertical, and the axis title must move below them
+    xaxis: { gridcolor: "#e6e6e6", linecolor: "#4d4d4d", tickformat: "d", fixedrange: true, automargin: true },
     yaxis: { gridcolor: "#e6e6e6", linecolor: "#4d4d4d", zeroline: false, separatethousands: true,
              fixedrange: true, automargin: true }
   };
@@ -44,7 +49,8 @@
   /* --- charts ----------------------------------------------------------------------------------- */
   function layoutFor(div, figureLayout) {
     var base = merge(LAYOUT, div.getAttribute("data-kind") === "map" ? MAP_LAYOUT : {});
-    return merge(base, figureLayout || {});
+    var layout = merge(base, figureLayout || {});
+    return printing ? merge(layout, printLayout(div, layout)) : layout;
   }
   function render(div) {
     if (div.getAttribute("data-state")) { return div._bwmDone || Promise.resolve(); }
@@ -270,12 +276,141 @@
     });
   }
 
-  window.BWM = { renderAll: renderAll, render: render };
+  /* --- the figures of a chart as CSV, and a link to it ----------------------------------------- */
+  var NUMBER = /^([-+−]?)\s*(?:€\s*)?(\d{1,3}(?:\.\d{3})+|\d+)(,\d+)?\s*(?:%|‰)?$/;
+  /* A cell as Dutch Excel reads it: a number without thousands points and with its decimal comma (the unit is in
+     the caption), any other text quoted when it holds the separator, a quote or a line break. */
+  function csvCell(text) {
+    var t = String(text).replace(/\s+/g, " ").trim();
+    var m = t.match(NUMBER);
+    if (m) { return (m[1] ? "-" : "") + m[2].replace(/\./g, "") + (m[3] || ""); }
+    return /[;"\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+  }
+  function tableCsv(table, source) {
+    var lines = Array.prototype.map.call(table.rows, function (tr) {
+      return Array.prototype.map.call(tr.cells, function (c) {
+        var b = c.querySelector("button");  // a sortable header: its label without the sort arrow
+        return csvCell(b ? b.textContent : c.textContent);
+      }).join(";");
+    });
+    var caption = table.caption ? table.caption.cloneNode(true) : null;
+    if (caption) {
+      Array.prototype.forEach.call(caption.querySelectorAll(".hint"), function (h) { h.remove(); });
+      lines.push("", csvCell(caption.textContent));
+    }
+    if (source) { lines.push(csvCell(source)); }
+    return "\ufeff" + lines.join("\r\n") + "\r\n";  // the BOM: Excel then reads UTF-8 (ë, €, –)
+  }
+  function pageName() {
+    var file = decodeURIComponent(location.pathname.split("/").pop() || "pagina");
+    return file.replace(/\.html?$/, "");
+  }
+  function chartTable(fig) {
+    var t = fig.querySelector("details table");
+    var next = fig.nextElementSibling;  // a map: its ranking table follows it
+    return t || (next && next.querySelector ? next.querySelector("table") : null);
+  }
+  function startChartTools() {
+    Array.prototype.forEach.call(document.querySelectorAll("figure.chart[id]"), function (fig) {
+      if (!chartTable(fig) || fig.querySelector(".chart-tools")) { return; }
+      var title = fig.querySelector(".chart-title");
+      var p = document.createElement("p");
+      p.className = "chart-tools";
+      var csv = document.createElement("a");
+      csv.className = "csv";
+      csv.href = "#" + fig.id;
+      csv.download = pageName() + "-" + fig.id + ".csv";
+      csv.textContent = "Download de cijfers (CSV)";
+      var link = document.createElement("a");
+      link.className = "deeplink";
+      link.href = "#" + fig.id;
+      link.textContent = "Link naar deze grafiek";
+      if (title && title.id) {
+        csv.setAttribute("aria-describedby", title.id);
+        link.setAttribute("aria-describedby", title.id);
+      }
+      csv.addEventListener("click", function () {
+        // built when clicked, from the table as it is now (the map's ranking follows the chosen indicator)
+        var source = fig.querySelector("figcaption");
+        var blob = new Blob([tableCsv(chartTable(fig), source ? source.textContent.replace(/ De cijfers staan in de tabel\.$/, "") : "")],
+                            { type: "text/csv;charset=utf-8" });
+        if (csv._bwmUrl) { URL.revokeObjectURL(csv._bwmUrl); }
+        csv._bwmUrl = URL.createObjectURL(blob);
+        csv.href = csv._bwmUrl;
+      });
+      p.appendChild(csv);
+      p.appendChild(document.createTextNode(" · "));
+      p.appendChild(link);
+      var caption = fig.querySelector("figcaption");
+      fig.insertBefore(p, caption ? caption.nextSibling : null);
+    });
+  }
+
+  /* --- printing --------------------------------------------------------------------------------- */
+  /* Widths in CSS pixels at 96 dpi, as site.css sets them for print: A4 less 15 mm margins is 180 mm = 680 px; a
+     wijk or buurt page prints its charts five to a row (site.css: .factsheet .theme .plot). */
+  var PRINT_WIDTH = 680, MINI = { width: 124, height: 80 };
+  var printing = false, printed = null;
+  function isFactsheet() { return document.body.classList.contains("factsheet"); }
+  function printLayout(div, layout) {
+    if (div.getAttribute("data-kind") === "map") { return { width: PRINT_WIDTH, height: 460 }; }
+    if (isFactsheet() && div.closest(".theme")) {
+      // a small chart: the first and last year on the axis, no legend (the factsheet's key says which line is
+      // which), no axis titles (the unit is in the summary table above)
+      var years = (layout.xaxis && layout.xaxis.tickvals) || [];
+      return { width: MINI.width, height: MINI.height, showlegend: false, font: { size: 8 },
+               margin: { l: 36, r: 6, t: 4, b: 4 },
+               xaxis: { title: { text: "" }, tickangle: 0, tickvals: years.length > 2 ? [years[0], years[years.length - 1]] : years },
+               yaxis: { title: { text: "" }, nticks: 4 }, annotations: [] };
+    }
+    return { width: PRINT_WIDTH, height: Math.min(div.offsetHeight || 320, 340) };
+  }
+  function redraw() {
+    return Promise.all(plots().filter(function (d) { return d.getAttribute("data-state"); }).map(function (d) {
+      d.removeAttribute("data-state"); d.removeAttribute("data-year");
+      Plotly.purge(d);  // from scratch: Plotly.react would keep the width of the other medium
+      return render(d);
+    }).concat(printing ? plots().map(render) : []));
+  }
+  /* Draw every chart for paper and open every "Tabel"; returns a promise that resolves when all are drawn. */
+  function preparePrint() {
+    if (printing) { return printed; }
+    printing = true;
+    Array.prototype.forEach.call(document.querySelectorAll("details:not([open])"), function (d) {
+      d.open = true; d.setAttribute("data-print-opened", "");
+    });
+    printed = redraw().then(function () { document.body.setAttribute("data-print", "ready"); });
+    return printed;
+  }
+  function endPrint() {
+    if (!printing) { return Promise.resolve(); }
+    printing = false;
+    document.body.removeAttribute("data-print");
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-print-opened]"), function (d) {
+      d.open = false; d.removeAttribute("data-print-opened");
+    });
+    return redraw();
+  }
+  function startPrint() {
+    window.addEventListener("beforeprint", preparePrint);
+    var mq = window.matchMedia ? window.matchMedia("print") : null;
+    // page.pdf() under print emulation fires afterprint while the media stays print: keep the print drawing then
+    window.addEventListener("afterprint", function () { if (!(mq && mq.matches)) { endPrint(); } });
+    if (mq) {
+      var onChange = function (e) { if (e.matches) { preparePrint(); } else { endPrint(); } };
+      if (mq.addEventListener) { mq.addEventListener("change", onChange); } else if (mq.addListener) { mq.addListener(onChange); }
+      if (mq.matches) { preparePrint(); }
+    }
+  }
+
+  window.BWM = { renderAll: renderAll, render: render, preparePrint: preparePrint, endPrint: endPrint };
   function start() {
     startSortable();
     startSearch();
     startMapControls();
-    startCharts();
+    startChartTools();
+    startPrint();
+    if (!printing) { startCharts(); }
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

@@ -40,7 +40,7 @@ def _chart_summary(w) -> list[dict]:
 @pytest.mark.parametrize("kind", list(PAGES))
 def test_page_type_loads_draws_its_charts_and_passes_axe(kind, demo_site, open_page):
     """Each page type from disk (file://): no console error, every chart drawn with data, no request leaving
-    the machine (the open_page fixture), and axe-core reports no serious or critical violation."""
+    the machine (the open_page fixture), and axe-core reports no violation at all."""
     if not AXE.is_file():
         pytest.skip("axe-core is not installed: run `make browser` (npm ci)")
     # axe-core as an init script: it runs outside the pages' Content-Security-Policy, which forbids injected
@@ -64,8 +64,8 @@ def test_page_type_loads_draws_its_charts_and_passes_axe(kind, demo_site, open_p
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
     }""")
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], serious
+    assert violations == [], violations  # clean: not only no serious ones (issue 15: the indicator page's
+    # landmark-unique was the last one)
 
 
 def test_the_gemeente_page_shows_where_the_divide_grows_and_no_clear_change_in_grey(demo_site, open_page):

@@ -102,8 +102,15 @@ def test_the_link_check_finds_broken_fragment_and_external_links(demo_site, tmp_
 def test_plotly_is_one_local_file_and_never_inlined(demo_site):
     import plotly
 
-    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    assert (demo_site / "assets" / "plotly.min.js").read_bytes() == shipped.read_bytes()
+    shipped = (demo_site / "assets" / "plotly.min.js").read_bytes()
+    assert shipped == site_pages.PLOTLY_JS.read_bytes()
+    # the reduced bundle (scatter and bar), of the same plotly.js version as the python package's full one
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    version = re.search(rb"plotly\.js v(\d+\.\d+\.\d+)", full.read_bytes()[:200]).group(1)
+    assert re.search(rb"plotly\.js \(basic - minified\) v(\d+\.\d+\.\d+)", shipped[:200]).group(1) == version
+    lock = json.loads((site_pages.PROJECT_ROOT / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/plotly.js-basic-dist-min"]["version"] == version.decode()
+    assert len(shipped) * 4 < full.stat().st_size  # 1.1 MB against 4.85 MB
     for page in demo_site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert "cdn." not in html and "https://" not in html.replace("https://creativecommons", "")
