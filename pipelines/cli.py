@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bwm.settings import Settings, SettingsError, prepare_dagster_home
+from bwm.settings import CSV_DIALECTS, Settings, SettingsError, prepare_dagster_home
 
 
 def _say(msg: str) -> None:
@@ -288,6 +288,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from bwm.export.run import export
     from bwm.export.tables import ExportError, Selection
+    from bwm.export.writers import dialect_delimiter
     from bwm.settings import parse_municipalities
     from bwm.warehouse import WarehouseError
 
@@ -304,7 +305,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         paths = export(settings.warehouse_path, selection,
                        Path(args.out).resolve() if args.out else settings.export_dir,
                        name=args.name, formats=_list_arg(args.formats) or ("csv", "parquet", "xlsx"),
-                       csv_delimiter=args.csv_delimiter, generated_at=generated_at)
+                       csv_delimiter=args.csv_delimiter or dialect_delimiter(args.csv_dialect or
+                                                                              settings.export_csv_dialect),
+                       generated_at=generated_at)
     except (ExportError, WarehouseError, ValueError) as exc:
         print(f"Export failed: {exc}", file=sys.stderr)
         return 1
@@ -432,8 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--years", help="years, e.g. 2019-2024 or 2020,2022 (default all)")
     exp.add_argument("--levels", help="levels: gemeente,wijk,buurt (default) and/or land (the national row)")
     exp.add_argument("--formats", help="csv,parquet,xlsx (default all three)")
-    exp.add_argument("--csv-delimiter", choices=[",", ";"], default=",",
-                     help="';' also writes decimal commas, as Excel with Dutch settings expects (default ',')")
+    exp.add_argument("--csv-dialect", choices=sorted(CSV_DIALECTS),
+                     help="excel-nl: ';' and decimal commas, what Dutch Excel opens by double-click; international: "
+                     "',' and a decimal point (default BWM_EXPORT_CSV_DIALECT, which defaults to excel-nl)")
+    exp.add_argument("--csv-delimiter", choices=[",", ";"],
+                     help="the separator itself (';' also writes decimal commas); overrides --csv-dialect")
     exp.add_argument("--out", help="folder to write to (default BWM_EXPORT_DIR)")
     exp.add_argument("--name", help="file name prefix (default from the selection, e.g. GM9901)")
     exp.add_argument("--generated-at", help="timestamp to record instead of now (ISO 8601), for reproducible files")

@@ -152,10 +152,10 @@ def test_other_formats_rewrite_everything_and_gone_codes_are_left_alone(wh, tmp_
     out = tmp_path / "out"
     update_per_municipality(wh, CODES, out, generated_at=GENERATED)
     assert update_per_municipality(wh, CODES, out, formats=("parquet",), generated_at=LATER).written == CODES
-    assert update_per_municipality(wh, CODES, out, formats=("parquet",), csv_delimiter=";",
-                                   generated_at=LATER).written == CODES
+    assert update_per_municipality(wh, CODES, out, formats=("parquet",), csv_delimiter=",",
+                                   generated_at=LATER).written == CODES  # the other CSV dialect
     gone = _stamps(out / "GM0002")
-    result = update_per_municipality(wh, ["GM0001"], out, formats=("parquet",), csv_delimiter=";",
+    result = update_per_municipality(wh, ["GM0001"], out, formats=("parquet",), csv_delimiter=",",
                                      generated_at=LATER)
     assert (result.written, result.reused) == ([], ["GM0001"])
     assert result.files == writers.paths(out / "GM0001", "GM0001", ("parquet",))
