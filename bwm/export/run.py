@@ -169,6 +169,8 @@ def fingerprints(con, codes: list[str], formats, csv_delimiter: str = ";",
         sources = lookup.sources(cited)
         extra[code] = (definitions.columns, definitions.rows(), sources.columns, sources.rows())
     tables = ["publish.values", *export_tables.divide_tables_present(con)]
+    if warehouse.table_exists(con, "publish", "targets"):
+        tables.append("publish.targets")
     prints = incremental.fingerprints(con, code_version(), shared, tables=tables, extra=extra)
     return {code: prints[code] for code in codes if code in extra}
 

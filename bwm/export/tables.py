@@ -148,9 +148,14 @@ DIVIDE_COLUMNS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
 }
 DIVIDE_DEFINITION_COLUMNS = ["table", "column", "unit", "nl", "en"]
+#: The targets table (publish.targets, the municipality's ambities): one row per area and indicator with a target;
+#: values in the indicator's unit, status op_koers / niet_op_koers / onbekend (rule: bwm.municipal.targets).
+TARGET_COLUMNS = ["gemeente_code", "area_code", "area_level", "indicator_id", "indicator_name", "unit", "base_year",
+                  "base_value", "target_year", "target_value", "latest_year", "latest_value", "expected_value",
+                  "status", "progress_pct", "file"]
 #: The tables of an export, in the order files and sheets are written (``ExportTables.named``).
 TABLE_NAMES = ("data_long", "data_wide", "definitions", "sources", "notes", "divide_decomposition",
-               "divide_contributions", "divide_definitions")
+               "divide_contributions", "divide_definitions", "targets")
 #: Row order of the divide tables.
 DIVIDE_ORDER = {"divide_decomposition": ["gemeente_code", "level", "indicator_id", "measure", "base_year"],
                 "divide_contributions": ["gemeente_code", "level", "indicator_id", "measure", "base_year", "year",
@@ -205,11 +210,13 @@ class ExportTables:
     divide_decomposition: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_decomposition"))
     divide_contributions: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_contributions"))
     divide_definitions: pl.DataFrame = field(default_factory=lambda: divide_definitions())
+    targets: pl.DataFrame = field(default_factory=lambda: _empty_targets())
 
     def named(self) -> dict[str, pl.DataFrame]:
         """Table name -> frame, in the order files and sheets are written."""
         return dict(zip(TABLE_NAMES, (self.data_long, self.data_wide, self.definitions, self.sources, self.notes,
-                                      self.divide_decomposition, self.divide_contributions, self.divide_definitions),
+                                      self.divide_decomposition, self.divide_contributions, self.divide_definitions,
+                                      self.targets),
                         strict=True))
 
 
@@ -219,6 +226,7 @@ def build(con, selection: Selection, generated_at: dt.datetime) -> ExportTables:
     catalogue = read_catalogue(con)
     for name in DIVIDE_ORDER:
         setattr(built, name, divide_table(con, name, selection, catalogue))
+    built.targets = targets_table(con, selection, catalogue)
     return built
 
 
@@ -237,12 +245,14 @@ def build_per_municipality(con, codes: list[str], generated_at: dt.datetime, lev
         batch_selection = Selection(municipalities=tuple(chunk), levels=levels)
         divide = {name: divide_table(con, name, batch_selection, catalogue).partition_by("gemeente_code", as_dict=True)
                   for name in DIVIDE_ORDER}
+        targets = targets_table(con, batch_selection, catalogue).partition_by("gemeente_code", as_dict=True)
         for code in chunk:
             part = pl.concat([national, parts.get((code,), long.clear())])
             built = _assemble(con, _sorted(part), Selection(municipalities=(code,), levels=levels), generated_at,
                               catalogue, lookup)
             for name, frames in divide.items():
                 setattr(built, name, frames.get((code,), _empty_divide(name)))
+            built.targets = targets.get((code,), _empty_targets())
             yield code, built
 
 
@@ -295,6 +305,27 @@ def _sorted(long: pl.DataFrame) -> pl.DataFrame:
 
 def _empty_divide(name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=[c for c, *_ in DIVIDE_COLUMNS[name]])
+
+
+def _empty_targets() -> pl.DataFrame:
+    return pl.DataFrame(schema=TARGET_COLUMNS)
+
+
+def targets_table(con, s: Selection, catalogue: pl.DataFrame) -> pl.DataFrame:
+    """The targets of the selection (publish.targets): its municipalities, the indicators of its themes, its levels;
+    empty (with its columns) when the warehouse has none. Years do not narrow it: a target spans years."""
+    if not warehouse.table_exists(con, "publish", "targets"):
+        return _empty_targets()
+    where, params = ["area_level in (select unnest($levels))"], {"levels": list(s.levels)}
+    if s.municipalities:
+        where.append("gemeente_code in (select unnest($gm))")
+        params["gm"] = list(s.municipalities)
+    if s.themes:
+        ids = catalogue.filter(pl.col("theme").is_in(list(s.themes))).get_column("indicator_id").to_list()
+        where.append("indicator_id in (select unnest($ids))")
+        params["ids"] = ids or [""]
+    return con.execute(f"select {', '.join(TARGET_COLUMNS)} from publish.targets where {' and '.join(where)} "
+                       "order by gemeente_code, area_code, indicator_id", params).pl().select(TARGET_COLUMNS)
 
 
 def divide_tables_present(con) -> list[str]:
@@ -473,6 +504,15 @@ def notes(con, s: Selection, generated_at: dt.datetime) -> pl.DataFrame:
         ]
     rows += [
         ["columns", "data_wide", "", WIDE_SHAPE_NL, WIDE_SHAPE_EN],
+        ["columns", "targets", "",
+         "De ambities van de gemeente (bestand ambities*.csv in de map van de gemeente): per gebied en indicator het "
+         "doel (target_value in de eenheid, target_year) en het beginjaar met zijn cijfer. Op koers (op_koers) als "
+         "het laatste cijfer minstens zo ver richting het doel is als de rechte lijn van het beginjaar naar het doel "
+         "voor dat jaar verwacht (expected_value); anders niet_op_koers; onbekend zonder begin- of later cijfer.",
+         "The municipality's targets (file ambities*.csv): per area and indicator the target and its year, and the "
+         "base year with its figure. op_koers when the latest figure is at least as far towards the target as the "
+         "straight line from the base year to the target expects for that year (expected_value); else niet_op_koers; "
+         "onbekend without a base or later figure."],
         ["marker", "no_figure", NO_FIGURE_MARKER, NO_FIGURE_NL, NO_FIGURE_EN],
         ["columns", "value", "", "Waarde in de eenheid van de indicator (kolom unit); leeg als het cijfer ontbreekt.",
          "Value in the indicator's unit (column unit); empty when the figure is missing."],

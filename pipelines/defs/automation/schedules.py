@@ -19,7 +19,7 @@ from pipelines.resources import BwmResource
 
 MIRROR = dg.AssetKey(["mirror", "cbs"])
 #: The outputs of the municipal multi-asset (file status, values, declared indicators): refreshed together.
-MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators")]
+MUNICIPAL_ROOTS = [dg.AssetKey(["municipal", n]) for n in ("file_status", "values", "indicators", "targets")]
 
 
 #: When the schedule ticks is part of its definition, so it is read when the code location loads
