@@ -34,7 +34,7 @@ HEADERS_NL: dict[str, str] = {
     # targets
     "target_year": "Doeljaar", "target_value": "Doel (in de eenheid)", "base_year": "Beginjaar",
     "base_value": "Beginwaarde (in de eenheid)", "expected_value": "Verwacht volgens de lijn (in de eenheid)",
-    "status": "Status", "file": "Bestand",
+    "status": "Status", "progress_pct": "Voortgang naar de ambitie (%)", "file": "Bestand",
 }
 #: The divide tables' own columns: their header from DIVIDE_COLUMNS' unit ('maat': the measure's unit).
 _DIVIDE_NL = {
