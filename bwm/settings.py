@@ -54,6 +54,9 @@ class Settings:
     disclosure_min_count: float = 10.0
     disclosure_min_cases: float = 10.0
     export_dir: Path = PROJECT_ROOT / "data" / "exports"
+    #: How the exports' CSV files are written (``bwm.export.writers.CSV_DIALECTS``): ``excel-nl`` (';', decimal
+    #: comma), which Excel with Dutch regional settings opens by double-click, or ``international`` (',', point).
+    export_csv_dialect: str = "excel-nl"
     site_dir: Path = PROJECT_ROOT / "data" / "site"
     geo_base_url: str = "https://api.pdok.nl/cbs"
     #: DuckDB's memory limit per process. Without one DuckDB takes up to 80% of RAM (9 GiB on the national
@@ -121,6 +124,7 @@ class Settings:
             disclosure_min_count=_positive_float(env, "BWM_DISCLOSURE_MIN_COUNT", base.disclosure_min_count),
             disclosure_min_cases=_positive_float(env, "BWM_DISCLOSURE_MIN_CASES", base.disclosure_min_cases),
             export_dir=path("BWM_EXPORT_DIR", base.export_dir),
+            export_csv_dialect=parse_csv_dialect(env.get("BWM_EXPORT_CSV_DIALECT", ""), base.export_csv_dialect),
             site_dir=path("BWM_SITE_DIR", base.site_dir),
             geo_base_url=(env.get("BWM_GEO_BASE_URL", "").strip() or base.geo_base_url).rstrip("/"),
             duckdb_memory=parse_memory(env.get("BWM_DUCKDB_MEMORY", ""), base.duckdb_memory),
@@ -146,6 +150,7 @@ class Settings:
             "BWM_MUNICIPAL_MAX_MB": repr(self.municipal_max_mb),
             "BWM_DISCLOSURE_MIN_COUNT": repr(self.disclosure_min_count),
             "BWM_DISCLOSURE_MIN_CASES": repr(self.disclosure_min_cases), "BWM_EXPORT_DIR": str(self.export_dir),
+            "BWM_EXPORT_CSV_DIALECT": self.export_csv_dialect,
             "BWM_SITE_DIR": str(self.site_dir), "BWM_GEO_BASE_URL": self.geo_base_url,
             "BWM_DUCKDB_MEMORY": self.duckdb_memory, "BWM_REFRESH_CRON": self.refresh_cron,
             "BWM_TIMEZONE": self.timezone, "BWM_ALERT_WEBHOOK": self.alert_webhook,
@@ -207,6 +212,21 @@ def parse_health_table(raw: str, default: str) -> str:
         raise SettingsError(f"BWM_HEALTH_TABLE={raw.strip()!r} is not a health table the monitor reads; "
                             f"use one of: {choices}.")
     return table
+
+
+#: The CSV dialects of the exports: name -> (column separator, decimal mark). Kept here beside the setting;
+#: ``bwm.export.writers`` writes them.
+CSV_DIALECTS = {"excel-nl": (";", ","), "international": (",", ".")}
+
+
+def parse_csv_dialect(raw: str, default: str) -> str:
+    """``"Excel-NL"`` -> ``"excel-nl"``; empty means ``default``; anything else is refused with the choices."""
+    name = raw.strip().lower() or default
+    if name not in CSV_DIALECTS:
+        raise SettingsError(f"BWM_EXPORT_CSV_DIALECT={raw.strip()!r} is not a CSV dialect of the exports; use "
+                            "'excel-nl' (';' between columns, decimal comma: what Excel with Dutch settings opens "
+                            "by double-click) or 'international' (',' and a decimal point, for other tools).")
+    return name
 
 
 def parse_municipalities(raw: str) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bwm.settings import Settings, SettingsError, prepare_dagster_home
+from bwm.settings import CSV_DIALECTS, Settings, SettingsError, prepare_dagster_home
 
 
 def _say(msg: str) -> None:
@@ -288,6 +288,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from bwm.export.run import export
     from bwm.export.tables import ExportError, Selection
+    from bwm.export.writers import dialect_delimiter
     from bwm.settings import parse_municipalities
     from bwm.warehouse import WarehouseError
 
@@ -304,7 +305,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         paths = export(settings.warehouse_path, selection,
                        Path(args.out).resolve() if args.out else settings.export_dir,
                        name=args.name, formats=_list_arg(args.formats) or ("csv", "parquet", "xlsx"),
-                       csv_delimiter=args.csv_delimiter, generated_at=generated_at)
+                       csv_delimiter=args.csv_delimiter or dialect_delimiter(args.csv_dialect or
+                                                                              settings.export_csv_dialect),
+                       generated_at=generated_at)
     except (ExportError, WarehouseError, ValueError) as exc:
         print(f"Export failed: {exc}", file=sys.stderr)
         return 1
@@ -314,12 +317,61 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How long ``bwm dev`` gives the Dagster UI to stop after SIGTERM or SIGINT before it kills what is left. systemd
+#: sends SIGKILL 90 s after SIGTERM by default; a stop is expected within 10 s, so this leaves room to spare.
+DEV_STOP_GRACE_S = 7.0
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
+    """``dagster dev`` as a child in its own process group, stopped cleanly on SIGTERM (systemd's stop) or SIGINT.
+
+    ``dagster dev`` turns SIGTERM into an interrupt, but then waits up to 60 s for each of its webserver and
+    daemon (and a SIGTERM during start-up is lost), so a systemd stop could take minutes or leave a code server
+    behind. Here the signal is passed to the whole group as SIGINT (each Dagster process shuts down on it); what
+    is still running after ``DEV_STOP_GRACE_S`` is killed with its group, so ``bwm dev`` exits within 10 s and
+    leaves no process behind. ``-a defs``: the module also holds the folder's Definitions (``_layers``).
+    """
+    import signal
+    import subprocess
+
     prepare_dagster_home(Settings.from_env())
-    cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "pipelines.definitions",
+    cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "pipelines.definitions", "-a", "defs",
            "--host", args.host, "--port", str(args.port)]
     print("Starting the Dagster UI:", " ".join(cmd), flush=True)
-    os.execv(cmd[0], cmd)
+    child = subprocess.Popen(cmd, start_new_session=True)
+    stopping: list[int] = []
+
+    def stop(signum, _frame) -> None:
+        if not stopping:
+            stopping.append(signum)
+            _signal_group(child.pid, signal.SIGINT)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while child.poll() is None and not stopping:
+            try:
+                child.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+        if stopping:
+            print(f"Stopping the Dagster UI ({signal.Signals(stopping[0]).name})...", flush=True)
+            try:
+                child.wait(timeout=DEV_STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                print(f"The Dagster UI did not stop within {DEV_STOP_GRACE_S:g} s; killing it.", flush=True)
+        _signal_group(child.pid, signal.SIGKILL)  # whatever of the group is left (a code server, a daemon)
+        child.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 0 if stopping else (child.returncode or 0)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):  # the group is gone already
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,8 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--years", help="years, e.g. 2019-2024 or 2020,2022 (default all)")
     exp.add_argument("--levels", help="levels: gemeente,wijk,buurt (default) and/or land (the national row)")
     exp.add_argument("--formats", help="csv,parquet,xlsx (default all three)")
-    exp.add_argument("--csv-delimiter", choices=[",", ";"], default=",",
-                     help="';' also writes decimal commas, as Excel with Dutch settings expects (default ',')")
+    exp.add_argument("--csv-dialect", choices=sorted(CSV_DIALECTS),
+                     help="excel-nl: ';' and decimal commas, what Dutch Excel opens by double-click; international: "
+                     "',' and a decimal point (default BWM_EXPORT_CSV_DIALECT, which defaults to excel-nl)")
+    exp.add_argument("--csv-delimiter", choices=[",", ";"],
+                     help="the separator itself (';' also writes decimal commas); overrides --csv-dialect")
     exp.add_argument("--out", help="folder to write to (default BWM_EXPORT_DIR)")
     exp.add_argument("--name", help="file name prefix (default from the selection, e.g. GM9901)")
     exp.add_argument("--generated-at", help="timestamp to record instead of now (ISO 8601), for reproducible files")

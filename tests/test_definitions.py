@@ -14,9 +14,10 @@ EXPECTED = {
     "divide/inputs", "divide/measures", "divide/trends", "divide/intervals", "divide/change_intervals",
     "divide/contributions", "divide/decomposition",
     "mirror/geo", "publish/site", "publish/warehouse",
-    "municipal/file_status", "municipal/values", "municipal/indicators", "municipal/published", "publish/exports",
+    "municipal/file_status", "municipal/values", "municipal/indicators", "municipal/targets", "municipal/published",
+    "publish/exports",
     *{f"publish/{name}" for name in ("areas", "indicators", "values", "theme_scores", "divide_measures",
-                                     "divide_trends", "divide_decomposition", "divide_contributions")},
+                                     "divide_trends", "divide_decomposition", "divide_contributions", "targets")},
 }
 
 

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from bwm import catalogue, warehouse
+from bwm.export import headers, xlsx
 from bwm.export.run import export
 from bwm.export.tables import ExportError, Selection
 from bwm.export.writers import neutralise
@@ -23,7 +24,7 @@ from pipelines.defs.publish.model import build_model
 #: The publish tables the exports read (the divide tables are left out here: the exports write them empty then).
 EXPORT_MODEL = ("indicators", "values")
 BASIC_TABLES = ("data_long", "data_wide", "definitions", "sources", "notes")
-DIVIDE_TABLES = ("divide_decomposition", "divide_contributions", "divide_definitions")
+DIVIDE_TABLES = ("divide_decomposition", "divide_contributions", "divide_definitions", "targets")
 
 GENERATED = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 CATALOGUE = {
@@ -126,11 +127,12 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
     expected = _warehouse_rows(wh)
     marker = {None: "", "suppressed_by_cbs": ".", "suppressed_small_count": "x"}
 
-    rows = _csv(out / "GM0001_data_long.csv")
+    rows = _csv(out / "GM0001_data_long.csv", ";")  # the default dialect: excel-nl
     header, body = rows[0], rows[1:]
     col = {c: i for i, c in enumerate(header)}
     got = {(int(r[col["year"]]), r[col["area_code"]], r[col["indicator_id"]]):
-           (float(r[col["value"]]) if r[col["value"]] else None, r[col["missing_reason"]] or None) for r in body}
+           (float(r[col["value"]].replace(",", ".")) if r[col["value"]] else None, r[col["missing_reason"]] or None)
+           for r in body}
     assert got == expected
     assert all(r[col["marker"]] == marker[r[col["missing_reason"]] or None] for r in body)
 
@@ -138,8 +140,11 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
     assert {(r["year"], r["area_code"], r["indicator_id"]): (r["value"], r["missing_reason"])
             for r in parquet.iter_rows(named=True)} == expected
     wide = pl.read_parquet(out / "GM0001_data_wide.parquet")
-    assert wide.columns[6:] == ["inkomen", "vermogen", "clients"]  # catalogue order, municipal last
-    assert wide.filter((pl.col("year") == 2024) & (pl.col("area_code") == "BU00010101"))["vermogen"][0] == -3500.5
+    assert wide.columns[9:] == ["2023", "2024", "latest_year", "latest_value"]  # a column per year of the selection
+    assert wide.filter(pl.col("area_code") == "BU00010101")["indicator_id"].to_list() == \
+        ["inkomen", "vermogen", "clients"]  # catalogue order, municipal last
+    assert wide.filter((pl.col("area_code") == "BU00010101") & (pl.col("indicator_id") == "vermogen"))["2024"][0] == \
+        -3500.5
 
     wb = openpyxl.load_workbook(out / "GM0001.xlsx")
     assert wb.sheetnames == [*BASIC_TABLES, *DIVIDE_TABLES]
@@ -147,20 +152,21 @@ def test_every_format_reads_back_as_the_warehouse(wh, tmp_path):
     assert all(len(sheets[name]) > 1 for name in BASIC_TABLES), "every sheet has a header and rows"
     # This warehouse has no divide tables: their sheets have the header only; the definitions say what they hold.
     assert [len(sheets[name]) for name in DIVIDE_TABLES[:2]] == [1, 1]
-    assert sheets["divide_contributions"][0][:3] == ["gemeente_code", "level", "indicator_id"]
+    assert sheets["divide_contributions"][0][:3] == ["Gemeentecode", "Niveau", "Indicator (code)"]
     assert len(sheets["divide_definitions"]) > 40
     xl_header = sheets["data_long"][0]
-    assert xl_header == header
+    assert xl_header == [headers.header("data_long", c) for c in header]  # Dutch, with units
     xl = {(r[0], r[col["area_code"]], r[col["indicator_id"]]): (r[col["value"]], r[col["missing_reason"]])
           for r in sheets["data_long"][1:]}
     assert xl == expected
-    wide_rows = {(r[0], r[4]): r for r in sheets["data_wide"][1:]}
+    wide_rows = {(r[3], r[6]): r for r in sheets["data_wide"][1:]}
     wide_header = sheets["data_wide"][0]
-    assert wide_rows[(2024, "BU00010101")][wide_header.index("clients")] == "x"
-    assert wide_rows[(2024, "BU00010102")][wide_header.index("clients")] == "x"  # one marker for all of ours
-    assert wide_rows[(2023, "BU00010101")][wide_header.index("inkomen")] == "."
-    assert wide_rows[(2024, "GM0001")][wide_header.index("clients")] == 45
-    assert [r[0] for r in sheets["definitions"][1:]] == ["inkomen", "vermogen", "clients"]
+    assert wide_rows[("BU00010101", "clients")][wide_header.index("2024")] == "x"
+    assert wide_rows[("BU00010102", "clients")][wide_header.index("2024")] == "x"  # one marker for all of ours
+    assert wide_rows[("BU00010101", "inkomen")][wide_header.index("2023")] == "."
+    assert wide_rows[("GM0001", "clients")][wide_header.index("2024")] == 45
+    assert [r[0] for r in sheets["definitions"][1:4]] == ["inkomen", "vermogen", "clients"]
+    assert sheets["definitions"][4] == [None] * len(sheets["definitions"][0])  # then the legend of data_wide
     assert [r[0] for r in sheets["sources"][1:]] == ["T2023", "T2024", "clients.csv"]
     sources = {r[0]: r for r in sheets["sources"][1:]}
     assert sources["T2024"][2:5] == ["2024", "2025-03-01T02:00:00", "2025-01-01T00:00:00+00:00"]
@@ -197,13 +203,101 @@ def test_semicolon_csv_has_decimal_commas(wh, tmp_path):
     assert values[("2024", "GM0001", "clients")] == "45"
 
 
+def test_xlsx_for_dutch_excel_headers_frozen_ids_filters_rounding_and_no_empty_wide_cell(wh, tmp_path):
+    export(wh, Selection(municipalities=("GM0001",)), tmp_path, name="nl", formats=("xlsx", "parquet"),
+           generated_at=GENERATED)
+    wb = openpyxl.load_workbook(tmp_path / "nl.xlsx")
+    long, wide, definitions = wb["data_long"], wb["data_wide"], wb["definitions"]
+    header = [c.value for c in long[1]]
+    assert header[:3] == ["Jaar", "Gemeentecode", "Gemeente"] and "Waarde (in de eenheid)" in header
+    assert "Teller (aantal)" in header and "Noemer (aantal)" in header
+    wide_header = [c.value for c in wide[1]]
+    assert wide_header == ["Gemeentecode", "Gemeente", "Niveau", "Gebiedscode", "Gebied", "Thema", "Indicator (code)",
+                           "Indicator", "Eenheid", "2023", "2024", "Laatste jaar met cijfer",
+                           "Laatste cijfer (in de eenheid)"]
+    # the identifying columns (up to the indicator's name) and the header row stay in view
+    assert long.freeze_panes == "J2" and wide.freeze_panes == "J2" and definitions.freeze_panes == "C2"
+    for ws in wb.worksheets:
+        table_rows = next((i for i, row in enumerate(ws.iter_rows(values_only=True), 1) if all(
+            v is None for v in row)), ws.max_row + 1) - 1
+        assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(ws[1]))}{table_rows}", ws.title
+    assert long.max_row == 1 + len(_warehouse_rows(wh))
+
+    # data_wide: one row per area and indicator, a column per year; no cell empty; shown rounded as on the site
+    rows = {(r[3], r[6]): r for r in wide.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {("GM0001", "inkomen"), ("WK000101", "inkomen"), ("BU00010101", "inkomen"),
+                         ("BU00010101", "vermogen"), ("GM0001", "clients"), ("WK000101", "clients"),
+                         ("BU00010101", "clients"), ("BU00010102", "clients")}
+    assert rows[("GM0001", "inkomen")][9:] == (30000, 31000.25, 2024, 31000.25)  # KWB 2023 and 2024 on one row
+    assert rows[("BU00010101", "vermogen")][9:] == ("\u2014", -3500.5, 2024, -3500.5)  # no 2023 row: marked
+    assert rows[("BU00010101", "inkomen")][9:] == (".", "\u2014", "\u2014", "\u2014")  # CBS suppressed, no 2024
+    assert rows[("BU00010102", "clients")][9:] == ("\u2014", "x", "\u2014", "\u2014")
+    assert all(v is not None for row in rows.values() for v in row), "every empty cell of data_wide has a marker"
+    cells = {(r[3].value, r[6].value): r for r in wide.iter_rows(min_row=2)}
+    assert cells[("GM0001", "inkomen")][10].number_format == "#,##0"  # euros whole, as on the site
+    assert cells[("GM0001", "inkomen")][12].number_format == "#,##0"  # latest value too
+    assert cells[("GM0001", "inkomen")][11].number_format == "General"  # a year is no amount
+    long_values = [r[header.index("Waarde (in de eenheid)")] for r in long.iter_rows(min_row=2)]
+    assert {c.number_format for c in long_values} == {"General"}
+    assert 31000.25 in [c.value for c in long_values]  # the long sheet keeps (and shows) full precision
+
+    # every marker in the wide sheet is explained under the definitions sheet's table, and so is its shape
+    legend = {r[0]: r[1] for r in definitions.iter_rows(min_row=2, values_only=True) if r[0] is not None}
+    used = {v for row in rows.values() for v in row[9:] if isinstance(v, str)}
+    assert used == {".", "x", "\u2014"} and used <= set(legend)
+    assert legend["x"].startswith("Afgeschermd") and legend["\u2014"].startswith("Geen cijfer")
+    texts = [r[0] for r in definitions.iter_rows(values_only=True) if r[0]]
+    assert "Vorm van data_wide" in texts and any(t.startswith("data_wide heeft één rij per gebied en indicator")
+                                                 for t in texts if isinstance(t, str))
+    # Parquet keeps the same shape with nulls (typed data, the long table carries the reasons)
+    parquet = pl.read_parquet(tmp_path / "nl_data_wide.parquet")
+    assert parquet.height == 8 and parquet.schema["2023"] == pl.Float64 and parquet.schema["latest_year"] == pl.Int64
+
+
+def test_xlsx_wide_numbers_have_the_site_decimals_of_their_unit(tmp_path):
+    from bwm.export import writers
+
+    frame = pl.DataFrame({"unit": ["pct", "eur", "per_1000", "count", "km", "index"],
+                          "2024": [12.345, 32300.4, 4.56, 45.0, 1.23, 0.5], "latest_value": [1.0] * 6})
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(xlsx.write_sheets([("data_wide", writers.xlsx_sheet("data_wide", frame))], GENERATED))
+    ws = openpyxl.load_workbook(path)["data_wide"]
+    formats = [(r[0].value, r[1].number_format, r[2].number_format) for r in ws.iter_rows(min_row=2)]
+    # bwm.site.format writes 12,3% / € 32.300 / 4,6 per 1.000 / 45 / 1,2 km / 0,5 (one decimal by default)
+    assert formats == [("pct", "#,##0.0", "#,##0.0"), ("eur", "#,##0", "#,##0"), ("per_1000", "#,##0.0", "#,##0.0"),
+                       ("count", "#,##0", "#,##0"), ("km", "#,##0.0", "#,##0.0"), ("index", "#,##0.0", "#,##0.0")]
+    assert [r[1].value for r in ws.iter_rows(min_row=2)] == [12.345, 32300.4, 4.56, 45, 1.23, 0.5]  # full values
+
+
+def test_csv_dialect_setting_defaults_to_what_dutch_excel_opens(wh, tmp_path, monkeypatch):
+    from bwm.settings import Settings, SettingsError
+
+    assert Settings.from_env({}).export_csv_dialect == "excel-nl"
+    assert Settings.from_env({"BWM_EXPORT_CSV_DIALECT": " International "}).export_csv_dialect == "international"
+    with pytest.raises(SettingsError, match="BWM_EXPORT_CSV_DIALECT='semicolon' is not a CSV dialect"):
+        Settings.from_env({"BWM_EXPORT_CSV_DIALECT": "semicolon"})
+    monkeypatch.setenv("BWM_WAREHOUSE", str(wh))
+    for dialect, sep, value in (("excel-nl", ";", "29000,5"), ("international", ",", "29000.5")):
+        monkeypatch.setenv("BWM_EXPORT_CSV_DIALECT", dialect)
+        assert main(["export", "--municipalities", "GM0001", "--formats", "csv", "--out", str(tmp_path / dialect),
+                     "--generated-at", "2025-03-01T12:00:00"]) == 0
+        raw = (tmp_path / dialect / "GM0001_data_long.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # UTF-8 with BOM, CRLF, in both dialects
+        rows = _csv(tmp_path / dialect / "GM0001_data_long.csv", sep)
+        col = {c: i for i, c in enumerate(rows[0])}
+        assert len(rows[0]) == 21  # split into columns by this separator: nothing lands in column A only
+        assert {r[col["value"]] for r in rows[1:] if r[col["area_code"]] == "WK000101"} >= {value}
+    wide = _csv(tmp_path / "excel-nl" / "GM0001_data_wide.csv", ";")
+    assert all(cell != "" for row in wide[1:] for cell in row), "every empty cell of data_wide has a marker"
+
+
 def test_formula_injection_is_neutralised(wh, tmp_path):
     assert neutralise("=1+1") == "'=1+1" and neutralise("@x") == "'@x" and neutralise("-x") == "'-x"
     assert neutralise("+x") == "'+x" and neutralise("Café") == "Café" and neutralise("") == ""
     export(wh, Selection(municipalities=("GM0001",)), tmp_path, name="f", formats=("csv", "xlsx"),
            generated_at=GENERATED)
     text = (tmp_path / "f_data_long.csv").read_text(encoding="utf-8-sig")
-    assert "'=cmd|' /C calc'!A0" in text and ",=cmd" not in text
+    assert "'=cmd|' /C calc'!A0" in text and ";=cmd" not in text
     assert "'-Vermogen" in text and "'+Cliënten" in text
     definitions = (tmp_path / "f_definitions.csv").read_text(encoding="utf-8-sig")
     assert "'@SUM(A1) mediaan vermogen." in definitions
@@ -215,7 +309,7 @@ def test_formula_injection_is_neutralised(wh, tmp_path):
     assert {"'=cmd|' /C calc'!A0", "'-Vermogen", "'+Cliënten", "'@SUM(A1) mediaan vermogen."} <= texts
     assert not [t for t in texts if t.startswith(("=", "+", "-", "@"))]
     numbers = [c.value for c in cells if isinstance(c.value, float) and c.value < 0]
-    assert numbers == [-3500.5, -3500.5]  # long and wide: negative numbers stay numbers
+    assert numbers == [-3500.5, -3500.5, -3500.5]  # long, wide (2024 and latest): negative numbers stay numbers
 
 
 def test_same_warehouse_same_bytes_apart_from_generated_at(wh, tmp_path):

@@ -46,7 +46,7 @@ def test_an_unchanged_warehouse_rewrites_nothing(wh, tmp_path):  # noqa: F811
     first = update_per_municipality(wh, CODES, out, generated_at=GENERATED)
     assert (first.written, first.reused) == (CODES, [])
     stamps = _stamps(out)
-    assert len(stamps) == 2 * 18  # per municipality 17 files (8 tables as CSV and Parquet, the XLSX) and the state
+    assert len(stamps) == 2 * 20  # per municipality 19 files (9 tables as CSV and Parquet, the XLSX) and the state
     second = update_per_municipality(wh, CODES, out, generated_at=LATER)
     assert (second.written, second.reused) == ([], CODES)
     assert second.files == first.files
@@ -152,10 +152,10 @@ def test_other_formats_rewrite_everything_and_gone_codes_are_left_alone(wh, tmp_
     out = tmp_path / "out"
     update_per_municipality(wh, CODES, out, generated_at=GENERATED)
     assert update_per_municipality(wh, CODES, out, formats=("parquet",), generated_at=LATER).written == CODES
-    assert update_per_municipality(wh, CODES, out, formats=("parquet",), csv_delimiter=";",
-                                   generated_at=LATER).written == CODES
+    assert update_per_municipality(wh, CODES, out, formats=("parquet",), csv_delimiter=",",
+                                   generated_at=LATER).written == CODES  # the other CSV dialect
     gone = _stamps(out / "GM0002")
-    result = update_per_municipality(wh, ["GM0001"], out, formats=("parquet",), csv_delimiter=";",
+    result = update_per_municipality(wh, ["GM0001"], out, formats=("parquet",), csv_delimiter=",",
                                      generated_at=LATER)
     assert (result.written, result.reused) == ([], ["GM0001"])
     assert result.files == writers.paths(out / "GM0001", "GM0001", ("parquet",))
@@ -184,6 +184,6 @@ def test_the_asset_reports_written_and_reused(wh, tmp_path):  # noqa: F811
     instance = dg.DagsterInstance.ephemeral()
     runs = [dg.materialize([publish_exports], instance=instance, resources={"bwm": bwm}) for _ in range(2)]
     metadata = [r.asset_materializations_for_node("publish__exports")[0].metadata for r in runs]
-    assert [(m["written"].value, m["reused"].value, m["files"].value) for m in metadata] == [(2, 0, 34), (0, 2, 34)]
+    assert [(m["written"].value, m["reused"].value, m["files"].value) for m in metadata] == [(2, 0, 38), (0, 2, 38)]
     logs = [e.user_message for e in instance.all_logs(runs[1].run_id) if e.user_message.startswith("exports:")]
     assert logs == ["exports: 0 municipalities written, 2 reused (unchanged)"]

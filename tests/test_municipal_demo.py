@@ -19,7 +19,8 @@ def test_the_demo_files_land(con, demo_warehouse):
     assert [d[0] for d in con.execute("describe municipal.file_status").fetchall()] == [
         "file", "sheet", "status", "n_rows", "n_indicators", "report", "checked_at", "sha256"]
     rows = con.execute("select file, sheet, status from municipal.file_status order by file").fetchall()
-    assert rows == [("buddyprogramma_kanaalzijl.xlsx", "data", "accepted"),
+    assert rows == [("ambities_zuiderhaven.csv", None, "accepted"),
+                    ("buddyprogramma_kanaalzijl.xlsx", "data", "accepted"),
                     ("inkomensondersteuning_noordveen.csv", None, "accepted"),
                     ("schuldhulp_zuiderhaven.csv", None, "accepted")]
     assert {r[0] for r in rows} == {f for f in FILES if not f.endswith(".yaml")}
@@ -106,6 +107,40 @@ def test_the_refresh_writes_an_export_per_municipality(con, demo_warehouse):
     assert not any("x*" in (v or "") for row in notes.rows() for v in row)
     wb = openpyxl.load_workbook(folder / "GM9903" / "GM9903.xlsx", read_only=True)
     assert wb.sheetnames == ["data_long", "data_wide", "definitions", "sources", "notes", "divide_decomposition",
-                             "divide_contributions", "divide_definitions"]
+                             "divide_contributions", "divide_definitions", "targets"]
     sources = [r[0] for r in wb["sources"].iter_rows(min_row=2, values_only=True)]
     assert "buddyprogramma_kanaalzijl.xlsx" in sources and "85984NED" in sources
+
+
+def test_the_demo_targets_are_on_the_pages_and_in_the_export(con, demo_warehouse):
+    """ambities_zuiderhaven.csv: GM9901's netto arbeidsparticipatie 67% in 2018 towards 71% in 2030; the line
+    expects 67 + 4 * 6/12 = 69% in 2024, which it is: on course. Its bijstand 27.75 per 1,000 (2019) towards 22 in
+    2030 expects 27.75 - 5.75 * 5/11 in 2024 and is 30.6: not on course."""
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select indicator_id, base_year, latest_year, expected_value, status from publish.targets "
+        "where area_code = 'GM9901'").fetchall()}
+    assert rows["nettoarbeidsparticipatie"][:2] == (2018, 2024)
+    assert rows["nettoarbeidsparticipatie"][2:] == (pytest.approx(69.0), "op_koers")
+    base = con.execute("select value from indicators.values where area_code = 'GM9901' and year = 2019 "
+                       "and indicator_id = 'bijstand_per_1000'").fetchone()[0]
+    assert rows["bijstand_per_1000"][2:] == (pytest.approx(base + (22.0 - base) * 5 / 11), "niet_op_koers")
+    assert rows["schuldhulp_huishoudens"][0] == 2021  # no base year declared: the first year with a figure
+    page = (demo_warehouse["site"] / "gemeente" / "GM9901.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="ambities"'):page.index('<section id="kloof"')]
+    assert "Ambities: op koers?" in section and "ambities_zuiderhaven.csv" in section
+    assert "<td class=\"n\">67,0% (2018)</td><td class=\"n\">71,0% (2030)</td><td class=\"n\">69,0% (2024)</td>" \
+        "<td class=\"n\">69,0%</td><td>op koers</td>" in section
+    assert section.count("<td>niet op koers</td>") == 2
+    wijk = (demo_warehouse["site"] / "wijk" / "WK990101.html").read_text(encoding="utf-8")
+    assert 'id="ambities"' in wijk and 'id="ambities"' not in (
+        demo_warehouse["site"] / "gemeente" / "GM9902.html").read_text(encoding="utf-8")
+    about = (demo_warehouse["site"] / "over.html").read_text(encoding="utf-8")
+    assert "Ambities: op koers of niet" in about and "rechte lijn" in about
+    wb = openpyxl.load_workbook(demo_warehouse["exports"] / "GM9901" / "GM9901.xlsx", read_only=True)
+    sheet = list(wb["targets"].iter_rows(values_only=True))
+    assert sheet[0][:4] == ("Gemeentecode", "Gebiedscode", "Niveau", "Indicator (code)")
+    assert {(r[1], r[3], r[13]) for r in sheet[1:]} == {
+        ("GM9901", "bijstand_per_1000", "niet_op_koers"), ("GM9901", "nettoarbeidsparticipatie", "op_koers"),
+        ("GM9901", "schuldhulp_huishoudens", "niet_op_koers"), ("WK990101", "ww_per_1000", "niet_op_koers")}
+    other = openpyxl.load_workbook(demo_warehouse["exports"] / "GM9902" / "GM9902.xlsx", read_only=True)
+    assert len(list(other["targets"].iter_rows(values_only=True))) == 1  # the header only: no targets of its own

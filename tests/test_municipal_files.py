@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from bwm import disclosure, warehouse
+from bwm import catalogue, disclosure, warehouse
 from bwm.municipal.folder import scan_folder
 from bwm.municipal.geography import Geography
 from bwm.municipal.publish import publishable
@@ -52,9 +52,11 @@ def synthetic_geo() -> Geography:
 
 
 def test_demo_files_land_and_small_counts_are_suppressed(synthetic_geo):
-    result = scan_folder(DEMO_DIR, synthetic_geo, frozenset())
+    units = {i.id: i.unit for i in catalogue.indicators()}  # the targets file names CBS indicators
+    result = scan_folder(DEMO_DIR, synthetic_geo, frozenset(units), units=units)
     assert [(f.file, f.status) for f in result.files] == [
-        ("buddyprogramma_kanaalzijl.xlsx", "accepted"), ("inkomensondersteuning_noordveen.csv", "accepted"),
+        ("ambities_zuiderhaven.csv", "accepted"), ("buddyprogramma_kanaalzijl.xlsx", "accepted"),
+        ("inkomensondersteuning_noordveen.csv", "accepted"),
         ("schuldhulp_zuiderhaven.csv", "accepted")], result.report()
     published = publishable(result.values_frame(), result.indicators_frame(), synthetic_geo, RULE)
     reasons = set(published["missing_reason"].drop_nulls())

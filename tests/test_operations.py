@@ -1,5 +1,6 @@
 """Operations without the daemon: the refresh lock, dead-run recovery, alerts, and the nightly decision."""
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -113,10 +114,14 @@ def test_municipal_sensor_requests_the_municipal_assets_when_a_file_changes(tmp_
     with dg.build_sensor_context(repository_def=defs.get_repository_def(), resources={"bwm": bwm}) as context:
         first = municipal_files(context)  # first look: remember the folder
         assert isinstance(first, dg.SkipReason)
-        assert isinstance(municipal_files(context), dg.SkipReason)  # nothing changed
+        unchanged = municipal_files(context)
+        assert isinstance(unchanged, dg.SkipReason)  # nothing changed, and it says what it looked at
+        assert "(1 checked: a.csv)" in unchanged.skip_message
         (folder / "a.csv").write_text("area_code,year,indicator_id,value\nBU99010101,2024,x,1\n")
+        (folder / "b.csv").write_text("area_code,year,indicator_id,value\n")
         request = municipal_files(context)
     assert isinstance(request, dg.RunRequest)
+    assert request.tags["bwm/changed_files"] == "a.csv, b.csv"  # a.csv changed, b.csv is new
     keys = {k.to_user_string() for k in request.asset_selection}
     assert {"municipal/file_status", "indicators/values", "publish/site", "publish/exports"} <= keys
     assert "raw/kwb_2024" not in keys  # CBS data is not touched by a municipal file
@@ -177,3 +182,38 @@ def test_a_run_that_finished_with_a_failed_check_is_alerted_and_tagged(monkeypat
     assert sent == [(result.dagster_run.job_name, result.run_id,
                      "1 check(s) failed: municipal_files_accepted on file_status")]
     assert instance.get_run_by_id(result.run_id).tags["bwm/failed_checks"] == sent[0][2]
+
+
+def test_the_schedule_and_the_sensor_target_the_named_refresh_job():
+    assert defs.resolve_schedule_def("nightly_refresh").job_name == "refresh"
+    assert defs.resolve_sensor_def("municipal_files").job_name == "refresh"
+    assert "__anonymous" not in defs.resolve_schedule_def("nightly_refresh").job_name
+
+
+def test_a_nightly_tick_says_what_it_compared_or_which_tables_and_files_changed(demo_warehouse, tmp_path):
+    from pipelines.defs.automation.schedules import nightly_refresh
+
+    def tick(env):
+        bwm = BwmResource(environ=env)
+        with dg.build_schedule_context(repository_def=defs.get_repository_def(), resources={"bwm": bwm},
+                                       scheduled_execution_time=dt.datetime(2026, 12, 2, 2)) as context:
+            return nightly_refresh(context)
+
+    env = {"BWM_SOURCE": "demo", "BWM_MIRROR_DIR": str(demo_warehouse["mirror"]),
+           "BWM_WAREHOUSE": str(demo_warehouse["warehouse"]), "BWM_MUNICIPAL_DIR": str(demo_warehouse["municipal"])}
+    skipped = tick(env)
+    assert isinstance(skipped, dg.SkipReason)
+    assert "CBS tables checked (" in skipped.skip_message and "85984NED" in skipped.skip_message
+    files = sorted(p.name for p in demo_warehouse["municipal"].iterdir() if p.suffix in (".csv", ".xlsx"))
+    assert f"municipal files checked ({len(files)}): {', '.join(files)}" in skipped.skip_message
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "nieuw.csv").write_text("area_code,year,indicator_id,value\n")
+    started = tick({**env, "BWM_MIRROR_DIR": str(tmp_path / "empty-mirror"), "BWM_MUNICIPAL_DIR": str(drop)})
+    assert isinstance(started, dg.RunRequest)
+    tables = started.tags["bwm/changed_tables"].split(", ")
+    assert "85984NED" in tables and len(tables) == len(set(tables))
+    # the demo's files are gone from this folder and nieuw.csv is new: all of them changed since the warehouse
+    assert started.tags["bwm/changed_files"] == ", ".join(sorted(files + ["nieuw.csv"]))
+    assert started.tags["bwm/trigger"] == "nightly"

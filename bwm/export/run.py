@@ -16,6 +16,7 @@ from bwm import disclosure, incremental, warehouse
 from bwm import workers as workers_
 from bwm.export import tables as export_tables
 from bwm.export import writers
+from bwm.site import format as site_format
 
 
 def default_name(selection: export_tables.Selection) -> str:
@@ -30,7 +31,7 @@ def default_name(selection: export_tables.Selection) -> str:
 
 
 def export(warehouse_path: Path, selection: export_tables.Selection, folder: Path, name: str | None = None,
-           formats=writers.FORMATS, csv_delimiter: str = ",", generated_at: dt.datetime | None = None) -> list[Path]:
+           formats=writers.FORMATS, csv_delimiter: str = ";", generated_at: dt.datetime | None = None) -> list[Path]:
     """Read the selection from the warehouse (read-only) and write it; returns the files written.
 
     ``generated_at`` defaults to now (UTC, whole seconds); it is the only thing that differs between two
@@ -58,7 +59,7 @@ class MunicipalExports:
 
 def export_per_municipality(warehouse_path: Path, codes: list[str], folder: Path, formats=writers.FORMATS,
                             generated_at: dt.datetime | None = None, workers: int | None = None,
-                            csv_delimiter: str = ",") -> list[Path]:
+                            csv_delimiter: str = ";") -> list[Path]:
     """``update_per_municipality(...).files``: the files of every municipality, written now or kept.
 
     It is incremental: into a folder that holds an earlier export, it writes only what changed since. To time or
@@ -69,7 +70,7 @@ def export_per_municipality(warehouse_path: Path, codes: list[str], folder: Path
 
 def update_per_municipality(warehouse_path: Path, codes: list[str], folder: Path, formats=writers.FORMATS,
                             generated_at: dt.datetime | None = None, workers: int | None = None,
-                            csv_delimiter: str = ",") -> MunicipalExports:
+                            csv_delimiter: str = ";") -> MunicipalExports:
     """One export per municipality into ``folder/<code>/<code>_*``: the same files as ``export`` with
     ``Selection(municipalities=(code,))`` for each code, read in batches (``tables.build_per_municipality``), but
     only for the municipalities whose files are missing or out of date.
@@ -108,7 +109,7 @@ def update_per_municipality(warehouse_path: Path, codes: list[str], folder: Path
 
 
 #: The code that shapes an export's bytes: a change to any of it writes every municipality again.
-_CODE = [Path(__file__).parent, Path(disclosure.__file__)]
+_CODE = [Path(__file__).parent, Path(disclosure.__file__), Path(site_format.__file__)]
 _LIBRARIES = ("polars",)
 _NO_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the notes table without its generated_at
 
@@ -118,7 +119,7 @@ def code_version() -> str:
     return incremental.code_version(_CODE, _LIBRARIES)
 
 
-def fingerprints(con, codes: list[str], formats, csv_delimiter: str = ",",
+def fingerprints(con, codes: list[str], formats, csv_delimiter: str = ";",
                  levels: tuple[str, ...] = export_tables.DEFAULT_LEVELS) -> dict[str, str]:
     """``{code: fingerprint}`` of the export of each code (``Selection(municipalities=(code,), levels=levels)``)
     in ``formats``; a code without values has none (its export fails: nothing to export).
@@ -168,6 +169,8 @@ def fingerprints(con, codes: list[str], formats, csv_delimiter: str = ",",
         sources = lookup.sources(cited)
         extra[code] = (definitions.columns, definitions.rows(), sources.columns, sources.rows())
     tables = ["publish.values", *export_tables.divide_tables_present(con)]
+    if warehouse.table_exists(con, "publish", "targets"):
+        tables.append("publish.targets")
     prints = incremental.fingerprints(con, code_version(), shared, tables=tables, extra=extra)
     return {code: prints[code] for code in codes if code in extra}
 

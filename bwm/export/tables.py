@@ -23,7 +23,32 @@ LONG_COLUMNS = ["year", "gemeente_code", "gemeente_name", "area_level", "area_co
                 "indicator_id", "indicator_name", "unit", "value", "marker", "missing_reason", "numerator",
                 "denominator", "source", "source_table", "series_break", "value_source", "territory_year",
                 "predecessor_codes"]
-WIDE_KEYS = ["year", "gemeente_code", "gemeente_name", "area_level", "area_code", "area_name"]
+#: The identifying columns of data_wide: one row per area and indicator (names as in the area's latest year), then
+#: a column per year of the selection holding the value in the indicator's unit, then the latest year with a value
+#: and that value. So KWB and health figures of different years sit side by side in one row instead of on rows of
+#: their own years (a row per area and year left most cells empty). ``WIDE_LATEST`` follow the year columns.
+WIDE_KEYS = ["gemeente_code", "gemeente_name", "area_level", "area_code", "area_name", "theme", "indicator_id",
+             "indicator_name", "unit"]
+WIDE_LATEST = ["latest_year", "latest_value"]
+#: The marker of an empty cell of data_wide that no missing reason explains: the area has no row for the indicator
+#: in that year (the source has no figure for that year, or the area did not exist then); in latest_year and
+#: latest_value: no year has a figure. Not '-', which a spreadsheet would read as the start of a formula.
+NO_FIGURE_MARKER = "\u2014"
+NO_FIGURE_NL = ("Geen cijfer: voor dit gebied en deze indicator is er in dit jaar niets gepubliceerd (de bron heeft de "
+                "indicator dat jaar niet, of het gebied bestond toen niet). In de kolommen laatste jaar en laatste "
+                "waarde: geen enkel jaar heeft een cijfer.")
+NO_FIGURE_EN = ("No figure: nothing is published for this area and indicator in this year (the source lacks the "
+                "indicator that year, or the area did not exist then). In latest_year and latest_value: no year has a "
+                "figure.")
+WIDE_SHAPE_NL = ("data_wide heeft één rij per gebied en indicator (namen zoals in het laatste jaar van het "
+                 "gebied), een kolom per jaar met de waarde in de eenheid van de indicator (kolom unit), en dan het "
+                 "laatste jaar met een cijfer (latest_year) en dat cijfer (latest_value). Zo staan KWB- en "
+                 "gezondheidscijfers van verschillende jaren naast elkaar. Een lege cel heeft altijd een teken (zie "
+                 "marker en \u2014).")
+WIDE_SHAPE_EN = ("data_wide has one row per area and indicator (names as in the area's latest year), a column per "
+                 "year with the value in the indicator's unit (column unit), then the latest year with a figure "
+                 "(latest_year) and that figure (latest_value). KWB and health figures of different years thus sit "
+                 "side by side. An empty cell always carries a marker (see marker and \u2014).")
 DEFINITION_COLUMNS = ["indicator_id", "name_nl", "name_en", "theme", "theme_nl", "unit", "direction",
                       "definition_nl", "source", "source_label", "method", "aggregate", "levels", "years",
                       "disclosure"]
@@ -123,9 +148,14 @@ DIVIDE_COLUMNS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
 }
 DIVIDE_DEFINITION_COLUMNS = ["table", "column", "unit", "nl", "en"]
+#: The targets table (publish.targets, the municipality's ambities): one row per area and indicator with a target;
+#: values in the indicator's unit, status op_koers / niet_op_koers / onbekend (rule: bwm.municipal.targets).
+TARGET_COLUMNS = ["gemeente_code", "area_code", "area_level", "indicator_id", "indicator_name", "unit", "base_year",
+                  "base_value", "target_year", "target_value", "latest_year", "latest_value", "expected_value",
+                  "status", "progress_pct", "file"]
 #: The tables of an export, in the order files and sheets are written (``ExportTables.named``).
 TABLE_NAMES = ("data_long", "data_wide", "definitions", "sources", "notes", "divide_decomposition",
-               "divide_contributions", "divide_definitions")
+               "divide_contributions", "divide_definitions", "targets")
 #: Row order of the divide tables.
 DIVIDE_ORDER = {"divide_decomposition": ["gemeente_code", "level", "indicator_id", "measure", "base_year"],
                 "divide_contributions": ["gemeente_code", "level", "indicator_id", "measure", "base_year", "year",
@@ -180,11 +210,13 @@ class ExportTables:
     divide_decomposition: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_decomposition"))
     divide_contributions: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_contributions"))
     divide_definitions: pl.DataFrame = field(default_factory=lambda: divide_definitions())
+    targets: pl.DataFrame = field(default_factory=lambda: _empty_targets())
 
     def named(self) -> dict[str, pl.DataFrame]:
         """Table name -> frame, in the order files and sheets are written."""
         return dict(zip(TABLE_NAMES, (self.data_long, self.data_wide, self.definitions, self.sources, self.notes,
-                                      self.divide_decomposition, self.divide_contributions, self.divide_definitions),
+                                      self.divide_decomposition, self.divide_contributions, self.divide_definitions,
+                                      self.targets),
                         strict=True))
 
 
@@ -194,6 +226,7 @@ def build(con, selection: Selection, generated_at: dt.datetime) -> ExportTables:
     catalogue = read_catalogue(con)
     for name in DIVIDE_ORDER:
         setattr(built, name, divide_table(con, name, selection, catalogue))
+    built.targets = targets_table(con, selection, catalogue)
     return built
 
 
@@ -212,12 +245,14 @@ def build_per_municipality(con, codes: list[str], generated_at: dt.datetime, lev
         batch_selection = Selection(municipalities=tuple(chunk), levels=levels)
         divide = {name: divide_table(con, name, batch_selection, catalogue).partition_by("gemeente_code", as_dict=True)
                   for name in DIVIDE_ORDER}
+        targets = targets_table(con, batch_selection, catalogue).partition_by("gemeente_code", as_dict=True)
         for code in chunk:
             part = pl.concat([national, parts.get((code,), long.clear())])
             built = _assemble(con, _sorted(part), Selection(municipalities=(code,), levels=levels), generated_at,
                               catalogue, lookup)
             for name, frames in divide.items():
                 setattr(built, name, frames.get((code,), _empty_divide(name)))
+            built.targets = targets.get((code,), _empty_targets())
             yield code, built
 
 
@@ -272,6 +307,27 @@ def _empty_divide(name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=[c for c, *_ in DIVIDE_COLUMNS[name]])
 
 
+def _empty_targets() -> pl.DataFrame:
+    return pl.DataFrame(schema=TARGET_COLUMNS)
+
+
+def targets_table(con, s: Selection, catalogue: pl.DataFrame) -> pl.DataFrame:
+    """The targets of the selection (publish.targets): its municipalities, the indicators of its themes, its levels;
+    empty (with its columns) when the warehouse has none. Years do not narrow it: a target spans years."""
+    if not warehouse.table_exists(con, "publish", "targets"):
+        return _empty_targets()
+    where, params = ["area_level in (select unnest($levels))"], {"levels": list(s.levels)}
+    if s.municipalities:
+        where.append("gemeente_code in (select unnest($gm))")
+        params["gm"] = list(s.municipalities)
+    if s.themes:
+        ids = catalogue.filter(pl.col("theme").is_in(list(s.themes))).get_column("indicator_id").to_list()
+        where.append("indicator_id in (select unnest($ids))")
+        params["ids"] = ids or [""]
+    return con.execute(f"select {', '.join(TARGET_COLUMNS)} from publish.targets where {' and '.join(where)} "
+                       "order by gemeente_code, area_code, indicator_id", params).pl().select(TARGET_COLUMNS)
+
+
 def divide_tables_present(con) -> list[str]:
     """The divide publish tables (``publish.<name>``) the warehouse has; an older warehouse may have none."""
     return [f"publish.{name}" for name in DIVIDE_ORDER if warehouse.table_exists(con, "publish", name)]
@@ -320,16 +376,40 @@ def indicator_order(catalogue: pl.DataFrame, present) -> list[str]:
 
 
 def _wide(long: pl.DataFrame, order: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    keys = long.select(WIDE_KEYS).unique(maintain_order=True)
-    values = long.pivot(on="indicator_id", index=WIDE_KEYS, values="value", aggregate_function="first")
-    marks = long.pivot(on="indicator_id", index=WIDE_KEYS, values="marker", aggregate_function="first")
-    values = keys.join(values, on=WIDE_KEYS, how="left", nulls_equal=True)
-    marks = keys.join(marks, on=WIDE_KEYS, how="left", nulls_equal=True)
-    values = values.select(WIDE_KEYS + [pl.col(i).cast(pl.Float64) if i in values.columns else
-                                        pl.lit(None, pl.Float64).alias(i) for i in order])
-    marks = marks.select(WIDE_KEYS + [pl.col(i) if i in marks.columns else pl.lit(None, pl.String).alias(i)
-                                      for i in order])
-    return values, marks
+    """data_wide (``WIDE_KEYS``, a Float64 column per year as text ``"2019"``, ``WIDE_LATEST``) and a frame of the
+    same shape with the marker of every empty cell: the missing reason's marker, else ``NO_FIGURE_MARKER``."""
+    years = sorted(long.get_column("year").unique().to_list())
+    year_columns = [str(y) for y in years]
+    key = ["area_level", "area_code", "indicator_id"]
+    level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+    indicator_rank = {i: n for n, i in enumerate(order)}
+    names = long.sort("year").group_by(key, maintain_order=True).agg(
+        [pl.col(c).last() for c in WIDE_KEYS if c not in key])
+    cells = long.select(*key, pl.col("year").cast(pl.String), "value",
+                        pl.when(pl.col("value").is_null()).then(pl.col("marker").fill_null(NO_FIGURE_MARKER))
+                        .otherwise(pl.lit("")).alias("mark"))
+    values = cells.pivot(on="year", index=key, values="value", aggregate_function="first")
+    marks = cells.pivot(on="year", index=key, values="mark", aggregate_function="first")
+    latest = long.filter(pl.col("value").is_not_null()).sort("year").group_by(key).agg(
+        pl.col("year").last().cast(pl.Int64).alias("latest_year"), pl.col("value").last().alias("latest_value"))
+    rows = names.join(latest, on=key, how="left", nulls_equal=True).with_columns(
+        pl.col("area_level").replace_strict(level_rank, return_dtype=pl.Int64).alias("_level"),
+        pl.col("indicator_id").replace_strict(indicator_rank, default=len(order), return_dtype=pl.Int64).alias("_i"),
+    ).sort(["gemeente_code", "_level", "area_code", "_i"], nulls_last=False)
+    wide = rows.join(values, on=key, how="left", nulls_equal=True, maintain_order="left")
+    marked = rows.select(key).join(marks, on=key, how="left", nulls_equal=True, maintain_order="left")
+    wide = wide.select(WIDE_KEYS + [pl.col(y).cast(pl.Float64) if y in wide.columns else pl.lit(None, pl.Float64)
+                                    .alias(y) for y in year_columns] + WIDE_LATEST)
+    no_figure = pl.lit(NO_FIGURE_MARKER)
+    markers = pl.DataFrame({c: wide.get_column(c).is_null() for c in wide.columns}).select(
+        [pl.when(pl.col(c)).then(no_figure).otherwise(None).alias(c) for c in WIDE_KEYS + WIDE_LATEST])
+    year_marks = marked.select([(pl.col(y).replace("", None).fill_null(NO_FIGURE_MARKER) if y in marked.columns
+                                 else no_figure).alias(y) for y in year_columns]) if wide.height else \
+        pl.DataFrame(schema={y: pl.String for y in year_columns})
+    markers = pl.concat([markers.select(WIDE_KEYS), year_marks, markers.select(WIDE_LATEST)], how="horizontal_extend")
+    markers = markers.with_columns([pl.when(wide.get_column(c).is_null()).then(pl.col(c)).otherwise(None).alias(c)
+                                    for c in year_columns])
+    return wide, markers
 
 
 def definitions(catalogue: pl.DataFrame, order: list[str]) -> pl.DataFrame:
@@ -423,6 +503,17 @@ def notes(con, s: Selection, generated_at: dt.datetime) -> pl.DataFrame:
              "CBS figures are protected by CBS itself (.)."],
         ]
     rows += [
+        ["columns", "data_wide", "", WIDE_SHAPE_NL, WIDE_SHAPE_EN],
+        ["columns", "targets", "",
+         "De ambities van de gemeente (bestand ambities*.csv in de map van de gemeente): per gebied en indicator het "
+         "doel (target_value in de eenheid, target_year) en het beginjaar met zijn cijfer. Op koers (op_koers) als "
+         "het laatste cijfer minstens zo ver richting het doel is als de rechte lijn van het beginjaar naar het doel "
+         "voor dat jaar verwacht (expected_value); anders niet_op_koers; onbekend zonder begin- of later cijfer.",
+         "The municipality's targets (file ambities*.csv): per area and indicator the target and its year, and the "
+         "base year with its figure. op_koers when the latest figure is at least as far towards the target as the "
+         "straight line from the base year to the target expects for that year (expected_value); else niet_op_koers; "
+         "onbekend without a base or later figure."],
+        ["marker", "no_figure", NO_FIGURE_MARKER, NO_FIGURE_NL, NO_FIGURE_EN],
         ["columns", "value", "", "Waarde in de eenheid van de indicator (kolom unit); leeg als het cijfer ontbreekt.",
          "Value in the indicator's unit (column unit); empty when the figure is missing."],
         ["columns", "marker", "", "Teken voor een ontbrekend cijfer; in data_wide staat het teken in de cel.",

@@ -35,6 +35,8 @@ CHECKS = {
     "size_limit": "the file, a field, a sheet's used range or a declaration's aliases exceed the documented limits",
     "not_regular_file": "the entry in the drop folder is a symbolic link, a named pipe or another thing that is not "
                         "a regular file (it is not opened)",
+    "target_year": "a target's year or base year is not a year from 2000 to 2100, or the target year is not after "
+                   "the base year (targets files, ambities*.csv)",
     "check_failed": "checking the file stopped on an unexpected error (the file is rejected, the others go on)",
 }
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bwm.municipal import targets as targets_
 from bwm.municipal.declaration import (
     DECLARATION_SHEET,
     SIDECAR_SUFFIX,
@@ -61,6 +62,7 @@ class FileResult:
     sheets: list[SheetStatus] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     declarations: list[Declaration] = field(default_factory=list)
+    targets: list[targets_.Target] = field(default_factory=list)
     declared_in: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -143,6 +145,10 @@ class FolderResult:
                              "n_indicators": s.n_indicators, "report": f.report(s.sheet),
                              "checked_at": checked_at, "sha256": f.sha256})
         return pl.DataFrame(rows, schema=STATUS_SCHEMA)
+
+    def targets_frame(self) -> pl.DataFrame:
+        """``municipal.targets``: the targets of the accepted targets files (``bwm.municipal.targets``)."""
+        return targets_.frame([t for f in self.accepted for t in f.targets])
 
     def values_frame(self) -> pl.DataFrame:
         """``municipal.values``: the accepted figures as delivered (not aggregated, not yet disclosure-controlled)."""
@@ -268,11 +274,14 @@ def listing(folder: Path) -> dict[str, int]:
     return dict(sorted(entries.items()))
 
 
-def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: float | None = None) -> FolderResult:
+def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: float | None = None,
+                units: dict[str, str] | None = None) -> FolderResult:
     """Read, declare and validate every file in ``folder`` (not its subfolders).
 
     ``reserved``: indicator ids of the CBS catalogue, which a municipal file may not reuse. ``max_mb``: the
-    largest file read, in MB (default: BWM_MUNICIPAL_MAX_MB).
+    largest file read, in MB (default: BWM_MUNICIPAL_MAX_MB). Targets files (``ambities*``,
+    ``bwm.municipal.targets``) are checked after the data files, against ``units`` (CBS indicator id -> unit;
+    default: the reserved ids without a unit) and the indicators the accepted data files declare.
     """
     folder = Path(folder)
     limits = Limits.from_settings(max_mb)
@@ -302,6 +311,8 @@ def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: 
                 "a .csv or .xlsx file with its declaration (README, 'How to add a municipal data file')",
                 f"a {suffix} file{hint}")]))
             continue
+        if targets_.is_targets_file(name):
+            continue  # after the data files: a target may name an indicator any of them declares
         keys = dict(seen_keys)
         try:
             result = check_file(folder, name, geo, reserved, declared, keys, limits, entries)
@@ -315,7 +326,49 @@ def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: 
             seen_keys = keys
             for d in result.declarations:
                 declared.setdefault(d.id, d)
+    known = {**{i: "" for i in reserved}, **(units or {}), **{i: d.unit for i, d in declared.items()}}
+    earlier: dict[tuple[str, str], str] = {}
+    for name, mode in entries.items():
+        if entry_kind(mode) is None and targets_.is_targets_file(name):
+            try:
+                result = check_targets_file(folder, name, geo, known, earlier, limits)
+            except Exception as exc:  # noqa: BLE001 - as for a data file: this file is rejected, not the refresh
+                result = FileResult(name, _sha256(folder / name, limits.max_bytes), [Finding(
+                    name, None, None, None, "check_failed", "a file the checks can read to the end",
+                    f"the checks stopped on {exception_text(exc)}; the file is rejected, the other files are "
+                    "checked as usual")])
+            results.append(result)
+            if result.accepted:
+                earlier.update({(t.area_code, t.indicator_id): f"{t.file}, row {t.row_number}" for t in result.targets})
+    results.sort(key=lambda r: r.file)
     return FolderResult(folder, results)
+
+
+def check_targets_file(folder: Path, name: str, geo: Geography, indicators: dict[str, str],
+                       earlier: dict[tuple[str, str], str], limits: Limits) -> FileResult:
+    """One targets file (``bwm.municipal.targets``): read like a data file, every sheet validated."""
+    try:
+        data = read_regular(folder / name, limits.max_bytes)
+    except _Unread as unread:
+        return FileResult(name, None, [Finding(name, None, None, None, *unread.finding_args)])
+    result = FileResult(name, hashlib.sha256(data).hexdigest())
+    if name.lower().endswith(".xlsx"):
+        sheets, findings = read_xlsx(name, data, limits)
+    else:
+        sheet, findings = read_csv(name, data)
+        sheets = [sheet] if sheet is not None else []
+    result.findings += findings
+    for sheet in sheets:
+        found_targets, found = targets_.validate_targets(sheet, indicators, geo, earlier)
+        result.sheets.append(SheetStatus(sheet.sheet, len(sheet.rows), len({t.indicator_id for t in found_targets}),
+                                         f"{sheet.how}, targets"))
+        result.targets += found_targets
+        result.findings += found
+    if result.findings:
+        result.targets = []
+    else:
+        result.notes.append(f"Loaded {len(result.targets)} targets.")
+    return result
 
 
 def check_file(folder: Path, name: str, geo: Geography, reserved: frozenset[str],

@@ -7,6 +7,7 @@ import polars as pl
 from bwm import warehouse
 from bwm.municipal.folder import INDICATORS_SCHEMA, STATUS_SCHEMA, VALUES_SCHEMA
 from bwm.municipal.publish import PUBLISHED_SCHEMA
+from bwm.municipal.targets import SCHEMA as TARGETS_SCHEMA
 
 SCHEMA = "municipal"
 TABLES = {
@@ -14,6 +15,7 @@ TABLES = {
     "values": VALUES_SCHEMA,
     "indicators": INDICATORS_SCHEMA,
     "published": PUBLISHED_SCHEMA,
+    "targets": TARGETS_SCHEMA,
     "disclosure_rule": {"min_count": pl.Float64, "min_cases": pl.Float64},
 }
 

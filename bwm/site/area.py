@@ -12,6 +12,7 @@ from bwm.site import figures, findings
 from bwm.site import format as fmt
 from bwm.site.common import LEVEL_NAMES, MISSING_REASONS, Chart, Table, page_path, remark, source_line
 from bwm.site.data import Area, SiteData
+from bwm.site.targets import targets_table
 
 
 def breadcrumbs(data: SiteData, area: Area) -> list[tuple[str, str | None]]:
@@ -198,5 +199,6 @@ def area_page(data: SiteData, code: str) -> dict:
         "title": f"{area.name} ({LEVEL_NAMES[area.level]} in {gemeente.name if gemeente else area.gemeente_code})",
         "inhabitants": fmt.number(area.inhabitants), "status": status, "themes": theme_summary(data, code),
         "sections": sections, "children": children, "factsheet": factsheet(data, area, gemeente, charted),
+        "targets": targets_table(data, code),
         "wijk": data.areas.get(area.wijk_code) if area.level == "buurt" else None,
     }

@@ -88,6 +88,8 @@ class SiteData:
     decomposition: dict[tuple[str, str], dict] = field(default_factory=dict)
     #: (gemeente, indicator) -> {measure: row of publish.divide_decomposition over buurten}, every measure that applies
     decomposition_by_measure: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
+    #: area_code -> the rows of publish.targets (the municipality's ambities) of that area
+    targets: dict[str, list[dict]] = field(default_factory=dict)
 
     # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
     # times, and a scan of every area each time made the national site quadratic (hours instead of minutes).
@@ -319,6 +321,15 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
             by_measure[(r["gemeente_code"], r["indicator_id"])][r["measure"]] = r
             if r["measure"] == "gap":
                 decomposition[(r["gemeente_code"], r["indicator_id"])] = r
+
+    targets: dict[str, list[dict]] = defaultdict(list)
+    if warehouse.table_exists(con, "publish", "targets"):
+        cur = con.execute(f"select * from publish.targets where {scope} order by area_code, indicator_id", [codes])
+        cols = [d[0] for d in cur.description]
+        for row in cur.fetchall():
+            r = dict(zip(cols, row))
+            targets[r["area_code"]].append(r)
+    data.targets = dict(targets)
 
     data.values = {k: dict(v) for k, v in values.items()}
     data.ranks, data.themes = ranks, {k: dict(v) for k, v in themes.items()}

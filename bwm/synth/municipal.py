@@ -10,7 +10,9 @@ disclosure control visibly suppresses figures in the demo:
   households (counts) and the share of long-term bijstand (a rate);
 * ``buddyprogramma_kanaalzijl.xlsx``: GM9903, wijken, long layout in sheet ``data``, declared in sheet
   ``indicatoren``, plus a free-text sheet ``toelichting``: buddy trajectories started (a count) and the share
-  of participants less lonely afterwards (a rate).
+  of participants less lonely afterwards (a rate);
+* ``ambities_zuiderhaven.csv``: GM9901's targets (ambities, ``bwm.municipal.targets``): a value and year per
+  indicator for the gemeente and one wijk, so the pages show "op koers" / "niet op koers".
 
 The files are committed in ``data/municipal/demo/`` (the README's example of the format);
 ``tests/test_municipal_files.py`` checks that ``write_demo_files`` gives them byte for byte. Everything is
@@ -35,7 +37,17 @@ DELIVERED = dt.datetime(2025, 1, 15, 9, 0, 0)
 FILES = (
     "schuldhulp_zuiderhaven.csv", "schuldhulp_zuiderhaven.indicators.yaml",
     "inkomensondersteuning_noordveen.csv", "inkomensondersteuning_noordveen.indicators.yaml",
-    "buddyprogramma_kanaalzijl.xlsx",
+    "buddyprogramma_kanaalzijl.xlsx", "ambities_zuiderhaven.csv",
+)
+
+#: The targets (ambities) of GM9901, as Dutch Excel saves a CSV (';', decimal comma): two CBS indicators of the
+#: gemeente with a base year, the municipal debt-counselling count from its first year, and one wijk target.
+_AMBITIES_CSV = (
+    "area_code;indicator_id;base_year;target_year;target_value\r\n"
+    "GM9901;bijstand_per_1000;2019;2030;22,0\r\n"
+    "GM9901;nettoarbeidsparticipatie;2018;2030;71\r\n"
+    "GM9901;schuldhulp_huishoudens;;2028;1000\r\n"
+    "WK990101;ww_per_1000;2019;2030;10,0\r\n"
 )
 
 _SCHULDHULP_YAML = """\
@@ -219,6 +231,7 @@ def demo_files(seed: int = DEMO_SEED) -> dict[str, bytes]:
         "inkomensondersteuning_noordveen.csv": noordveen_csv(seed),
         "inkomensondersteuning_noordveen.indicators.yaml": _NOORDVEEN_YAML.encode("utf-8"),
         "buddyprogramma_kanaalzijl.xlsx": buddy_xlsx(seed),
+        "ambities_zuiderhaven.csv": _AMBITIES_CSV.encode("utf-8"),
     }
 
 

@@ -8,7 +8,7 @@ import dagster as dg
 
 from bwm.ops.alerts import failed_checks, failed_checks_message, notify_failure
 from bwm.ops.changes import current_files
-from pipelines.defs.automation.schedules import MUNICIPAL_ROOTS
+from pipelines.defs.automation.schedules import JOB_NAME, MUNICIPAL_ROOTS, listed
 from pipelines.ops.progress import failure_text
 from pipelines.resources import BwmResource
 
@@ -16,7 +16,7 @@ from pipelines.resources import BwmResource
 @dg.sensor(
     name="municipal_files",
     minimum_interval_seconds=300,
-    target=dg.AssetSelection.all(),
+    job_name=JOB_NAME,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Every 5 minutes: when a file in the municipal drop folder is added, changed or removed, "
     "validate it and rebuild what depends on it.",
@@ -31,7 +31,9 @@ def municipal_files(context: dg.SensorEvaluationContext, bwm: BwmResource):
         context.update_cursor(fingerprint)
         return dg.SkipReason(f"Watching {folder} ({len(files)} files).")
     if fingerprint == context.cursor:
-        return dg.SkipReason("No new or changed municipal files.")
+        return dg.SkipReason(f"No new or changed municipal files in {folder} "
+                             f"({len(files)} checked: {listed(sorted(files), 400)}).")
+    changed = _changed_files(context.cursor, files)
     graph = context.repository_def.asset_graph
     roots = [k for k in MUNICIPAL_ROOTS if k in graph.get_all_asset_keys()]
     context.update_cursor(fingerprint)
@@ -40,7 +42,18 @@ def municipal_files(context: dg.SensorEvaluationContext, bwm: BwmResource):
     selection = dg.AssetSelection.assets(*roots).downstream().resolve(graph)
     return dg.RunRequest(run_key=f"municipal-{abs(hash(fingerprint))}",
                          asset_selection=sorted(selection, key=lambda k: k.to_user_string()),
-                         tags={"bwm/trigger": "municipal_files"})
+                         tags={"bwm/trigger": "municipal_files", "bwm/changed_files": listed(changed)})
+
+
+def _changed_files(cursor: str, files: dict[str, str | None]) -> list[str]:
+    """The files added, changed or removed since the cursor (``name=sha256,...`` as the sensor writes it), sorted."""
+    before: dict[str, str] = {}
+    for item in cursor.split(",") if cursor else []:
+        name, _, digest = item.rpartition("=")
+        if name:
+            before[name] = digest
+    now = {name: str(digest) for name, digest in files.items()}
+    return sorted(n for n in set(before) | set(now) if before.get(n) != now.get(n))
 
 
 @dg.run_failure_sensor(name="refresh_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,

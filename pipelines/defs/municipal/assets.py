@@ -17,6 +17,7 @@ AREAS = dg.AssetKey(["staging", "areas"])
 FILE_STATUS = dg.AssetKey(["municipal", "file_status"])
 VALUES = dg.AssetKey(["municipal", "values"])
 INDICATORS = dg.AssetKey(["municipal", "indicators"])
+TARGETS = dg.AssetKey(["municipal", "targets"])
 PUBLISHED = dg.AssetKey(["municipal", "published"])
 
 
@@ -32,16 +33,20 @@ PUBLISHED = dg.AssetKey(["municipal", "published"])
                                  "Not disclosure-controlled: never published from here."),
         dg.AssetSpec(INDICATORS, deps=[AREAS], group_name="municipal", kinds={"python"},
                      description="One row per declared indicator of the accepted files (joins indicators.catalogue)."),
+        dg.AssetSpec(TARGETS, deps=[AREAS], group_name="municipal", kinds={"python"},
+                     description="The targets (ambities) of the accepted targets files (ambities*.csv/xlsx): one row "
+                                 "per (area_code, indicator_id): target_value in the indicator's unit, target_year, "
+                                 "base_year (null: the first year with a figure), file and row."),
     ],
 )
 def municipal_files(context: dg.AssetExecutionContext, bwm: BwmResource):
     """Read, declare and validate every file in BWM_MUNICIPAL_DIR. A file with any problem is rejected whole and
     the refresh goes on; the check ``municipal_files_accepted`` fails with its report."""
     settings = bwm.settings
-    reserved = frozenset(ind.id for ind in catalogue.indicators())
+    units = {ind.id: ind.unit for ind in catalogue.indicators()}
     with bwm.connect() as con:
         geo = Geography.from_warehouse(con)
-        result = scan_folder(settings.municipal_dir, geo, reserved)
+        result = scan_folder(settings.municipal_dir, geo, frozenset(units), units=units)
         checked_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         store.ensure_tables(con)
         status = result.status_frame(checked_at)
@@ -50,6 +55,8 @@ def municipal_files(context: dg.AssetExecutionContext, bwm: BwmResource):
         warehouse.replace_table_from_frame(con, "municipal", "file_status", status)
         warehouse.replace_table_from_frame(con, "municipal", "values", values)
         warehouse.replace_table_from_frame(con, "municipal", "indicators", indicators)
+        targets = result.targets_frame()
+        warehouse.replace_table_from_frame(con, "municipal", "targets", targets)
     for f in result.rejected:
         context.log.info(f"municipal file rejected: {f.file}\n{f.report()}")
     table = md_table(["file", "sheet", "status", "rows", "indicators"],
@@ -65,6 +72,9 @@ def municipal_files(context: dg.AssetExecutionContext, bwm: BwmResource):
     })
     yield dg.MaterializeResult(asset_key=INDICATORS, metadata={
         "indicators": indicators.height, "ids": ", ".join(indicators["indicator_id"].to_list()) or "none",
+    })
+    yield dg.MaterializeResult(asset_key=TARGETS, metadata={
+        "targets": targets.height, "gemeenten": ", ".join(sorted(set(targets["gemeente_code"].to_list()))) or "none",
     })
 
 

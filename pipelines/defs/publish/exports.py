@@ -13,7 +13,7 @@ from pipelines.resources import BwmResource
 
 EXPORTS = dg.AssetKey(["publish", "exports"])
 INPUTS = [MODEL_KEYS["values"], MODEL_KEYS["indicators"], MODEL_KEYS["divide_decomposition"],
-          MODEL_KEYS["divide_contributions"]] + [
+          MODEL_KEYS["divide_contributions"], MODEL_KEYS["targets"]] + [
     dg.AssetKey(["municipal", "published"]), dg.AssetKey(["municipal", "file_status"]),
     dg.AssetKey(["raw", "cbs_tables"]),
 ]
@@ -23,11 +23,13 @@ INPUTS = [MODEL_KEYS["values"], MODEL_KEYS["indicators"], MODEL_KEYS["divide_dec
           kinds={"python", "xlsx", "parquet", "csv"}, freshness_policy=freshness_policy())
 def publish_exports(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """One export per municipality in BWM_EXPORT_DIR/<gemeente_code>/: every theme, year and level (gemeente, wijk,
-    buurt) from publish.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM)
-    and ``.parquet`` for the tables data_long (one row per year, area and indicator; value in the indicator's
-    unit), data_wide (one row per year and area, a column per indicator), definitions, sources and notes, and where
-    the divide grows: divide_decomposition, divide_contributions (publish.divide_*) and divide_definitions; and
-    ``<code>.xlsx`` with those tables as sheets. Same warehouse, same bytes, apart from generated_at.
+    buurt) from publish.values, disclosure-controlled already. Files ``<code>_<table>.csv`` (UTF-8 with BOM, in the
+    dialect of BWM_EXPORT_CSV_DIALECT: ';' and decimal commas by default) and ``.parquet`` for the tables data_long
+    (one row per year, area and indicator; value in the indicator's unit), data_wide (one row per area and
+    indicator, a column per year, then the latest year with a figure and that figure), definitions, sources and
+    notes, and where the divide grows: divide_decomposition, divide_contributions (publish.divide_*) and
+    divide_definitions; and ``<code>.xlsx`` with those tables as sheets. Same warehouse, same bytes, apart from
+    generated_at.
 
     Incremental: a municipality whose inputs (its values, names, definitions and sources; the shared notes and
     formats) have the fingerprint recorded in BWM_EXPORT_DIR/<gemeente_code>/.publish-state.json keeps its files,
@@ -39,7 +41,8 @@ def publish_exports(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.M
             "select distinct gemeente_code from publish.values where area_level = 'gemeente' order by 1").fetchall()]
     # The same files as `export(..., Selection(municipalities=(code,)))` per code, read in batches of municipalities.
     result = update_per_municipality(settings.work_warehouse_path, codes, settings.export_dir, formats=writers.FORMATS,
-                                     generated_at=generated_at)
+                                     generated_at=generated_at,
+                                     csv_delimiter=writers.dialect_delimiter(settings.export_csv_dialect))
     context.log.info(f"exports: {len(result.written)} municipalities written, {len(result.reused)} reused (unchanged)")
     shown = ", ".join(result.written[:20]) + (", ..." if len(result.written) > 20 else "")
     return dg.MaterializeResult(metadata={
