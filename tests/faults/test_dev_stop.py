@@ -1,4 +1,7 @@
-"""`bwm dev` (`make dev`) stops cleanly on SIGTERM within 10 s, as a systemd stop expects, children included."""
+"""`bwm dev` (`make dev`) stops cleanly on SIGTERM within 10 s, as a systemd stop expects, children included.
+
+In the fault suite (`make test-faults`, in CI): starting the Dagster UI and daemon takes about a minute.
+"""
 
 import os
 import signal
@@ -9,7 +12,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+pytestmark = pytest.mark.faults
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _free_port() -> int:
