@@ -5,13 +5,21 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from bwm import warehouse
+from bwm import stapeling, warehouse
 from bwm.divide.build import CONCENTRATION_INDICATOR, compute_measures, compute_trends
 from pipelines.resources import BwmResource
 from pipelines.sql import sql_assets
 
 INPUTS = dg.AssetKey(["divide", "inputs"])
 MEASURES = dg.AssetKey(["divide", "measures"])
+STAPELING = dg.AssetKey(["indicators", "stapeling"])
+STAPELING_INPUTS = dg.AssetKey(["indicators", "stapeling_inputs"])
+def stapeling_measures(con) -> pl.DataFrame:
+    """The rows of divide.measures of the derived measure stapeling_share_pct (pseudo-indicator 'stapeling', level
+    buurt; bwm.stapeling.share_measures): they sit in the same table, trends and exports as the other measures."""
+    scores = con.execute("select * from indicators.stapeling").pl()
+    inputs = con.execute("select * from indicators.stapeling_inputs").pl()
+    return stapeling.share_measures(scores, source_tables=stapeling.source_tables(inputs))
 
 
 def national_share(con) -> dict[int, tuple[float, str]]:
@@ -49,7 +57,8 @@ def with_territory(frame: pl.DataFrame, source: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES,
-          deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"])],
+          deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"]),
+                STAPELING, STAPELING_INPUTS],
           group_name="divide", kinds={"python"})
 def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Divide measures per (gemeente_code, year, level, indicator_id), level = buurt or wijk.
@@ -64,6 +73,7 @@ def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Material
         inputs = con.execute("select * from divide.inputs").pl()
         shares = national_share(con)
         frame = with_territory(compute_measures(inputs, shares, settings.concentration_factor), inputs)
+        frame = pl.concat([frame, stapeling_measures(con)], how="diagonal_relaxed").select(frame.columns)
         n = warehouse.replace_table_from_frame(con, "divide", "measures", frame)
     basis = sorted({b for _, b in shares.values()})
     return dg.MaterializeResult(metadata={
