@@ -163,6 +163,21 @@ def _ranked(data: SiteData, code: str, by_buurt: dict[str, list[dict]], first: i
                  links=[[page_path("buurt", links[i]), None, None, None, None, None] for i in order])
 
 
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _text_class(background: str) -> str:
+    """White text where it has more contrast with the cell than black (WCAG: (L1 + 0.05) / (L2 + 0.05))."""
+    lum = _luminance(background)
+    return " dark" if 1.05 / (lum + 0.05) > (lum + 0.05) / 0.05 else ""
+
+
 def _cell_colour(rho: float) -> str:
     """Diverging (blue for negative, orange for positive; colour-blind safe), stronger for larger |rho|."""
     a = min(abs(rho), 1.0)
@@ -194,13 +209,13 @@ def heat_map(data: SiteData, rows: list[dict], year: int) -> Markup:
                 why = "te weinig buurten" if r is not None and r["status"] == "too_few_buurten" else "geen gegevens"
                 out.append(f'<td class="none">{why}</td>')
             else:
-                dark = abs(r["rho"]) > 0.6
-                out.append(f'<td class="n{" dark" if dark else ""}" style="background:{_cell_colour(r["rho"])}">'
+                colour = _cell_colour(r["rho"])
+                out.append(f'<td class="n{_text_class(colour)}" style="background:{colour}">'
                            f'{escape(fmt.number(r["rho"], 2))}</td>')
         out.append("</tr>")
     out.append("</tbody></table></div>")
-    legend = "".join(f'<span style="background:{_cell_colour(v)}">{escape(fmt.number(v, 1))}</span>'
-                     for v in (-1.0, -0.5, 0.0, 0.5, 1.0))
+    legend = "".join(f'<span class="{_text_class(_cell_colour(v)).strip()}" style="background:{_cell_colour(v)}">'
+                     f'{escape(fmt.number(v, 1))}</span>' for v in (-1.0, -0.5, 0.0, 0.5, 1.0))
     out.append(f'<p class="heatmap-legend">Kleur: {legend} Oranje: waar de ene indicator minder gunstig is, is de '
                'andere dat vaak ook; blauw: juist niet; wit: geen samenhang.</p>')
     return Markup("".join(out))
