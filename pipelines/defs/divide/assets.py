@@ -66,7 +66,9 @@ def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Material
     territory_year: set when today's gemeente's figure is computed over its predecessors' buurten (with_territory).
     Population-weighted over that year's neighbourhoods: worst20_mean/best20_mean/gap (indicator's unit),
     ratio (>= 1), weighted_std (unit), cv (unit-free), Theil total/between/within (income only),
-    dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents).
+    dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents); and under the
+    pseudo-indicator 'stapeling' (level buurt) stapeling_share_pct (% of residents of scored buurten that are
+    worst-off within the gemeente on at least min_themes themes; from indicators.stapeling, bwm.stapeling).
     """
     settings = bwm.settings
     with bwm.connect() as con:
