@@ -17,8 +17,9 @@ residents to the total.
 **Themes.** A buurt is worst-off on a theme when it is among the worst-off 20% on at least half of the theme's core
 indicators that have a value for it (2 of 3, 1 of 2, 1 of 1); a theme without any value is not covered.
 
-**Coverage.** ``n_core`` core indicators apply to a buurt (the catalogue's, plus in its own gemeente the municipal
-indicators declared with ``stapeling_theme``); a buurt with a value on fewer than ``min_coverage_pct`` % of them,
+**Coverage.** ``n_core`` core indicators apply to a buurt (all of the catalogue's, also those without a row for it,
+plus in its own gemeente the municipal indicators declared with ``stapeling_theme`` that the gemeente delivered
+for that year); a buurt with a value on fewer than ``min_coverage_pct`` % of them,
 or without residents, gets no score (the counts are null and ``score_reason`` says why), never a silent 0.
 
 **Years.** The health periods (the years in which a health core indicator has a buurt value), each with the KWB
@@ -205,7 +206,16 @@ def score_table(values: pl.DataFrame, rule: StapelingRule | None = None) -> pl.D
             pl.len().alias("n_core"), pl.col("has_value").sum().alias("n_with_value"),
             pl.col("worst20").sum().alias("n_indicators_worst20"),
             pl.col("indicator_id").filter(pl.col("worst20")).alias("indicators_list"))
-        frame = buurten.join(per_indicator, on=["year", "area_code"]).join(per_theme, on=["year", "area_code"])
+        frame = buurten.join(per_indicator.drop("n_core"), on=["year", "area_code"]).join(
+            per_theme.drop("n_themes"), on=["year", "area_code"])
+        # The whole core set counts, also an indicator without any row for the buurt (a source without that year):
+        # the catalogue's, plus in the gemeente scope the municipal ones its gemeente delivered for that year.
+        municipal = core.filter(pl.col("municipal")).group_by("year", "gemeente_code").agg(
+            pl.col("indicator_id").n_unique().alias("n_municipal"))
+        frame = frame.join(municipal, on=["year", "gemeente_code"], how="left").with_columns(
+            (pl.lit(len(rule.theme_of)) + (pl.col("n_municipal").fill_null(0) if scope == "gemeente" else 0))
+            .cast(pl.Int64).alias("n_core"),
+            pl.lit(len(rule.themes)).cast(pl.Int64).alias("n_themes"))
         frame = frame.with_columns(
             (100.0 * pl.col("n_with_value") / pl.col("n_core")).alias("coverage_pct"),
             pl.lit(rule.min_coverage_pct).alias("min_coverage_pct"), pl.lit(scope).alias("scope"),

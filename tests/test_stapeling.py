@@ -23,6 +23,7 @@ BUURTEN = [
     ("BU06", "GM0001", 0, {"i1": 50, "i2": 0, "i3": 50}),     # no residents: no score, and no weight in any total
     ("BU07", "GM0001", 100, {"i1": 0, "i2": None, "i3": None}),  # 1 of 3 valued: no score, but it is ranked
     ("BU11", "GM0002", 100, {"i1": 20, "i2": 0, "i3": 10}),
+    ("BU12", "GM0002", 100, {"i1": 3}),  # no row at all for i2 and i3 (e.g. a source without that year)
 ]
 
 
@@ -86,9 +87,13 @@ def test_counts_by_hand():
     assert b6["score_reason"] == "no_residents" and b6["n_themes_worst20"] is None
     assert b7["score_reason"] == "coverage_below_threshold" and b7["n_indicators_worst20"] is None
     assert b7["coverage_pct"] == pytest.approx(100 / 3)
-    # Alone in its gemeente, BU11 is its own worst-off 20% on everything.
+    # The whole core set counts, also the indicators without a row: 1 of 3, no score.
+    b12 = row(table, "BU12")
+    assert (b12["n_core"], b12["n_with_value"], b12["score_reason"]) == (3, 1, "coverage_below_threshold")
+    assert b12["n_themes"] == 2 and b12["n_themes_covered"] == 1
+    # BU11 (GM0002: 200 residents on i1, line 40; alone on i2 and i3) is its own worst-off 20% on everything.
     assert row(table, "BU11")["n_indicators_worst20"] == 3 and row(table, "BU11")["n_themes_worst20"] == 2
-    # Among all buurten (600 residents on i1 and i2, line 120): BU11 and BU01 are in on i1 and i2; on i3
+    # Among all buurten (700 residents on i1, 600 on i2: lines 140, 120): BU11 and BU01 are in on i1 and i2; on i3
     # (500, line 100) BU11 is worst and BU02/BU03 have exactly 100 strictly worse: out.
     assert row(table, "BU01", "warehouse")["indicators_worst20"] == "i1;i2"
     assert row(table, "BU02", "warehouse")["n_indicators_worst20"] == 0

@@ -293,8 +293,12 @@ def buurt_section(data: SiteData, code: str) -> dict | None:
     tables = set()
     for iid in rule.theme_of:
         tables |= {p.source_table for p in data.series(code, iid) if p.year in years and p.source_table}
+    gm = data.areas[code].gemeente_code if code in data.areas else None
+    # The gemeente page has the section (and its anchor) only when one of its buurten has a score.
+    has_section = gm is not None and any(r["score_reason"] is None for rs in _buurt_rows(data, gm).values()
+                                         for r in rs)
     return {"lines": lines, "table": table, "signal": SIGNAL, "source": source_text(tables, years),
-            "gemeente_href": page_path("gemeente", data.areas[code].gemeente_code) if code in data.areas else None}
+            "gemeente_href": page_path("gemeente", gm) if has_section else None}
 
 
 def about_section(data: SiteData) -> dict:

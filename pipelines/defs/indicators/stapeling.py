@@ -3,6 +3,7 @@
 import dagster as dg
 
 from bwm import catalogue, stapeling, warehouse
+from pipelines.metadata import md_table
 from pipelines.resources import BwmResource
 
 STAPELING = dg.AssetKey(["indicators", "stapeling"])
@@ -44,6 +45,30 @@ def stapeling_tables(context: dg.AssetExecutionContext, bwm: BwmResource):
     statuses = {r["status"]: r["len"] for r in samenhang.group_by("status").len().to_dicts()}
     yield dg.MaterializeResult(asset_key=SAMENHANG, metadata={
         "rows": n_pairs, "min_buurten": rule.min_buurten, **{f"pairs_{k}": v for k, v in sorted(statuses.items())}})
+
+
+@dg.asset_check(asset=STAPELING, description="Every buurt-year has a score or a reason, never both (no silent 0), and "
+                                            "the counts stay within what has a value.")
+def stapeling_scores_or_reasons(bwm: BwmResource) -> dg.AssetCheckResult:
+    bad = bwm.query(
+        "select year, area_code, scope, n_with_value, n_indicators_worst20, n_themes_worst20, score_reason "
+        "from indicators.stapeling where (score_reason is null) = (n_themes_worst20 is null) "
+        "or (score_reason is null) = (n_indicators_worst20 is null) or n_themes_worst20 > n_themes_covered "
+        "or n_indicators_worst20 > n_with_value or coverage_pct < 0 or coverage_pct > 100 "
+        "order by year, area_code, scope limit 20")
+    return dg.AssetCheckResult(passed=not bad, metadata={"rows": md_table(
+        ["year", "area_code", "scope", "n_with_value", "n_indicators", "n_themes", "reason"], bad)})
+
+
+@dg.asset_check(asset=SAMENHANG, description="A correlation lies within -1..1 and is given exactly where enough "
+                                            "buurten had both values.")
+def samenhang_within_bounds(bwm: BwmResource) -> dg.AssetCheckResult:
+    bad = bwm.query(
+        "select year, gemeente_code, indicator_a, indicator_b, n_buurten, rho, status from indicators.samenhang "
+        "where (rho is not null and (rho < -1 or rho > 1 or isnan(rho))) or (status = 'computed') <> (rho is not null) "
+        "or (status = 'too_few_buurten') <> (n_buurten < min_buurten) limit 20")
+    return dg.AssetCheckResult(passed=not bad, metadata={"rows": md_table(
+        ["year", "gemeente", "a", "b", "n", "rho", "status"], bad)})
 
 
 stapeling_assets = [stapeling_tables]
