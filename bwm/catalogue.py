@@ -90,10 +90,11 @@ def _divide_measures(raw, ident: str) -> tuple[str, ...]:
         return registry.DEFAULT_MEASURES
     if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
         raise CatalogueError(f"indicator {ident}: divide_measures must be a list of measure names, got {raw!r}")
-    unknown = [m for m in raw if m not in registry.MEASURES]
+    unknown = [m for m in raw if m not in registry.COMPUTED]
     if unknown:
         raise CatalogueError(f"indicator {ident}: divide_measures has unknown {', '.join(map(repr, unknown))}; "
-                             f"expected names from {', '.join(registry.NAMES)}")
+                             f"expected names from {', '.join(registry.COMPUTED)} (a derived measure such as "
+                             "stapeling_share_pct is not listed by an indicator)")
     if len(set(raw)) != len(raw):
         raise CatalogueError(f"indicator {ident}: divide_measures lists a measure twice: {raw}")
     return tuple(raw)
@@ -154,6 +155,86 @@ def parse(doc: dict) -> tuple[dict, list[Indicator]]:
         )
     _check_single_indicator_measures(out)
     return themes, out
+
+
+@dataclass(frozen=True)
+class StapelingTheme:
+    id: str
+    name_nl: str
+    indicators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StapelingRule:
+    """The ``stapeling:`` section of the catalogue: the fixed core set per theme and the thresholds (bwm.stapeling)."""
+
+    themes: tuple[StapelingTheme, ...]
+    min_coverage_pct: float
+    min_buurten: int
+    min_themes: int
+    samenhang: tuple[str, ...]
+
+    @property
+    def theme_of(self) -> dict[str, str]:
+        """Core indicator -> its stapeling theme."""
+        return {iid: t.id for t in self.themes for iid in t.indicators}
+
+    @property
+    def theme_names(self) -> dict[str, str]:
+        return {t.id: t.name_nl for t in self.themes}
+
+
+def parse_stapeling(raw, indicators: list[Indicator] | tuple[Indicator, ...]) -> StapelingRule:
+    """Validate the ``stapeling:`` section against the indicators: each core indicator exists, has a direction
+    (never 'neutral'), appears in one theme only; the thresholds are in range."""
+    if not isinstance(raw, dict):
+        raise CatalogueError("the catalogue needs a 'stapeling:' section (themes, min_coverage_pct, min_buurten, "
+                             "min_themes, samenhang); see the comment above it in data/reference/indicators.yaml")
+    known = {ind.id: ind for ind in indicators}
+    themes, seen = [], {}
+    for tid, body in (raw.get("themes") or {}).items():
+        if not isinstance(body, dict) or not body.get("name_nl") or not isinstance(body.get("indicators"), list) \
+                or not body["indicators"]:
+            raise CatalogueError(f"stapeling theme {tid}: needs name_nl and a non-empty list of indicators")
+        for iid in body["indicators"]:
+            if iid not in known:
+                raise CatalogueError(f"stapeling theme {tid}: {iid!r} is not an indicator of the catalogue")
+            if known[iid].direction == "neutral":
+                raise CatalogueError(f"stapeling theme {tid}: {iid} has direction neutral; a core indicator must say "
+                                     "which way is worse (higher_is_better or higher_is_worse)")
+            if iid in seen:
+                raise CatalogueError(f"stapeling: {iid} is in theme {seen[iid]} and in theme {tid}; one theme each")
+            seen[iid] = tid
+        themes.append(StapelingTheme(tid, str(body["name_nl"]), tuple(body["indicators"])))
+    if len(themes) < 2:
+        raise CatalogueError("stapeling: at least two themes are needed to speak of disadvantages piling up")
+    try:
+        coverage, min_buurten, min_themes = (float(raw["min_coverage_pct"]), int(raw["min_buurten"]),
+                                             int(raw["min_themes"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CatalogueError("stapeling: min_coverage_pct, min_buurten and min_themes must be numbers "
+                             f"({exc})") from exc
+    if not 0 < coverage <= 100:
+        raise CatalogueError(f"stapeling: min_coverage_pct is {coverage}; expected a percentage above 0, at most 100")
+    if min_buurten < 3:
+        raise CatalogueError(f"stapeling: min_buurten is {min_buurten}; a rank correlation needs at least 3 buurten")
+    if not 1 <= min_themes <= len(themes):
+        raise CatalogueError(f"stapeling: min_themes is {min_themes}; expected 1 to {len(themes)} (the themes)")
+    samenhang = tuple(raw.get("samenhang") or ())
+    outside = [iid for iid in samenhang if iid not in seen]
+    if len(samenhang) < 2 or outside:
+        raise CatalogueError("stapeling: samenhang must list at least two core indicators"
+                             + (f"; not in the core set: {', '.join(outside)}" if outside else ""))
+    return StapelingRule(tuple(themes), coverage, min_buurten, min_themes, samenhang)
+
+
+@lru_cache(maxsize=1)
+def stapeling(path: Path = CATALOGUE_PATH) -> StapelingRule:
+    """The stapeling rule of the catalogue file (validated against its indicators)."""
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh)
+    _, inds = parse(doc)
+    return parse_stapeling(doc.get("stapeling"), inds)
 
 
 @lru_cache(maxsize=1)

@@ -80,7 +80,7 @@ def minimal_doc(*changes: dict) -> dict:
         ({"years": "soon"}, "years must be a range"),
         ({"variable": None}, "method direct needs a variable"),
         ({"divide_measures": ["gap", "gini"]}, re.escape(
-            "indicator x: divide_measures has unknown 'gini'; expected names from " + ", ".join(registry.NAMES))),
+            "indicator x: divide_measures has unknown 'gini'; expected names from " + ", ".join(registry.COMPUTED))),
         ({"divide_measures": "gap"}, "indicator x: divide_measures must be a list of measure names"),
         ({"divide_measures": ["gap", "gap"]}, "indicator x: divide_measures lists a measure twice"),
     ],

@@ -11,13 +11,15 @@ EXPECTED = {
     "indicators/territory_values",
     "indicators/catalogue", "indicators/area_series", "indicators/weights", "indicators/values",
     "indicators/comparisons", "indicators/theme_summary", "indicators/aggregated",
+    "indicators/stapeling_inputs", "indicators/stapeling", "indicators/samenhang",
     "divide/inputs", "divide/measures", "divide/trends", "divide/intervals", "divide/change_intervals",
     "divide/contributions", "divide/decomposition",
     "mirror/geo", "publish/site", "publish/warehouse",
     "municipal/file_status", "municipal/values", "municipal/indicators", "municipal/targets", "municipal/published",
     "publish/exports",
     *{f"publish/{name}" for name in ("areas", "indicators", "values", "theme_scores", "divide_measures",
-                                     "divide_trends", "divide_decomposition", "divide_contributions", "targets")},
+                                     "divide_trends", "divide_decomposition", "divide_contributions", "targets",
+                                     "stapeling", "samenhang", "divide_stapeling")},
 }
 
 

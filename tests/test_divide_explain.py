@@ -325,7 +325,8 @@ def test_demo_every_series_with_two_years_is_decomposed_and_adds_up(demo):
 
     series = demo.execute(
         "select gemeente_code, indicator_id, min(year), max(year) from divide.measures "
-        "where level = 'buurt' and n_areas > 0 group by 1, 2 having count(*) >= 2").fetchall()
+        "where level = 'buurt' and n_areas > 0 and indicator_id <> 'stapeling' "  # derived (bwm.stapeling): no split
+        "group by 1, 2 having count(*) >= 2").fetchall()
     assert len(series) > 50
     decomposition = demo.execute("select * from divide.decomposition").pl()
     got = {(r["gemeente_code"], r["indicator_id"]): r for r in decomposition.filter(pl.col("measure") == "gap")
@@ -392,10 +393,21 @@ def test_demo_exports_hold_the_divide_tables(demo, demo_warehouse):
         contributions = pl.read_parquet(folder / f"{gm}_divide_contributions.parquet")
         assert contributions.height == demo.execute(
             "select count(*) from publish.divide_contributions where gemeente_code = ?", [gm]).fetchone()[0]
+        stapeling = pl.read_parquet(folder / f"{gm}_divide_stapeling.parquet")
+        measure = demo.execute("select year, stapeling_share_pct from divide.measures where gemeente_code = ? and "
+                               "indicator_id = 'stapeling' order by year", [gm]).fetchall()
+        assert stapeling.select("year", "value").rows() == measure
+        assert len([v for _, v in measure if v is not None]) >= 3  # 2012 has no KWB figures: no score, no share
+        assert stapeling["trend_label"].n_unique() == 1
+        assert (stapeling["ci_low"].is_null() == stapeling["value"].is_null()).all()
         definitions = pl.read_parquet(folder / f"{gm}_divide_definitions.parquet")
         described = {(t, c) for t, c in definitions.select("table", "column").iter_rows()}
         assert described == {("divide_decomposition", c) for c in decomposition.columns} | {
-            ("divide_contributions", c) for c in contributions.columns}
+            ("divide_contributions", c) for c in contributions.columns} | {
+            ("divide_stapeling", c) for c in stapeling.columns}
+        # The measure's definition travels with it.
+        (nl,) = definitions.filter((pl.col("table") == "divide_stapeling") & (pl.col("column") == "measure"))["nl"]
+        assert "ten minste 3 thema's" in nl
         assert (folder / f"{gm}_divide_contributions.csv").is_file()
 
 

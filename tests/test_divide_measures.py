@@ -709,7 +709,9 @@ def test_divide_measures_equals_the_reference(monkeypatch):
             "theil_n_nonpositive": theil.n_nonpositive,
             "concentration_share_pct": reference.concentration_share(x, w, 25_000.0).value,
         }  # fmt: skip
-        assert set(expected) | {"dissimilarity"} == set(MEASURE_COLUMNS)
+        # stapeling_share_pct is derived from indicators.stapeling (bwm.stapeling), always null here
+        assert set(expected) | {"dissimilarity", "stapeling_share_pct"} == set(MEASURE_COLUMNS)
+        assert row["stapeling_share_pct"] is None
         for name, value in expected.items():
             got = row[name]
             if isinstance(value, float) and math.isnan(value):
@@ -744,7 +746,9 @@ def test_measures_by_segment_and_dissimilarity_equal_the_reference():
 def test_the_columns_are_those_of_the_registry():
     out = measures_by_segment([1.0, 2.0], [1.0, 1.0], [0, 0], n_segments=1, directions=["neutral"])
     assert list(MEASURE_COLUMNS) == [*registry.BASIS_COLUMNS, *(c.name for c in registry.COLUMNS)]
-    assert set(out) == set(MEASURE_COLUMNS)  # the maths computes exactly the registry's columns
+    # the maths computes exactly the registry's columns, but for the derived ones (bwm.stapeling)
+    derived = {m.name for m in registry.MEASURES.values() if m.derived}
+    assert derived == {"stapeling_share_pct"} and set(out) == set(MEASURE_COLUMNS) - derived
     counts = {name for name, kind in [*registry.BASIS_COLUMNS.items(), *((c.name, c.kind) for c in registry.COLUMNS)]
               if kind == "count"}
     assert {name for name, dtype in MEASURE_COLUMNS.items() if dtype == pl.Int64()} == counts

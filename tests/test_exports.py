@@ -24,7 +24,7 @@ from pipelines.defs.publish.model import build_model
 #: The publish tables the exports read (the divide tables are left out here: the exports write them empty then).
 EXPORT_MODEL = ("indicators", "values")
 BASIC_TABLES = ("data_long", "data_wide", "definitions", "sources", "notes")
-DIVIDE_TABLES = ("divide_decomposition", "divide_contributions", "divide_definitions", "targets")
+DIVIDE_TABLES = ("divide_decomposition", "divide_contributions", "divide_stapeling", "divide_definitions", "targets")
 
 GENERATED = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 CATALOGUE = {

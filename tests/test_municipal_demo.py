@@ -107,7 +107,7 @@ def test_the_refresh_writes_an_export_per_municipality(con, demo_warehouse):
     assert not any("x*" in (v or "") for row in notes.rows() for v in row)
     wb = openpyxl.load_workbook(folder / "GM9903" / "GM9903.xlsx", read_only=True)
     assert wb.sheetnames == ["data_long", "data_wide", "definitions", "sources", "notes", "divide_decomposition",
-                             "divide_contributions", "divide_definitions", "targets"]
+                             "divide_contributions", "divide_stapeling", "divide_definitions", "targets"]
     sources = [r[0] for r in wb["sources"].iter_rows(min_row=2, values_only=True)]
     assert "buddyprogramma_kanaalzijl.xlsx" in sources and "85984NED" in sources
 

@@ -27,6 +27,9 @@ GROUP_COLS = ["gemeente_code", "year", "level", "indicator_id"]
 def measures_of(indicator_id: str) -> tuple[str, ...]:
     """The divide measures that apply to an indicator: its catalogue ``divide_measures``, or the default ones
     for an indicator the YAML catalogue does not hold."""
+    derived = tuple(m for m, iid in registry.DERIVED_INDICATORS.items() if iid == indicator_id)
+    if derived:  # a pseudo-indicator of divide.measures (bwm.stapeling): its derived measure only
+        return derived
     ind = catalogue.by_id().get(indicator_id)
     return ind.divide_measures if ind is not None else registry.DEFAULT_MEASURES
 

@@ -341,7 +341,7 @@ def decompose(frame: pl.DataFrame, per_year: dict[str, np.ndarray], years: pl.Da
                                   how="left").sort("series").get_column("seg").to_numpy()
     none_common = numbered.sort("series").get_column("n_common").to_numpy() == 0
     out = []
-    for measure in registry.MEASURES:
+    for measure in registry.COMPUTED:
         m0, m1 = per_year[measure][segs["base"]], per_year[measure][segs["latest"]]
         c = [combos[measure][np.arange(n_series) * len(COMBOS) + k] for k in range(len(COMBOS))]
         c00, c10, c01, c11 = (np.where(none_common, 0.0, v) for v in c)

@@ -159,7 +159,8 @@ def divide_measures(
             )
         )
     measures = [
-        pl.Series(name, np.concatenate([c[name] for c in chunks]) if chunks else [], nan_to_null=True)
+        pl.Series(name, np.concatenate([c[name] for c in chunks]) if chunks and name in chunks[0] else
+                  np.full(len(starts), np.nan) if chunks else [], nan_to_null=True)
         .cast(dtype)
         for name, dtype in MEASURE_COLUMNS.items()
     ]

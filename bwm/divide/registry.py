@@ -42,6 +42,9 @@ class DivideMeasure:
     ``levels``: the levels at which it is defined (null elsewhere). ``default``: it applies to an indicator
     that does not list its ``divide_measures`` (e.g. one declared by a municipal data file).
     ``single_indicator``: its inputs exist for one indicator only, so at most one may list it.
+    ``derived``: not computed from one indicator's neighbourhood values by bwm.divide.measures but from a table of
+    its own (``stapeling_share_pct``: from indicators.stapeling, bwm.stapeling), in divide.measures under a
+    pseudo-indicator of its own (:data:`DERIVED_INDICATORS`); no catalogue indicator may list it.
     """
 
     name: str
@@ -52,6 +55,7 @@ class DivideMeasure:
     levels: tuple[str, ...] = LEVELS
     default: bool = False
     single_indicator: bool = False
+    derived: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,20 @@ COLUMNS: tuple[DivideMeasure | Detail, ...] = (
     # The threshold is a multiple of one indicator's national share (pipelines/defs/divide/assets.py).
     DivideMeasure("concentration_share_pct", "aandeel inwoners in concentratiebuurten", "share_pct",
                   single_indicator=True),
+    # Residents in buurten worst-off on at least `min_themes` themes (data/reference/indicators.yaml, stapeling:).
+    DivideMeasure("stapeling_share_pct", "aandeel inwoners in buurten waar nadelen zich opstapelen", "share_pct",
+                  levels=("buurt",), derived=True),
 )
 
 #: The divide measures by name, in table order.
 MEASURES: dict[str, DivideMeasure] = {c.name: c for c in COLUMNS if isinstance(c, DivideMeasure)}
-#: The names an indicator may list under ``divide_measures:``.
+#: Every measure name (the columns of divide.measures, the series of divide.trends).
 NAMES: tuple[str, ...] = tuple(MEASURES)
+#: The measures computed from one indicator's values (bwm.divide.measures); the names an indicator may list under
+#: ``divide_measures:``.
+COMPUTED: tuple[str, ...] = tuple(m.name for m in MEASURES.values() if not m.derived)
+#: The pseudo-indicator of divide.measures under which each derived measure's rows are: measure -> indicator_id.
+DERIVED_INDICATORS: dict[str, str] = {"stapeling_share_pct": "stapeling"}
 #: The measures of an indicator that does not list its own.
 DEFAULT_MEASURES: tuple[str, ...] = tuple(m.name for m in MEASURES.values() if m.default)
 #: The measures followed over the years in ``divide.trends``.

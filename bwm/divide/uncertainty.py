@@ -101,7 +101,7 @@ ROUNDING_BY_UNIT: dict[str, float] = {"pct": SHARE_ROUNDING, "km": 0.1, "per_100
                                       "count": COUNT_ROUNDING, "eur": 100.0}
 
 #: The measures an interval is computed for (details such as worst20_mean are not).
-INTERVAL_MEASURES: tuple[str, ...] = tuple(registry.MEASURES)
+INTERVAL_MEASURES: tuple[str, ...] = registry.COMPUTED  # the derived one: bwm.stapeling
 
 GROUP_KEYS = ["gemeente_code", "indicator_id", "level", "year"]
 _DRAW_ORDER = ["indicator_id", "level", "gemeente_code", "year"]

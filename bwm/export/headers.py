@@ -51,13 +51,19 @@ _DIVIDE_NL = {
     "contribution": "Bijdrage", "value_change": "Verandering waarde",
     "gemeente_value_change": "Verandering gemeente", "change_vs_gemeente": "Verschil met gemeente",
     "base_value": "Beginwaarde", "status": "Status", "value": "Waarde", "year": "Jaar",
+    # divide_stapeling
+    "ci_low": "Ondergrens 95%-marge", "ci_high": "Bovengrens 95%-marge", "n_areas": "Buurten met een score",
+    "n_dropped": "Buurten zonder score", "trend_label": "Trend", "label_reason": "Reden trend",
+    "change_since_first": "Verandering sinds eerste jaar", "change_low": "Ondergrens verandering",
+    "change_high": "Bovengrens verandering",
 }
-_DIVIDE_UNITS = {"maat": "in de maat", "eenheid": "in de eenheid", "jaar": "", "aantal": "aantal",
-                 "inwoners": "aantal", "fractie": "fractie 0-1"}
+_DIVIDE_UNITS = {"%": "%", "%-punt": "%-punt", "maat": "in de maat", "eenheid": "in de eenheid", "jaar": "",
+                 "aantal": "aantal", "inwoners": "aantal", "fractie": "fractie 0-1"}
 
 #: Per table: how many leading columns identify a row (frozen beside the scroll, with the header row).
 FROZEN: dict[str, int] = {"data_long": 9, "data_wide": 9, "definitions": 2, "sources": 1, "notes": 2,
-                          "divide_decomposition": 4, "divide_contributions": 7, "divide_definitions": 2,
+                          "divide_decomposition": 4, "divide_contributions": 7, "divide_stapeling": 5,
+                          "divide_definitions": 2,
                           "targets": 6}
 NARROW = ("year", "marker", "unit", "area_level", "series_break", "gemeente_code", "level", "latest_year",
           "target_year", "base_year")

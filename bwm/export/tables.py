@@ -146,6 +146,34 @@ DIVIDE_COLUMNS: dict[str, list[tuple[str, str, str, str]]] = {
         ("change_vs_gemeente", "eenheid", "value_change min gemeente_value_change: hoeveel de buurt meer (of minder) "
          "veranderde dan de gemeente.", "value_change minus gemeente_value_change."),
     ],
+    "divide_stapeling": [
+        ("gemeente_code", "", "Code van de gemeente.", "Municipality code."),
+        ("level", "", "Niveau van de gebieden waarover gemeten is (buurt).", "Level of the areas (buurt)."),
+        ("indicator_id", "", "stapeling: de maat rust op de vaste kernset van indicatoren per thema (zie notes en de "
+         "pagina Over), niet op één indicator.", "stapeling: the measure rests on the fixed core set per theme."),
+        ("measure", "", "stapeling_share_pct: het percentage inwoners (van de buurten met een score) dat woont in een "
+         "buurt die binnen de gemeente bij de 20% slechtst scorende inwoners hoort op ten minste 3 thema's "
+         "(armoede en inkomen, werk en uitkeringen, gezondheid, eenzaamheid en stress). Een signaal, geen oordeel.",
+         "stapeling_share_pct: % of residents (of scored buurten) living in a buurt among the municipality's "
+         "worst-off 20% on at least 3 themes."),
+        ("year", "jaar", "Het jaar (de jaren van de gezondheidsmonitor, met de KWB-cijfers van hetzelfde jaar).",
+         "The year (the health periods, with KWB figures of the same year)."),
+        ("value", "%", "De maat.", "The measure."),
+        ("ci_low", "%", "Ondergrens van de 95%-marge (Monte Carlo over de marges van de gezondheidscijfers en de "
+         "afronding van de KWB-cijfers).", "Lower bound of the 95% interval (Monte Carlo)."),
+        ("ci_high", "%", "Bovengrens van de 95%-marge.", "Upper bound of the 95% interval."),
+        ("n_areas", "aantal", "Buurten met een score.", "Buurten with a score."),
+        ("n_dropped", "aantal", "Buurten zonder score (te weinig cijfers of geen inwoners).",
+         "Buurten without a score (too few figures, or no residents)."),
+        ("trend_label", "", "widening (groter geworden), narrowing (kleiner geworden), no clear change of too few "
+         "years; alleen groter of kleiner als de marge van de verandering nul uitsluit.",
+         "The trend label; widening/narrowing only when the change's interval excludes zero."),
+        ("label_reason", "", "Waarom dat label (bijvoorbeeld interval_includes_zero).", "Why that label."),
+        ("change_since_first", "%-punt", "Verandering sinds het eerste jaar.", "Change since the first year."),
+        ("change_low", "%-punt", "Ondergrens van de marge van die verandering.", "Lower bound of the change."),
+        ("change_high", "%-punt", "Bovengrens van de marge van die verandering.", "Upper bound of the change."),
+        ("source_table", "", "De CBS-tabellen waar de cijfers van dat jaar uit komen.", "The CBS tables used."),
+    ],
 }
 DIVIDE_DEFINITION_COLUMNS = ["table", "column", "unit", "nl", "en"]
 #: The targets table (publish.targets, the municipality's ambities): one row per area and indicator with a target;
@@ -155,11 +183,15 @@ TARGET_COLUMNS = ["gemeente_code", "area_code", "area_level", "indicator_id", "i
                   "status", "progress_pct", "file"]
 #: The tables of an export, in the order files and sheets are written (``ExportTables.named``).
 TABLE_NAMES = ("data_long", "data_wide", "definitions", "sources", "notes", "divide_decomposition",
-               "divide_contributions", "divide_definitions", "targets")
+               "divide_contributions", "divide_stapeling", "divide_definitions", "targets")
 #: Row order of the divide tables.
 DIVIDE_ORDER = {"divide_decomposition": ["gemeente_code", "level", "indicator_id", "measure", "base_year"],
                 "divide_contributions": ["gemeente_code", "level", "indicator_id", "measure", "base_year", "year",
-                                         "area_code"]}
+                                         "area_code"],
+                "divide_stapeling": ["gemeente_code", "level", "indicator_id", "measure", "year"]}
+#: The year columns a year selection filters, per divide table.
+DIVIDE_YEARS = {"divide_decomposition": ["base_year", "latest_year"], "divide_contributions": ["year", "base_year"],
+                "divide_stapeling": ["year"]}
 ATTRIBUTION = {
     "kwb": "Bron: CBS (CC BY 4.0)",
     "health": "Bron: GGD'en, CBS en RIVM, Gezondheidsmonitor (CC BY 4.0)",
@@ -209,14 +241,15 @@ class ExportTables:
     selection: Selection = field(default_factory=Selection)
     divide_decomposition: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_decomposition"))
     divide_contributions: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_contributions"))
+    divide_stapeling: pl.DataFrame = field(default_factory=lambda: _empty_divide("divide_stapeling"))
     divide_definitions: pl.DataFrame = field(default_factory=lambda: divide_definitions())
     targets: pl.DataFrame = field(default_factory=lambda: _empty_targets())
 
     def named(self) -> dict[str, pl.DataFrame]:
         """Table name -> frame, in the order files and sheets are written."""
         return dict(zip(TABLE_NAMES, (self.data_long, self.data_wide, self.definitions, self.sources, self.notes,
-                                      self.divide_decomposition, self.divide_contributions, self.divide_definitions,
-                                      self.targets),
+                                      self.divide_decomposition, self.divide_contributions, self.divide_stapeling,
+                                      self.divide_definitions, self.targets),
                         strict=True))
 
 
@@ -344,13 +377,12 @@ def divide_table(con, name: str, s: Selection, catalogue: pl.DataFrame) -> pl.Da
     if s.municipalities:
         where.append("gemeente_code in (select unnest($gm))")
         params["gm"] = list(s.municipalities)
-    if s.themes:
+    if s.themes:  # the stapeling measure spans every theme: it is left out of an export of some themes
         ids = catalogue.filter(pl.col("theme").is_in(list(s.themes))).get_column("indicator_id").to_list()
         where.append("indicator_id in (select unnest($ids))")
         params["ids"] = ids or [""]
     if s.years:
-        years = ["base_year", "latest_year"] if name == "divide_decomposition" else ["year", "base_year"]
-        where += [f"{y} in (select unnest($years))" for y in years]
+        where += [f"{y} in (select unnest($years))" for y in DIVIDE_YEARS[name]]
         params["years"] = list(s.years)
     sql = f"select {', '.join(columns)} from publish.{name} where {' and '.join(where)} order by " \
           f"{', '.join(DIVIDE_ORDER[name])}"

@@ -25,7 +25,7 @@ LEVELS = ("buurt", "wijk", "gemeente")
 #: Levels at which an indicator declared at a level has values: that level and the ones above it.
 LEVELS_UP = {"buurt": ("gemeente", "wijk", "buurt"), "wijk": ("gemeente", "wijk"), "gemeente": ("gemeente",)}
 REQUIRED = ("id", "name_nl", "name_en", "theme", "kind", "unit", "direction", "level", "definition_nl", "gemeente")
-OPTIONAL = ("definition_en", "source")
+OPTIONAL = ("definition_en", "source", "stapeling_theme")
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 _GM = re.compile(r"^GM\d{4}$")
 
@@ -47,6 +47,9 @@ class Declaration:
     source_label: str
     definition_en: str | None = None
     declared_in: str = ""
+    #: The theme of the stapeling core set (data/reference/indicators.yaml, stapeling:) this indicator joins in its
+    #: gemeenten (bwm.stapeling); None: it does not join. Rates with a direction only.
+    stapeling_theme: str | None = None
 
     @property
     def factor(self) -> float | None:
@@ -59,7 +62,8 @@ class Declaration:
 
     def differences(self, other: Declaration) -> list[str]:
         """Fields in which two declarations of the same id differ (the same indicator may span files)."""
-        fields = ("name_nl", "name_en", "theme", "kind", "unit", "direction", "level", "definition_nl")
+        fields = ("name_nl", "name_en", "theme", "kind", "unit", "direction", "level", "definition_nl",
+                  "stapeling_theme")
         return [f for f in fields if getattr(self, f) != getattr(other, f)]
 
 
@@ -232,6 +236,16 @@ def _declare(file, sheet, raws, reserved, declared_in) -> tuple[list[Declaration
         kind, unit = values.get("kind"), values.get("unit")
         if kind in KINDS and unit and unit not in UNITS_BY_KIND[kind]:
             bad("unit", f"for kind {kind}: {' or '.join(UNITS_BY_KIND[kind])}", shown(unit))
+        stapeling_theme = values.get("stapeling_theme") or None
+        if stapeling_theme is not None:
+            themes = catalogue.stapeling().theme_names
+            if stapeling_theme not in themes:
+                bad("stapeling_theme", f"one of the stapeling themes {', '.join(themes)} "
+                    "(data/reference/indicators.yaml, stapeling:), or leave the field out", shown(stapeling_theme))
+            elif kind != "rate" or values.get("direction") == "neutral":
+                bad("stapeling_theme", "a rate (kind rate) with direction higher_is_better or higher_is_worse: a "
+                    "count grows with a buurt's size and a neutral figure has no worse side, so neither can join "
+                    "the stapeling core set", f"kind {kind!r}, direction {values.get('direction')!r}")
         gemeenten = _gemeenten(raw.get("gemeente"))
         if gemeenten is None:
             bad("gemeente", "one or more gemeente codes like GM0344 (a list, or separated by commas)",
@@ -244,7 +258,7 @@ def _declare(file, sheet, raws, reserved, declared_in) -> tuple[list[Declaration
             definition_nl=" ".join(values["definition_nl"].split()), gemeenten=gemeenten,
             source_label=values.get("source") or f"Gemeentelijke registratie ({file})",
             definition_en=" ".join(values["definition_en"].split()) if values.get("definition_en") else None,
-            declared_in=declared_in,
+            declared_in=declared_in, stapeling_theme=stapeling_theme,
         ))
     return (out if not findings else []), findings
 

@@ -168,7 +168,8 @@ class FolderResult:
                     "indicator_id": d.id, "name_nl": d.name_nl, "name_en": d.name_en, "theme": d.theme,
                     "count_or_rate": d.kind, "unit": d.unit, "direction": d.direction, "level": d.level,
                     "definition_nl": d.definition_nl, "definition_en": d.definition_en,
-                    "source_label": d.source_label, "gemeenten": [], "years": [], "files": []})
+                    "source_label": d.source_label, "gemeenten": [], "years": [], "files": [],
+                    "stapeling_theme": d.stapeling_theme})
                 entry["gemeenten"] = sorted(set(entry["gemeenten"]) | set(d.gemeenten))
                 entry["years"] = sorted(set(entry["years"]) | years.get(d.id, set()))
                 entry["files"] = sorted(set(entry["files"]) | {f.file})
@@ -185,7 +186,8 @@ VALUES_SCHEMA = {"year": pl.Int64, "area_code": pl.String, "area_level": pl.Stri
 INDICATORS_SCHEMA = {"indicator_id": pl.String, "name_nl": pl.String, "name_en": pl.String, "theme": pl.String,
                      "count_or_rate": pl.String, "unit": pl.String, "direction": pl.String, "level": pl.String,
                      "definition_nl": pl.String, "definition_en": pl.String, "source_label": pl.String,
-                     "gemeenten": pl.List(pl.String), "years": pl.List(pl.Int64), "files": pl.List(pl.String)}
+                     "gemeenten": pl.List(pl.String), "years": pl.List(pl.Int64), "files": pl.List(pl.String),
+                     "stapeling_theme": pl.String}
 
 
 def _ignored(name: str) -> bool:

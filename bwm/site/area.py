@@ -10,6 +10,7 @@ from __future__ import annotations
 from bwm.catalogue import THEMES
 from bwm.site import figures, findings
 from bwm.site import format as fmt
+from bwm.site import stapeling as stapeling_pages
 from bwm.site.common import LEVEL_NAMES, MISSING_REASONS, Chart, Table, page_path, remark, source_line
 from bwm.site.data import Area, SiteData
 from bwm.site.targets import targets_table
@@ -200,5 +201,6 @@ def area_page(data: SiteData, code: str) -> dict:
         "inhabitants": fmt.number(area.inhabitants), "status": status, "themes": theme_summary(data, code),
         "sections": sections, "children": children, "factsheet": factsheet(data, area, gemeente, charted),
         "targets": targets_table(data, code),
+        "stapeling": stapeling_pages.buurt_section(data, code) if area.level == "buurt" else None,
         "wijk": data.areas.get(area.wijk_code) if area.level == "buurt" else None,
     }

@@ -90,6 +90,8 @@ class SiteData:
     decomposition_by_measure: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
     #: area_code -> the rows of publish.targets (the municipality's ambities) of that area
     targets: dict[str, list[dict]] = field(default_factory=dict)
+    #: publish.stapeling / samenhang / divide_stapeling of the loaded scope (bwm.site.stapeling.load)
+    stapeling: dict[str, dict] = field(default_factory=dict)
 
     # Indexes built once on first use: page functions ask "the buurten of this gemeente" tens of thousands of
     # times, and a scan of every area each time made the national site quadratic (hours instead of minutes).
@@ -337,3 +339,6 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     data.contributions, data.decomposition = dict(contributions), decomposition
     data.decomposition_by_measure = dict(by_measure)
     data._indicators_for.clear()
+    from bwm.site import stapeling as stapeling_pages  # it imports this module
+
+    stapeling_pages.load(con, data, codes)

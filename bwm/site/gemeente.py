@@ -11,6 +11,7 @@ from bwm.divide import registry
 from bwm.divide.build import CONCENTRATION_INDICATOR, DISSIMILARITY_INDICATOR
 from bwm.site import findings, maps
 from bwm.site import format as fmt
+from bwm.site import stapeling as stapeling_pages
 from bwm.site.common import Chart, Table, page_path, source_line
 from bwm.site.data import SiteData
 from bwm.site.figures import group_changes_chart, measure_chart, small_multiples
@@ -367,6 +368,7 @@ def gemeente_page(data: SiteData, code: str) -> dict:
                         for c in indicators if c["indicator_id"] in map_spec["indicators"]],
         "ranking": ranking, "wijken": wijken, "merger_notes": merger_notes(data, code),
         "territory_note": territory_note(data, code), "targets": targets_table(data, code),
+        "stapeling": stapeling_pages.gemeente_section(data, code),
         "indicator_links": [(data.theme_names.get(t, t),
                              [(c["name_nl"], page_path("indicator", f"{code}/{c['indicator_id']}"))
                               for c in data.indicators_for(code) if c["theme"] == t]) for t in THEMES],

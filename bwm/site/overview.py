@@ -9,6 +9,7 @@ always answers "what was new at the last refresh that brought something".
 from __future__ import annotations
 
 from bwm.site import format as fmt
+from bwm.site import stapeling as stapeling_pages
 from bwm.site.common import Table, page_path
 from bwm.site.data import SiteData
 
@@ -135,4 +136,4 @@ def about_page(data: SiteData, map_years: dict[int, bool]) -> dict:
             "tables": tables, "indicators": indicators,
             "map_years": sorted(y for y, ok in map_years.items() if ok),
             "map_synthetic": any(map_years.values()) and data.synthetic,
-            "concentration_basis": data.concentration_basis}
+            "concentration_basis": data.concentration_basis, "stapeling": stapeling_pages.about_section(data)}

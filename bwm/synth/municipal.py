@@ -113,6 +113,7 @@ indicators:
     unit: pct
     direction: higher_is_worse
     level: buurt
+    stapeling_theme: werk  # joins theme werk of the stapeling core set, in GM9902 only
     definition_nl: >-
       Het percentage van de huishoudens met bijstand dat al drie jaar of langer bijstand ontvangt.
       n_cases is het aantal huishoudens met bijstand.

@@ -240,3 +240,43 @@ def test_the_real_dordrecht_buurten_draw_in_the_browser(cbs_real, demo_site, tmp
                 fills: d.querySelectorAll('.scatterlayer .trace .js-fill').length};
     }""")
     assert drawn["traces"] == 130 and drawn["fills"] >= 130
+
+
+def test_the_gemeente_page_shows_where_disadvantages_pile_up(demo_site, open_page):
+    """"Waar stapelen nadelen zich op?": the share over time and the map, drawn, each with its source line (source and
+    years) and table; the ranked list of buurten with their themes and the first year; the samenhang heat map with a
+    number in every computed cell, diverging colours and a legend; the wording says it is a signal, not a verdict.
+    The buurt page says on which themes, and since when."""
+    w = open_page(_url(demo_site, PAGES["gemeente"]))
+    page = w.page
+    section = page.locator("#stapeling")
+    assert section.locator("h2").inner_text() == "Waar stapelen nadelen zich op?"
+    assert "Een signaal, geen oordeel" in section.inner_text()
+    w.render_all()
+    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('#stapeling .plot')).map(d => ({
+        id: d.dataset.figure, state: d.dataset.state, paths: d.querySelectorAll('.scatterlayer .trace').length}))""")
+    assert {d["id"] for d in drawn} == {"stapeling-aandeel-f", "stapeling-kaart-f"}
+    assert all(d["state"] == "drawn" and d["paths"] > 0 for d in drawn)
+    for figure in section.locator("figure.chart").all():
+        caption = figure.locator("figcaption").inner_text()
+        assert caption.startswith("Bron: CBS, Kerncijfers wijken en buurten en GGD'en") and "2022" in caption
+        assert figure.locator("details summary").inner_text().startswith("Tabel:")
+    ranked = section.locator("#stapeling-tabel tbody tr")
+    assert ranked.count() > 0
+    first = ranked.first.locator("td, th").all_inner_texts()
+    assert int(first[2]) >= 1 and first[3]  # number of themes, and which
+    assert section.locator("#stapeling-tabel thead").inner_text().count("Thema's") == 2
+    cells = section.locator("#samenhang-kaart td.n")
+    assert cells.count() > 0
+    colours = set(cells.evaluate_all("cs => cs.map(c => getComputedStyle(c).backgroundColor)"))
+    assert len(colours) > 3 and all(c.strip() for c in cells.all_inner_texts())
+    assert section.locator(".heatmap-legend span").count() == 5
+    assert section.locator("p.source").first.inner_text().startswith("Bron:")
+
+    w = open_page(_url(demo_site, "over.html"))
+    assert "Bij de 20% minst gunstig scorende inwoners" in w.page.locator("#stapeling").inner_text()
+
+    href = ranked.first.locator("a").first.get_attribute("href")
+    w = open_page(_url(demo_site, "gemeente/" + href))
+    text = w.page.locator("#stapeling").inner_text()
+    assert "(sinds " in text and "Een signaal, geen oordeel" in text

@@ -5,13 +5,21 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from bwm import warehouse
+from bwm import stapeling, warehouse
 from bwm.divide.build import CONCENTRATION_INDICATOR, compute_measures, compute_trends
 from pipelines.resources import BwmResource
 from pipelines.sql import sql_assets
 
 INPUTS = dg.AssetKey(["divide", "inputs"])
 MEASURES = dg.AssetKey(["divide", "measures"])
+STAPELING = dg.AssetKey(["indicators", "stapeling"])
+STAPELING_INPUTS = dg.AssetKey(["indicators", "stapeling_inputs"])
+def stapeling_measures(con) -> pl.DataFrame:
+    """The rows of divide.measures of the derived measure stapeling_share_pct (pseudo-indicator 'stapeling', level
+    buurt; bwm.stapeling.share_measures): they sit in the same table, trends and exports as the other measures."""
+    scores = con.execute("select * from indicators.stapeling").pl()
+    inputs = con.execute("select * from indicators.stapeling_inputs").pl()
+    return stapeling.share_measures(scores, source_tables=stapeling.source_tables(inputs))
 
 
 def national_share(con) -> dict[int, tuple[float, str]]:
@@ -49,7 +57,8 @@ def with_territory(frame: pl.DataFrame, source: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(pool=warehouse.WAREHOUSE_POOL, key=MEASURES,
-          deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"])],
+          deps=[INPUTS, dg.AssetKey(["indicators", "values"]), dg.AssetKey(["indicators", "weights"]),
+                STAPELING, STAPELING_INPUTS],
           group_name="divide", kinds={"python"})
 def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.MaterializeResult:
     """Divide measures per (gemeente_code, year, level, indicator_id), level = buurt or wijk.
@@ -57,13 +66,16 @@ def measures(context: dg.AssetExecutionContext, bwm: BwmResource) -> dg.Material
     territory_year: set when today's gemeente's figure is computed over its predecessors' buurten (with_territory).
     Population-weighted over that year's neighbourhoods: worst20_mean/best20_mean/gap (indicator's unit),
     ratio (>= 1), weighted_std (unit), cv (unit-free), Theil total/between/within (income only),
-    dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents).
+    dissimilarity (0-1, low-income households, buurten), concentration_share_pct (% of residents); and under the
+    pseudo-indicator 'stapeling' (level buurt) stapeling_share_pct (% of residents of scored buurten that are
+    worst-off within the gemeente on at least min_themes themes; from indicators.stapeling, bwm.stapeling).
     """
     settings = bwm.settings
     with bwm.connect() as con:
         inputs = con.execute("select * from divide.inputs").pl()
         shares = national_share(con)
         frame = with_territory(compute_measures(inputs, shares, settings.concentration_factor), inputs)
+        frame = pl.concat([frame, stapeling_measures(con)], how="diagonal_relaxed").select(frame.columns)
         n = warehouse.replace_table_from_frame(con, "divide", "measures", frame)
     basis = sorted({b for _, b in shares.values()})
     return dg.MaterializeResult(metadata={

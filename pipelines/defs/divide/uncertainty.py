@@ -3,8 +3,9 @@
 import time
 
 import dagster as dg
+import polars as pl
 
-from bwm import warehouse
+from bwm import stapeling, warehouse
 from bwm.divide.uncertainty import N_DRAWS, SEED, compute_intervals
 from pipelines.resources import BwmResource
 
@@ -15,7 +16,8 @@ CHANGE_INTERVALS = dg.AssetKey(["divide", "change_intervals"])
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(INTERVALS, group_name="divide", kinds={"python"},
-                     deps=[dg.AssetKey(["divide", "inputs"]), dg.AssetKey(["divide", "measures"])],
+                     deps=[dg.AssetKey(["divide", "inputs"]), dg.AssetKey(["divide", "measures"]),
+                           dg.AssetKey(["indicators", "stapeling"]), dg.AssetKey(["indicators", "stapeling_inputs"])],
                      description="The interval of each divide measure, one row per (gemeente_code, year, level, "
                                  "indicator_id, measure): ci_low, ci_high, method 'monte_carlo_95' (health: "
                                  "2.5th-97.5th percentile of draws within the published 95% bounds) or "
@@ -38,11 +40,21 @@ def intervals(context: dg.AssetExecutionContext, bwm: BwmResource):
         started = time.perf_counter()
         frame, changes = compute_intervals(inputs, measures)
         seconds = time.perf_counter() - started
+        # The derived stapeling share: draws of every core figure of a gemeente at once (bwm.stapeling).
+        started = time.perf_counter()
+        shares = measures.filter(pl.col("indicator_id") == stapeling.PSEUDO_INDICATOR)
+        s_frame, s_changes = stapeling.share_intervals(
+            con.execute("select * from indicators.stapeling_inputs").pl(),
+            con.execute("select * from indicators.stapeling").pl(), shares)
+        stapeling_seconds = time.perf_counter() - started
+        frame = pl.concat([frame, s_frame]).sort(["gemeente_code", "year", "level", "indicator_id", "measure"])
+        changes = pl.concat([changes, s_changes]).sort(["gemeente_code", "level", "indicator_id", "measure"])
         n = warehouse.replace_table_from_frame(con, "divide", "intervals", frame)
         n_changes = warehouse.replace_table_from_frame(con, "divide", "change_intervals", changes)
     methods = {r["method"]: r["len"] for r in frame.group_by("method").len().to_dicts()}
     yield dg.MaterializeResult(asset_key=INTERVALS, metadata={
         "rows": n, "n_draws": N_DRAWS, "seed": SEED, "seconds": round(seconds, 1),
+        "stapeling_seconds": round(stapeling_seconds, 1),
         **{f"rows_{m}": k for m, k in sorted(methods.items())}})
     yield dg.MaterializeResult(asset_key=CHANGE_INTERVALS, metadata={"rows": n_changes})
 

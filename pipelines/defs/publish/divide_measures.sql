@@ -2,6 +2,7 @@
 -- (gemeente_code, level, indicator_id, year) of divide.measures, every measure of how far apart the areas of a
 -- gemeente are, and for each measure its interval (<measure>_ci_low, <measure>_ci_high from divide.intervals:
 -- method 'monte_carlo_95' for health figures, 'rounding_range' for KWB figures, null otherwise). The site reads it.
+-- indicator_id 'stapeling' is the derived measure stapeling_share_pct (bwm.stapeling), level buurt, % of residents.
 with
 
 measures as (
@@ -37,7 +38,9 @@ interval_columns as (
         max(ci_low) filter (where measure = 'dissimilarity') as dissimilarity_ci_low,
         max(ci_high) filter (where measure = 'dissimilarity') as dissimilarity_ci_high,
         max(ci_low) filter (where measure = 'concentration_share_pct') as concentration_share_pct_ci_low,
-        max(ci_high) filter (where measure = 'concentration_share_pct') as concentration_share_pct_ci_high
+        max(ci_high) filter (where measure = 'concentration_share_pct') as concentration_share_pct_ci_high,
+        max(ci_low) filter (where measure = 'stapeling_share_pct') as stapeling_share_pct_ci_low,
+        max(ci_high) filter (where measure = 'stapeling_share_pct') as stapeling_share_pct_ci_high
     from intervals
     group by gemeente_code, year, level, indicator_id
 )
@@ -63,6 +66,7 @@ select
     measures.theil_n_nonpositive,
     measures.dissimilarity,
     measures.concentration_share_pct,
+    measures.stapeling_share_pct,
     measures.source_table,
     measures.concentration_threshold_pct,
     measures.concentration_basis,
@@ -86,7 +90,9 @@ select
     interval_columns.dissimilarity_ci_low,
     interval_columns.dissimilarity_ci_high,
     interval_columns.concentration_share_pct_ci_low,
-    interval_columns.concentration_share_pct_ci_high
+    interval_columns.concentration_share_pct_ci_high,
+    interval_columns.stapeling_share_pct_ci_low,
+    interval_columns.stapeling_share_pct_ci_high
 from measures
 left join interval_columns
     on

@@ -13,7 +13,8 @@ from pipelines.resources import BwmResource
 
 EXPORTS = dg.AssetKey(["publish", "exports"])
 INPUTS = [MODEL_KEYS["values"], MODEL_KEYS["indicators"], MODEL_KEYS["divide_decomposition"],
-          MODEL_KEYS["divide_contributions"], MODEL_KEYS["targets"]] + [
+          MODEL_KEYS["divide_contributions"], MODEL_KEYS["divide_stapeling"], MODEL_KEYS["stapeling"],
+          MODEL_KEYS["targets"]] + [
     dg.AssetKey(["municipal", "published"]), dg.AssetKey(["municipal", "file_status"]),
     dg.AssetKey(["raw", "cbs_tables"]),
 ]
