@@ -47,7 +47,7 @@ test-identity: setup node_modules/.installed  ## output identity: the demo built
 	$(BIN)/python -m pytest -m identity tests/test_output_identity.py -v
 
 test-real: setup node_modules/.installed  ## the real-data acceptance suite: whole refreshes on ../shared/cbs-real through bwm mirror serve (~5 min)
-	$(BIN)/python -m pytest -m acceptance tests/test_real_acceptance.py -v
+	$(BIN)/python -m pytest -m acceptance tests/test_real_acceptance.py tests/test_stapeling_real.py -v
 
 test-slow: setup browser  ## only the slow suites
 	$(BIN)/python -m pytest -m slow
