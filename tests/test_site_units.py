@@ -69,6 +69,37 @@ def test_area_titles_and_judgements():
     assert findings.theme_signal(None) == "geen gegevens"
 
 
+def test_area_titles_say_whether_a_change_is_favourable():
+    """"gestegen" alone does not tell a reader whether that is good: the indicator's direction does; a neutral
+    indicator says neither, and no change gets no verdict."""
+    assert findings.area_title("Laag inkomen", 2015, 10.0, 2024, 12.0, 11.0, "Noordveen", "higher_is_worse") == \
+        "Laag inkomen: sinds 2015 gestegen (ongunstig), hoger dan in Noordveen"
+    assert findings.area_title("Inkomen", 2013, 30000, 2024, 35000, 36000, "Zuiderhaven", "higher_is_better") == \
+        "Inkomen: sinds 2013 gestegen (gunstig), lager dan in Zuiderhaven"
+    assert findings.area_title("Bijstand", 2013, 50.0, 2024, 40.0, 40.0, "X", "higher_is_worse") == \
+        "Bijstand: sinds 2013 gedaald (gunstig), ongeveer gelijk aan X"
+    assert findings.area_title("Huishoudgrootte", 2013, 2.0, 2024, 2.5, 2.2, "X", "neutral") == \
+        "Huishoudgrootte: sinds 2013 gestegen, hoger dan in X"
+    assert findings.area_title("Laag inkomen", 2015, 10.0, 2024, 10.1, 10.0, "X", "higher_is_worse") == \
+        "Laag inkomen: sinds 2015 vrijwel gelijk gebleven, ongeveer gelijk aan X"
+
+
+def test_theme_bands_have_documented_boundaries():
+    """Five bands, symmetric around 0 at 0.25 and 1 standard deviation: -0.48 and -4.26 get different words, and
+    a score on too few indicators gets none."""
+    assert findings.theme_signal(-0.48) == "minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-4.26) == "veel minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-1.0) == "veel minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-0.25) == "minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-0.2499) == "rond het gemiddelde"
+    assert findings.theme_signal(0.0) == "rond het gemiddelde"
+    assert findings.theme_signal(0.25) == "gunstiger dan gemiddeld"
+    assert findings.theme_signal(0.99) == "gunstiger dan gemiddeld"
+    assert findings.theme_signal(1.0) == "veel gunstiger dan gemiddeld"
+    assert findings.theme_signal(3.1, coverage_met=False) == "geen signaal: te weinig indicatoren met cijfers"
+    assert findings.theme_signal(None, coverage_met=False) == "geen gegevens"
+
+
 def _point(year, value, series="A@2013", brk=False, why=None):
     return Point(year, value, None if value is not None else "suppressed_by_cbs", "T", series, brk, why)
 

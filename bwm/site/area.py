@@ -54,7 +54,7 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
     title = findings.area_title(
         ind["name_nl"], first.year if first else None, first.value if first else None, last.year, last.value,
         ref_by_year.get(last.year) if reference else nl_by_year.get(last.year),
-        reference.name if reference else data.national_name)
+        reference.name if reference else data.national_name, ind["direction"])
 
     by_year = {p.year: p for p in points}
     banded = any(p.value is not None and p.ci_lower is not None and p.ci_upper is not None for p in points)
@@ -96,22 +96,26 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
 
 
 def theme_summary(data: SiteData, code: str) -> Table:
-    """The five themes: the latest signal of each (a ranking against all areas of the level, not a verdict)."""
+    """The five themes: the latest signal of each in a plain band (a ranking against all areas of the level, not
+    a verdict), or why there is none: too few of the theme's indicators have figures in the window."""
     rows = []
     links = []
     for theme in THEMES:
-        entries = [e for e in data.themes.get(code, {}).get(theme, []) if e[1] is not None]
+        entries = [e for e in data.themes.get(code, {}).get(theme, []) if e.n_possible]
         name = data.theme_names.get(theme, theme)
         if entries:
-            year, score, n, of = entries[-1]
-            rows.append([name, str(year), findings.theme_signal(score), fmt.number(score, 2),
-                         f"{n} van {of} indicatoren"])
+            e = entries[-1]
+            years = str(e.year) if e.oldest_year in (None, e.year) else f"{e.oldest_year}–{e.year}"
+            basis = f"{e.n_indicators} van {e.n_possible} indicatoren"
+            if not e.coverage_met:
+                basis += " (te weinig voor een signaal)"
+            rows.append([name, years, findings.theme_signal(e.score, e.coverage_met), basis])
         else:
-            rows.append([name, "", fmt.MISSING, fmt.MISSING, "0 indicatoren"])
-        links.append([f"#thema-{theme}", None, None, None, None])
-    return Table(caption="De vijf thema's: signaal in het laatste jaar met cijfers",
-                 columns=["Thema", "Jaar", "Signaal", "Score", "Gebaseerd op"], rows=rows,
-                 numeric=[False, False, False, True, False], links=links)
+            rows.append([name, "", fmt.MISSING, "0 indicatoren"])
+        links.append([f"#thema-{theme}", None, None, None])
+    return Table(caption="De vijf thema's: signaal met de laatste cijfers per indicator",
+                 columns=["Thema", "Jaren", "Signaal", "Gebaseerd op"], rows=rows,
+                 numeric=[False, False, False, False], links=links)
 
 
 def area_page(data: SiteData, code: str) -> dict:

@@ -43,6 +43,20 @@ class Point:
     derived_from: str | None = None
 
 
+@dataclass(frozen=True)
+class ThemeScore:
+    """One row of publish.theme_scores for an area and theme: the score (standard deviations from the level's
+    mean, positive is better-off), how many indicators it covers of those possible, whether that meets the
+    minimum coverage, and the oldest value year it uses (each indicator at its latest year in the window)."""
+
+    year: int
+    score: float | None
+    n_indicators: int
+    n_possible: int
+    coverage_met: bool
+    oldest_year: int | None
+
+
 @dataclass
 class Area:
     code: str
@@ -72,7 +86,7 @@ class SiteData:
     national: dict[str, dict[int, float]]  # indicator_id -> year -> value (area_level 'land')
     national_name: str
     ranks: dict[tuple[str, str, int], tuple[int, int]]  # (area_code, indicator_id, year) -> (rank, n)
-    themes: dict[str, dict[str, list[tuple[int, float | None, int, int]]]]  # area -> theme -> (year, score, n, of)
+    themes: dict[str, dict[str, list[ThemeScore]]]  # area -> theme -> scores by year
     measures: dict[tuple[str, str, str], list[dict]]  # (gemeente, level, indicator) -> rows by year
     trends: dict[tuple[str, str, str, str], dict]  # (gemeente, level, indicator, measure) -> row
     tables: list[dict]  # raw.cbs_tables rows
@@ -276,11 +290,13 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     }
 
     themes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for code, theme, year, score, n, of in con.execute(
-        "select area_code, theme, year, score, n_indicators, n_possible from publish.theme_scores "
+    for code, theme, year, score, n, of, met, oldest in con.execute(
+        "select area_code, theme, year, score, n_indicators, n_possible, coverage_met, oldest_year "
+        "from publish.theme_scores "
         f"where {scope} order by area_code, theme, year", [codes]
     ).fetchall():
-        themes[code][theme].append((int(year), score, int(n), int(of)))
+        themes[code][theme].append(ThemeScore(int(year), score, int(n), int(of), bool(met),
+                                                   None if oldest is None else int(oldest)))
 
     measures: dict[tuple, list[dict]] = defaultdict(list)
     cur = con.execute(f"select * from publish.divide_measures where {scope} "
