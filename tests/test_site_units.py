@@ -393,3 +393,32 @@ def test_the_indicator_page_splits_the_change_of_every_measure_in_three():
     assert table.rows[1][2:] == ["+0,12 keer", "+0,10 keer", "+0,02 keer", "0"]
     assert decomposition_table(data, "GM0002", {"indicator_id": "inkomen", "unit": "eur"}) is None
     assert fmt.measure_change(None, "gap", "eur") == fmt.MISSING  # missing is never 0
+
+
+def test_map_colour_follows_favourability():
+    """Darker is less favourable: for income (higher is better) the lowest value is darkest, for poverty (higher
+    is worse) the highest; a neutral indicator keeps darker = higher, and each legend says which."""
+    from bwm.site import maps
+
+    income = {"direction": "higher_is_better"}
+    poverty = {"direction": "higher_is_worse"}
+    neutral = {"direction": "neutral"}
+    assert figures.colour(0, 0, 10, maps.dark_is_low(income)) == "#440154"  # lowest income: darkest
+    assert figures.colour(10, 0, 10, maps.dark_is_low(income)) == "#fde725"
+    assert figures.colour(10, 0, 10, maps.dark_is_low(poverty)) == "#440154"  # most poverty: darkest
+    assert figures.colour(10, 0, 10, maps.dark_is_low(neutral)) == "#440154"
+    assert "donkerder is ongunstiger (bij deze indicator: lager)" in maps.colour_legend(income)
+    assert "donkerder is ongunstiger (bij deze indicator: hoger)" in maps.colour_legend(poverty)
+    assert "geen oordeel" in maps.colour_legend(neutral)
+    fig = figures.map_figure([("BU1", "A", [0, 1, 1, 0], [0, 0, 1, 1])], {"BU1": (5.0, "5")}, "eur", "euro", True)
+    assert fig["data"][1]["marker"]["reversescale"] is True
+
+
+def test_the_y_axis_rule_zero_for_shares_and_counts_data_range_for_euros():
+    pts = [_point(2013, 40.0), _point(2014, 42.0)]
+    share = figures.timeseries("B", pts, "pct", [], [2013, 2014])["layout"]["yaxis"]
+    rate = figures.timeseries("B", pts, "per_1000", [], [2013, 2014])["layout"]["yaxis"]
+    euros = figures.timeseries("B", pts, "eur", [], [2013, 2014])["layout"]["yaxis"]
+    km = figures.timeseries("B", pts, "km", [], [2013, 2014])["layout"]["yaxis"]
+    assert share["rangemode"] == "tozero" and rate["rangemode"] == "tozero"
+    assert "rangemode" not in euros and "rangemode" not in km

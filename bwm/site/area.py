@@ -95,6 +95,28 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
         height=300, note=note)
 
 
+def single_year_row(data: SiteData, ind: dict, point, reference: Area | None) -> list[str]:
+    """An indicator with one year of figures as a row of the compact table: a chart of one dot shows no
+    development, and a change needs two years."""
+    nl = data.national.get(ind["indicator_id"], {}).get(point.year)
+    ref = next((p.value for p in data.series(reference.code, ind["indicator_id"]) if p.year == point.year), None) \
+        if reference else None
+    source = source_line(ind["source"], {point.year: point.source_table}, label=ind["source_label"])
+    return [ind["name_nl"], str(point.year), fmt.value(point.value, ind["unit"]), fmt.value(ref, ind["unit"]),
+            fmt.value(nl, ind["unit"]), source]
+
+
+def single_year_table(data: SiteData, area: Area, reference: Area | None, rows: list[list[str]]) -> Table | None:
+    """The compact table of a theme's indicators with only one year of figures (None without any)."""
+    if not rows:
+        return None
+    return Table(caption=f"Indicatoren met cijfers over één jaar: {area.name}"
+                         + (f", {reference.name}" if reference else "") + f" en {data.national_name}",
+                 columns=["Indicator", "Jaar", area.name, reference.name if reference else "Gemeente",
+                          data.national_name, "Bron"],
+                 rows=rows, numeric=[False, False, True, True, True, False])
+
+
 def theme_summary(data: SiteData, code: str) -> Table:
     """The five themes: the latest signal of each in a plain band (a ranking against all areas of the level, not
     a verdict), or why there is none: too few of the theme's indicators have figures in the window."""
@@ -124,9 +146,13 @@ def area_page(data: SiteData, code: str) -> dict:
     gemeente = data.areas.get(area.gemeente_code)
     sections = []
     for theme in THEMES:
-        charts, without = [], []
+        charts, without, single = [], [], []
         for ind in (c for c in data.indicators_for(area.gemeente_code) if c["theme"] == theme):
             if area.level not in (ind.get("levels") or ["gemeente", "wijk", "buurt"]):
+                continue
+            valued = [p for p in data.series(code, ind["indicator_id"]) if p.value is not None]
+            if len(valued) == 1:
+                single.append(single_year_row(data, ind, valued[0], gemeente))
                 continue
             chart = indicator_chart(data, area, ind, gemeente)
             if chart is None:
@@ -136,7 +162,7 @@ def area_page(data: SiteData, code: str) -> dict:
             else:
                 charts.append(chart)
         sections.append({"id": f"thema-{theme}", "name": data.theme_names.get(theme, theme), "charts": charts,
-                         "without": without})
+                         "without": without, "single": single_year_table(data, area, gemeente, single)})
 
     status = []
     if area.last_year is not None and data.latest_kwb_year and area.last_year < data.latest_kwb_year:

@@ -94,13 +94,27 @@ def ranking_table(ind: dict, year: int, rows: list[dict]) -> Table:
                 None, None] for r in rows])
 
 
+def dark_is_low(ind: dict) -> bool:
+    """Map colour follows favourability: darker is less favourable, so for an indicator where higher is better
+    (income) the lowest values are darkest; for higher-is-worse (poverty) and neutral ones, the highest."""
+    return ind["direction"] == "higher_is_better"
+
+
+def colour_legend(ind: dict) -> str:
+    """What the map's colour means, in one sentence."""
+    if ind["direction"] == "neutral":
+        return "Kleur: lichter is een lagere waarde, donkerder een hogere (geen oordeel); grijs is geen gegevens."
+    low = "lager" if ind["direction"] == "higher_is_better" else "hoger"
+    return f"Kleur: donkerder is ongunstiger (bij deze indicator: {low}), lichter gunstiger; grijs is geen gegevens."
+
+
 def map_for(data: SiteData, gemeente_code: str, ind: dict, year: int, rows: list[dict]) -> dict | None:
     """The map figure of one indicator and year, or None without boundaries."""
     shapes = outlines(data, gemeente_code, year)
     if shapes is None:
         return None
     values = {r["code"]: (r["value"], r["shown"]) for r in rows}
-    return figures.map_figure(shapes, values, ind["unit"], fmt.axis_title(ind["unit"]))
+    return figures.map_figure(shapes, values, ind["unit"], fmt.axis_title(ind["unit"]), dark_is_low(ind))
 
 
 def switchable_map(data: SiteData, gemeente_code: str, indicators: list[dict]) -> dict:
@@ -127,8 +141,8 @@ def switchable_map(data: SiteData, gemeente_code: str, indicators: list[dict]) -
         per_indicator[ind["indicator_id"]] = {
             "year": year, "name": ind["name_nl"], "unit": fmt.axis_title(ind["unit"]),
             "best": "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst",
-            "lo": lo, "hi": hi,
+            "lo": lo, "hi": hi, "reverse": dark_is_low(ind), "legend": colour_legend(ind),
             "rows": [[r["code"], None if r["value"] is None else round(r["value"], 4), r["shown"], r["rank"],
-                      figures.colour(r["value"], lo, hi)] for r in rows],
+                      figures.colour(r["value"], lo, hi, dark_is_low(ind))] for r in rows],
         }
     return {"figures": figs, "indicators": per_indicator, "areas": areas, "colorscale": figures.colorscale()}

@@ -92,6 +92,8 @@
     var empty = document.getElementById("kaart-leeg");
     var title = document.getElementById("kaart-titel");
     if (title) { title.textContent = "Kaart: " + ind.name + ", " + ind.year; }
+    var legend = document.getElementById("kaart-kleur");
+    if (legend && ind.legend) { legend.textContent = ind.legend; }
     updateRanking(spec, ind);
     if (!fig) {
       if (empty) { empty.hidden = false; }
@@ -121,7 +123,8 @@
     if (bar >= 0) {
       jobs.push(Plotly.restyle(div, {
         "marker.cmin": [ind.lo === null ? 0 : ind.lo], "marker.cmax": [ind.hi === null ? 1 : ind.hi],
-        "marker.showscale": [ind.lo !== null], "marker.colorbar.title.text": [escapeForPlotly(ind.unit)]
+        "marker.showscale": [ind.lo !== null], "marker.colorbar.title.text": [escapeForPlotly(ind.unit)],
+        "marker.reversescale": [!!ind.reverse]
       }, [bar]));
     }
     return Promise.all(jobs);
