@@ -64,11 +64,34 @@ def latest_year(data: SiteData, gemeente_code: str, indicator_id: str) -> int | 
     return max(years) if years else None
 
 
+#: Buurten with fewer inhabitants than this are flagged in a ranking of a share or rate from CBS counts: CBS
+#: rounds those counts to tens, so 4 benefits among 140 inhabitants read as 0 (a "0,0 per 1.000" at rank 1).
+SMALL_BUURT = 1000
+
+
+def rounded_counts(ind: dict) -> bool:
+    """Whether the indicator is a share or rate of the KWB, whose counts CBS rounds to tens."""
+    return ind["source"] == "kwb" and ind["unit"] in ("pct", "per_1000")
+
+
+def _change(points, year: int, unit: str) -> str:
+    """The change of the buurt's unbroken series from its first year to ``year`` ('' with one year only)."""
+    current = next((seg for seg in figures.segments(points) if any(p.year == year for p in seg)), [])
+    valued = [p for p in current if p.value is not None and p.year <= year]
+    if len(valued) < 2 or valued[-1].year != year:
+        return ""
+    return f"{fmt.difference(valued[-1].value - valued[0].value, unit)} (sinds {valued[0].year})"
+
+
 def buurt_values(data: SiteData, gemeente_code: str, ind: dict, year: int) -> list[dict]:
-    """Every buurt of the gemeente with a row in ``year`` (value or missing), ranked (1 = best-off)."""
+    """Every buurt of the gemeente with a row in ``year`` (value or missing), ranked (1 = best-off), with its
+    change since the first year of its unbroken series, whether its rank is shared, and whether it is small
+    (fewer than SMALL_BUURT inhabitants) for an indicator from rounded counts."""
     out = []
+    rounded = rounded_counts(ind)
     for area in data.in_gemeente(gemeente_code, "buurt"):
-        point = next((p for p in data.series(area.code, ind["indicator_id"]) if p.year == year), None)
+        points = data.series(area.code, ind["indicator_id"])
+        point = next((p for p in points if p.year == year), None)
         if point is None:
             continue
         rank = data.ranks.get((area.code, ind["indicator_id"], year))
@@ -76,22 +99,45 @@ def buurt_values(data: SiteData, gemeente_code: str, ind: dict, year: int) -> li
         out.append({"code": area.code, "name": area.name, "wijk": wijk.name if wijk else "",
                     "wijk_code": wijk.code if wijk else None, "inhabitants": area.inhabitants,
                     "value": point.value, "shown": fmt.value(point.value, ind["unit"]),
-                    "rank": rank[0] if rank else None})
+                    "rank": rank[0] if rank else None, "change": _change(points, year, ind["unit"]),
+                    "small": rounded and point.value is not None and area.inhabitants is not None
+                    and area.inhabitants < SMALL_BUURT})
+    ranks = [r["rank"] for r in out if r["rank"]]
+    for r in out:
+        r["shared"] = r["rank"] is not None and ranks.count(r["rank"]) > 1
     out.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"]))
     return out
 
 
+def rank_text(r: dict) -> str:
+    """'3', '1 (gedeeld)' for a rank several buurten share, or '–' without one."""
+    if not r["rank"]:
+        return "–"
+    return f"{r['rank']} (gedeeld)" if r["shared"] else str(r["rank"])
+
+
+def ranking_note(ind: dict) -> str:
+    """The note under a ranking: shared ranks, and for rounded counts the marker of small buurten."""
+    note = "Buurten met dezelfde waarde delen een rang (gedeeld)."
+    if rounded_counts(ind):
+        note += (f" * Buurt met minder dan {fmt.number(SMALL_BUURT)} inwoners: het CBS rondt de aantallen af op "
+                 "tientallen, dus bij weinig inwoners zegt dit cijfer weinig (een paar personen kunnen als 0 "
+                 "tellen).")
+    return note
+
+
 def ranking_table(ind: dict, year: int, rows: list[dict]) -> Table:
-    """The buurten ranked on one indicator (1 = best-off); the text alternative of the map, sortable."""
+    """The buurten ranked on one indicator (1 = best-off) with their change since the first year; the text
+    alternative of the map, sortable (site.js shows the best and worst 10 first, with "toon alle")."""
     best = "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst"
     return Table(
         caption=f"Buurten op {ind['name_nl'][:1].lower()}{ind['name_nl'][1:]}, {year} (rang 1 = {best})",
-        columns=["Rang", "Buurt", "Wijk", "Inwoners", f"Waarde ({fmt.axis_title(ind['unit'])})"],
-        rows=[[str(r["rank"]) if r["rank"] else "–", r["name"], r["wijk"], fmt.number(r["inhabitants"]), r["shown"]]
-              for r in rows],
-        numeric=[True, False, False, True, True], row_header=False,
+        columns=["Rang", "Buurt", "Wijk", "Inwoners", f"Waarde ({fmt.axis_title(ind['unit'])})", "Verandering"],
+        rows=[[rank_text(r), r["name"], r["wijk"], fmt.number(r["inhabitants"]),
+               r["shown"] + (" *" if r["small"] else ""), r["change"]] for r in rows],
+        numeric=[True, False, False, True, True, True], row_header=False,
         links=[[None, page_path("buurt", r["code"]), page_path("wijk", r["wijk_code"]) if r["wijk_code"] else None,
-                None, None] for r in rows])
+                None, None, None] for r in rows])
 
 
 def dark_is_low(ind: dict) -> bool:
@@ -141,8 +187,10 @@ def switchable_map(data: SiteData, gemeente_code: str, indicators: list[dict]) -
         per_indicator[ind["indicator_id"]] = {
             "year": year, "name": ind["name_nl"], "unit": fmt.axis_title(ind["unit"]),
             "best": "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst",
-            "lo": lo, "hi": hi, "reverse": dark_is_low(ind), "legend": colour_legend(ind),
+            "lo": lo, "hi": hi, "reverse": dark_is_low(ind), "legend": colour_legend(ind), "note": ranking_note(ind),
+            # per buurt: code, value, value shown, rank, colour, rank shown, value cell (marker), change
             "rows": [[r["code"], None if r["value"] is None else round(r["value"], 4), r["shown"], r["rank"],
-                      figures.colour(r["value"], lo, hi, dark_is_low(ind))] for r in rows],
+                      figures.colour(r["value"], lo, hi, dark_is_low(ind)), rank_text(r),
+                      1 if r["small"] else 0, r["change"]] for r in rows],
         }
     return {"figures": figs, "indicators": per_indicator, "areas": areas, "colorscale": figures.colorscale()}

@@ -159,8 +159,10 @@
         ind.year + " (rang 1 = " + ind.best + ") ";
     }
     var heads = table.querySelectorAll("thead th");
-    var last = heads[heads.length - 1].querySelector("button") || heads[heads.length - 1];
-    last.textContent = "Waarde (" + ind.unit + ")";
+    var valueHead = heads[4].querySelector("button") || heads[4];
+    valueHead.textContent = "Waarde (" + ind.unit + ")";
+    var note = document.getElementById("rangorde-noot");
+    if (note && ind.note) { note.textContent = ind.note; }
     Array.prototype.forEach.call(heads, function (th) { th.removeAttribute("aria-sort"); });
     var body = table.tBodies[0];
     var fresh = document.createElement("tbody");
@@ -168,14 +170,68 @@
     ind.rows.forEach(function (r) {
       var a = spec.areas[r[0]] || [r[0], "", null, "", null];
       var tr = document.createElement("tr");
-      tr.appendChild(cell("td", r[3] === null ? "–" : String(r[3]), "n"));
+      tr.appendChild(cell("td", r[5], "n"));
       tr.appendChild(cell("td", a[0], null, prefix + pagePath("buurt", r[0])));
       tr.appendChild(cell("td", a[1], null, a[2] ? prefix + pagePath("wijk", a[2]) : null));
       tr.appendChild(cell("td", a[3], "n"));
-      tr.appendChild(cell("td", r[2], "n"));
+      tr.appendChild(cell("td", r[2] + (r[6] ? " *" : ""), "n"));
+      tr.appendChild(cell("td", r[7], "n"));
       fresh.appendChild(tr);
     });
     table.replaceChild(fresh, body);
+    applyRanking(table);
+  }
+
+  /* --- the ranking: the best and worst 10 first ("toon alle"), and a wijk filter --------------- */
+  var COMPACT = 10;
+  function rankingState(table) {
+    if (!table._bwmRanking) { table._bwmRanking = { all: false, wijk: "" }; }
+    return table._bwmRanking;
+  }
+  function wijkOf(tr) {
+    var a = tr.cells[2] ? tr.cells[2].querySelector("a") : null;
+    var m = a ? /(WK[0-9A-Za-z]+)\.html$/.exec(a.getAttribute("href")) : null;
+    return m ? m[1] : "";
+  }
+  function applyRanking(table) {
+    var state = rankingState(table);
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var inWijk = rows.filter(function (r) { return !state.wijk || wijkOf(r) === state.wijk; });
+    var ranked = inWijk.filter(function (r) { return r.cells[0].textContent.trim() !== "–"; });
+    var compact = !state.all && ranked.length > 2 * COMPACT;
+    var visible = compact ? ranked.slice(0, COMPACT).concat(ranked.slice(ranked.length - COMPACT)) : inWijk;
+    rows.forEach(function (r) { r.hidden = true; r.classList.remove("ranking-gap"); });
+    visible.forEach(function (r) { r.hidden = false; });
+    if (compact) { ranked[COMPACT - 1].classList.add("ranking-gap"); }
+    var button = document.getElementById(table.id + "-alle");
+    if (button) {
+      button.hidden = ranked.length <= 2 * COMPACT;
+      button.textContent = state.all ? "Toon alleen de bovenste en onderste " + COMPACT :
+        "Toon alle " + inWijk.length + " buurten";
+      button.setAttribute("aria-expanded", state.all ? "true" : "false");
+    }
+    var status = document.getElementById(table.id + "-status");
+    if (status) {
+      status.textContent = compact ? "De tabel toont de bovenste en onderste " + COMPACT + " van " + ranked.length +
+        " buurten met een rang." : "De tabel toont " + inWijk.length + " buurten.";
+    }
+  }
+  function startRanking() {
+    var table = document.getElementById("rangorde");
+    if (!table) { return; }
+    var select = document.getElementById("rangorde-wijk");
+    var button = document.getElementById("rangorde-alle");
+    if (select) {
+      select.addEventListener("change", function () { rankingState(table).wijk = select.value; applyRanking(table); });
+    }
+    if (button) {
+      button.addEventListener("click", function () {
+        var state = rankingState(table);
+        state.all = !state.all;
+        applyRanking(table);
+      });
+    }
+    applyRanking(table);
   }
   function startMapControls() {
     Array.prototype.forEach.call(document.querySelectorAll("select[data-map]"), function (select) {
@@ -234,6 +290,7 @@
             return ascending ? c : -c;
           });
           rows.forEach(function (r) { body.appendChild(r.row); });
+          if (table._bwmRanking) { applyRanking(table); }
           var status = table.parentNode.parentNode.querySelector(".status");
           if (status) {
             status.textContent = "Gesorteerd op " + button.textContent.replace(/[⇅▲▼]/g, "").trim() + ", " +
@@ -278,6 +335,7 @@
     startSortable();
     startSearch();
     startMapControls();
+    startRanking();
     startCharts();
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }

@@ -83,3 +83,117 @@ def test_the_theme_signal_is_a_band_and_says_when_too_few_indicators_have_figure
     # the demo's Samenleving theme has one scored indicator: never a signal on one indicator alone
     samenleving = table.locator("tbody tr", has_text="Samenleving").locator("td").all_inner_texts()
     assert samenleving[1] == "geen signaal: te weinig indicatoren met cijfers" and samenleving[2].startswith("1 van 1")
+
+
+@pytest.fixture(scope="session")
+def tie_site(demo_warehouse, tmp_path_factory) -> dict:
+    """A copy of the demo in which three small buurten of GM9901 (fewer than 1,000 inhabitants) have 0 benefits
+    per 1,000 in 2024 and share rank 1, as CBS's rounding to tens makes happen; returns the site and the codes."""
+    import shutil
+
+    import duckdb
+
+    base = tmp_path_factory.mktemp("tie")
+    wh = base / "bwm.duckdb"
+    shutil.copyfile(demo_warehouse["warehouse"], wh)
+    with duckdb.connect(str(wh)) as con:
+        codes = [c for (c,) in con.execute(
+            "select v.area_code from publish.values v join publish.areas a on a.area_code = v.area_code "
+            "and a.year = v.year where v.gemeente_code = 'GM9901' and v.area_level = 'buurt' and v.year = 2024 "
+            "and v.indicator_id = 'bijstand_per_1000' and v.value is not null and a.inhabitants < 1000 "
+            "order by v.area_code limit 3").fetchall()]
+        assert len(codes) == 3
+        con.execute("update publish.values set value = 0, rank_in_gemeente = 1 where year = 2024 and "
+                    "indicator_id = 'bijstand_per_1000' and area_code in (select unnest(?::varchar[]))", [codes])
+    build_site(wh, base / "site", mirror_dir=demo_warehouse["mirror"], built_at="2026-01-15T09:00:00+00:00")
+    return {"site": base / "site", "codes": codes}
+
+
+def _visible_rows(w) -> list[list[str]]:
+    return [r.locator("td").all_inner_texts() for r in w.page.locator("#rangorde tbody tr:not([hidden])").all()]
+
+
+def test_the_ranking_shows_the_best_and_worst_10_with_a_wijk_filter_and_the_change(demo_site, open_page):
+    w = open_page((demo_site / "gemeente" / "GM9901.html").as_uri(), init_script=AXE)
+    page = w.page
+    total = page.locator("#rangorde tbody tr").count()
+    ranked = [r for r in page.locator("#rangorde tbody tr").all() if r.locator("td").first.inner_text() != "–"]
+    assert total > 20 and len(ranked) > 20
+    rows = _visible_rows(w)
+    assert len(rows) == 20
+    assert [r[0] for r in rows[:3]] == ["1", "2", "3"]
+    assert rows[-1][0] == ranked[-1].locator("td").first.inner_text()  # the worst-off buurt with a rank
+    assert page.locator("#rangorde thead th").all_inner_texts()[-1] == "Verandering"
+    assert any("(sinds 2013)" in r[-1] for r in rows)
+    # "toon alle" with the keyboard: Enter on the focused button shows every buurt, and again hides the middle
+    button = page.locator("#rangorde-alle")
+    assert button.inner_text() == f"Toon alle {total} buurten"
+    button.focus()
+    page.keyboard.press("Enter")
+    assert len(_visible_rows(w)) == total and button.get_attribute("aria-expanded") == "true"
+    page.keyboard.press("Enter")
+    assert len(_visible_rows(w)) == 20
+    # the wijk filter: only that wijk's buurten, all of them when they are few
+    option = page.locator("#rangorde-wijk option").nth(1)
+    wijk_name = option.inner_text()
+    page.select_option("#rangorde-wijk", option.get_attribute("value"))
+    rows = _visible_rows(w)
+    assert rows and all(r[2] == wijk_name for r in rows)
+    assert page.locator("#rangorde-status").inner_text() == f"De tabel toont {len(rows)} buurten."
+    # the compact table keeps the page short: fewer than 60 links in the ranking can take the focus
+    page.select_option("#rangorde-wijk", "")
+    assert page.locator("#rangorde tbody tr:not([hidden]) a").count() <= 40
+    assert _axe(w) == []
+
+
+def test_map_colour_follows_favourability_and_the_legend_says_so(demo_site, open_page):
+    w = open_page((demo_site / "gemeente" / "GM9901.html").as_uri())
+    page = w.page
+    w.render_all()
+    legend = page.locator("#kaart-kleur")
+    assert "donkerder is ongunstiger (bij deze indicator: lager)" in legend.inner_text()  # income
+
+    def darkest_is(pick: str) -> bool:
+        """Whether the buurt with the lowest (pick='min') or highest value is drawn in the darkest colour."""
+        return page.evaluate("""(pick) => {
+            const spec = JSON.parse(document.getElementById('kaart-spec').textContent);
+            const ind = spec.indicators[document.getElementById('kaart-indicator').value];
+            const rows = ind.rows.filter(r => r[1] !== null);
+            const target = rows.reduce((a, b) => (pick === 'min' ? b[1] < a[1] : b[1] > a[1]) ? b : a);
+            const div = document.getElementById('kaart-plot');
+            const trace = div.data.find(t => t.meta === target[0]);
+            return trace.fillcolor === '#440154';
+        }""", pick)
+
+    assert darkest_is("min")
+    page.select_option("#kaart-indicator", "huishoudens_laag_inkomen")
+    page.wait_for_function("() => document.getElementById('kaart-kleur').textContent.includes('hoger')")
+    page.wait_for_timeout(300)
+    assert darkest_is("max")
+    assert page.evaluate("document.getElementById('kaart-plot').data.find(t => t.meta === 'colorbar')"
+                         ".marker.reversescale") is False
+
+
+def test_tied_small_buurten_are_flagged_in_the_ranking(tie_site, open_page):
+    w = open_page((tie_site["site"] / "gemeente" / "GM9901.html").as_uri())
+    page = w.page
+    page.select_option("#kaart-indicator", "bijstand_per_1000")
+    page.wait_for_function("() => document.getElementById('rangorde-noot').textContent.includes('inwoners')")
+    rows = _visible_rows(w)
+    assert [r[0] for r in rows[:3]] == ["1 (gedeeld)"] * 3
+    assert all(r[4] == "0,0 per 1.000 *" for r in rows[:3])
+    assert "minder dan 1.000 inwoners" in page.locator("#rangorde-noot").inner_text()
+    assert "afgerond" in page.locator("#rangorde-noot").inner_text() or \
+        "rondt de aantallen af op tientallen" in page.locator("#rangorde-noot").inner_text()
+
+
+def test_long_pages_have_a_table_of_contents(demo_site, open_page):
+    w = open_page((demo_site / "wijk" / "WK990101.html").as_uri())
+    links = w.page.locator("nav.toc a").all()
+    assert len(links) >= 6
+    for a in links:
+        target = a.get_attribute("href")
+        assert target.startswith("#") and w.page.locator(target).count() == 1
+    links[-1].focus()
+    w.page.keyboard.press("Enter")
+    assert w.page.evaluate("location.hash") == links[-1].get_attribute("href")
