@@ -67,6 +67,8 @@ class Area:
     years: list[int] = field(default_factory=list)
     inhabitants: int | None = None  # in the latest year the area exists
     households: int | None = None
+    former_names: list[str] = field(default_factory=list)  # names of earlier years, oldest first
+    recoded_in: int | None = None  # the year CBS gave the area this code (comparability code 2), if it did
 
     @property
     def first_year(self) -> int | None:
@@ -210,9 +212,9 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
     national_name = "Nederland"
     synthetic = False
     kwb_years = set()
-    for (year, code, level, name, gm, wijk, inh, hh, synth) in con.execute(
+    for (year, code, level, name, gm, wijk, inh, hh, synth, comparability) in con.execute(
         "select year, area_code, area_level, area_name, gemeente_code, wijk_code, inhabitants, households, "
-        "is_synthetic from publish.areas order by area_code, year"
+        "is_synthetic, comparability_code from publish.areas order by area_code, year"
     ).fetchall():
         synthetic = synthetic or bool(synth)
         kwb_years.add(year)
@@ -222,10 +224,18 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
         area = areas.get(code)
         if area is None:
             area = areas[code] = Area(code=code, level=level, name=name or code, gemeente_code=gm, wijk_code=wijk)
+        if area.years and name and name != area.name and area.name not in area.former_names:
+            area.former_names.append(area.name)
+        if comparability == 2 and area.recoded_in is None:
+            area.recoded_in = int(year)
         area.years.append(int(year))
         area.name = name or area.name  # the latest year's name wins
         area.wijk_code = wijk or area.wijk_code
         area.inhabitants, area.households = inh, hh
+    first_kwb = min(kwb_years) if kwb_years else None
+    for area in areas.values():  # in the first year every area is as CBS delivered it: no recoding to speak of
+        if area.recoded_in == first_kwb:
+            area.recoded_in = None
 
     national: dict[str, dict[int, float]] = defaultdict(dict)
     for ind, year, value in con.execute(

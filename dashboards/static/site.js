@@ -301,32 +301,68 @@
     });
   }
 
-  /* --- search (index page) --------------------------------------------------------------------- */
+  /* --- search (every page; the index of names is loaded when a reader starts to search) --------------------------------------------------------------------- */
   function fold(s) {
     return String(s).toLocaleLowerCase("nl").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
   }
-  function startSearch() {
-    var input = document.getElementById("zoek");
-    var list = document.getElementById("zoek-resultaten");
-    var status = document.getElementById("zoek-status");
-    if (!input || !list || !window.BWM_SEARCH) { return; }
-    var entries = window.BWM_SEARCH.map(function (e) { return { e: e, key: fold(e[0] + " " + e[1]) }; });
-    input.addEventListener("input", function () {
-      var q = fold(input.value.trim());
-      while (list.firstChild) { list.removeChild(list.firstChild); }
-      if (q.length < 2) { status.textContent = ""; return; }
-      var hits = entries.filter(function (x) { return x.key.indexOf(q) >= 0; });
-      hits.slice(0, 40).forEach(function (x) {
-        var li = document.createElement("li");
-        var a = document.createElement("a");
-        a.href = x.e[4];
-        a.textContent = x.e[0];
-        li.appendChild(a);
-        li.appendChild(document.createTextNode(" (" + x.e[2] + (x.e[3] && x.e[2].indexOf("gemeente") !== 0 ? ", " + x.e[3] : "") + ", " + x.e[1] + ")"));
-        list.appendChild(li);
+  var searchEntries = null;
+  function loadSearchIndex(done) {
+    if (searchEntries) { done(); return; }
+    function ready() {
+      searchEntries = (window.BWM_SEARCH || []).map(function (e) {
+        return { e: e, key: fold(e[0] + " " + e[1]), also: fold(e[5] || "") };
       });
-      status.textContent = hits.length === 0 ? "Niets gevonden." :
-        hits.length + (hits.length === 1 ? " resultaat" : " resultaten") + (hits.length > 40 ? ", de eerste 40 staan hieronder." : ".");
+      done();
+    }
+    if (window.BWM_SEARCH) { ready(); return; }
+    var existing = document.getElementById("zoekindex-script");
+    if (existing) { existing.addEventListener("load", ready); return; }
+    var script = document.createElement("script");  /* the index is loaded when a reader starts to search */
+    script.id = "zoekindex-script";
+    script.src = rootPrefix() + "assets/zoekindex.js";
+    script.addEventListener("load", ready);
+    document.head.appendChild(script);
+  }
+  function searchHits(q) {
+    return searchEntries.filter(function (x) { return x.key.indexOf(q) >= 0 || x.also.indexOf(q) >= 0; });
+  }
+  function startSearch() {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-search]"), function (input) {
+      var list = document.getElementById(input.getAttribute("aria-controls"));
+      var status = document.getElementById(input.getAttribute("aria-describedby"));
+      if (!list || !status) { return; }
+      var prefix = rootPrefix();
+      function show() {
+        var q = fold(input.value.trim());
+        while (list.firstChild) { list.removeChild(list.firstChild); }
+        if (q.length < 2) { status.textContent = ""; return []; }
+        var hits = searchHits(q);
+        hits.slice(0, 40).forEach(function (x) {
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = prefix + x.e[4];
+          a.textContent = x.e[0];
+          li.appendChild(a);
+          var where = " (" + x.e[2] + (x.e[3] && x.e[2].indexOf("gemeente") !== 0 ? ", " + x.e[3] : "") + ", " + x.e[1] + ")";
+          if (x.key.indexOf(q) < 0 && x.e[5]) { where += " – " + x.e[5]; }
+          li.appendChild(document.createTextNode(where));
+          list.appendChild(li);
+        });
+        status.textContent = hits.length === 0 ? "Niets gevonden." :
+          hits.length + (hits.length === 1 ? " resultaat" : " resultaten") +
+          (hits.length > 40 ? ", de eerste 40 staan hieronder." : ".") + " Enter opent het eerste.";
+        return hits;
+      }
+      input.addEventListener("focus", function () { loadSearchIndex(function () {}); });
+      input.addEventListener("input", function () { loadSearchIndex(show); });
+      input.addEventListener("keydown", function (ev) {
+        if (ev.key !== "Enter") { return; }
+        ev.preventDefault();
+        loadSearchIndex(function () {
+          var hits = show();
+          if (hits.length) { window.location.href = prefix + hits[0].e[4]; }
+        });
+      });
     });
   }
 

@@ -197,3 +197,27 @@ def test_long_pages_have_a_table_of_contents(demo_site, open_page):
     links[-1].focus()
     w.page.keyboard.press("Enter")
     assert w.page.evaluate("location.hash") == links[-1].get_attribute("href")
+
+
+def test_search_is_on_every_page_knows_other_names_and_opens_the_first_hit_on_enter(demo_site, open_page):
+    w = open_page((demo_site / "buurt" / "BU99010121.html").as_uri(), init_script=AXE)
+    page = w.page
+    box = page.locator("#zoek-kop")
+    box.fill("de haven")  # the demo's alias of Zuiderhaven (data/reference/gemeente_aliassen.csv)
+    page.wait_for_function("() => document.getElementById('zoek-kop-status').textContent.includes('resultaat')")
+    first = page.locator("#zoek-kop-resultaten li").first
+    assert first.inner_text().startswith("Zuiderhaven (synthetisch) (gemeente, GM9901)")
+    assert "ook: De Haven" in first.inner_text()
+    assert _axe(w) == []
+    box.fill("BU99040001")  # Dijkzicht's code before the merger of 2019 recoded it to BU99060001
+    page.wait_for_function("() => document.getElementById('zoek-kop-resultaten').textContent.includes('BU99060001')")
+    texts = page.locator("#zoek-kop-resultaten li").all_inner_texts()
+    assert any("BU99060001" in t and "vroegere code BU99040001" in t for t in texts)
+    box.fill("de haven")
+    box.press("Enter")
+    page.wait_for_url("**/gemeente/GM9901.html")
+    # and on the index, Enter opens the first hit too
+    w2 = open_page((demo_site / "index.html").as_uri())
+    w2.page.locator("#zoek").fill("Zuiderhaven")
+    w2.page.locator("#zoek").press("Enter")
+    w2.page.wait_for_url("**/gemeente/GM9901.html")
