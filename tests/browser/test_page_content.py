@@ -221,3 +221,24 @@ def test_search_is_on_every_page_knows_other_names_and_opens_the_first_hit_on_en
     w2.page.locator("#zoek").fill("Zuiderhaven")
     w2.page.locator("#zoek").press("Enter")
     w2.page.wait_for_url("**/gemeente/GM9901.html")
+
+
+def test_the_about_page_states_the_rules_the_pages_use(demo_site):
+    """The band edges, the window and the minimum coverage on the about page are those the code applies."""
+    import re
+
+    from bwm.site import findings, maps
+    from pipelines.sql import sql_file
+
+    about = (demo_site / "over.html").read_text(encoding="utf-8")
+    near, far = findings.THEME_BAND_EDGES
+    assert (near, far) == (0.25, 1.0)
+    for words in findings.THEME_BANDS:
+        assert f"<td>{words}</td>" in about
+    assert "<td>0,25 tot 1</td>" in about and "<td>−1 of lager</td>" in about
+    rules = re.search(r"(\d+) as window_years,\s*(\d+) as min_indicators,\s*([\d.]+) as min_share",
+                      sql_file("indicators", "theme_summary").text)
+    assert rules.groups() == ("3", "2", "0.5")
+    assert "laatste cijfer uit de afgelopen drie jaar" in about
+    assert "minstens twee indicatoren en minstens de helft" in about
+    assert maps.SMALL_BUURT == 1000 and "minder dan 1.000 inwoners" in about
