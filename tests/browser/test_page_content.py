@@ -242,3 +242,12 @@ def test_the_about_page_states_the_rules_the_pages_use(demo_site):
     assert "laatste cijfer uit de afgelopen drie jaar" in about
     assert "minstens twee indicatoren en minstens de helft" in about
     assert maps.SMALL_BUURT == 1000 and "minder dan 1.000 inwoners" in about
+
+
+def test_a_one_year_build_shows_the_spread_as_a_table_on_the_indicator_page(one_year_site, open_page):
+    w = open_page((one_year_site / "indicator" / "GM9901-bijstand_per_1000.html").as_uri(), init_script=AXE)
+    assert w.page.locator("#spreiding .plot").count() == 0
+    assert "pas te zien vanaf twee jaren" in w.page.locator("#spreiding p.single-year").inner_text()
+    assert w.page.locator("#spreiding-tabel tbody tr").count() == 1
+    assert w.page.locator("#spreiding p.source").inner_text().startswith("Bron: CBS")
+    assert _axe(w) == []
