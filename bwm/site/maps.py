@@ -74,13 +74,40 @@ def rounded_counts(ind: dict) -> bool:
     return ind["source"] == "kwb" and ind["unit"] in ("pct", "per_1000")
 
 
-def _change(points, year: int, unit: str) -> str:
-    """The change of the buurt's unbroken series from its first year to ``year`` ('' with one year only)."""
+#: The unit of a change in the ranking's column header (the cells carry only the signed number).
+CHANGE_UNITS = {"eur": "€", "pct": "procentpunt", "per_1000": "per 1.000", "km": "km"}
+
+
+def _change(points, year: int, unit: str) -> tuple[str, int | None]:
+    """The change of the buurt's unbroken series from its first year to ``year`` as a signed Dutch number
+    without its unit (the column header has it), and that first year; ('', None) with one year only."""
     current = next((seg for seg in figures.segments(points) if any(p.year == year for p in seg)), [])
     valued = [p for p in current if p.value is not None and p.year <= year]
     if len(valued) < 2 or valued[-1].year != year:
+        return "", None
+    d = valued[-1].value - valued[0].value
+    decimals = fmt.UNIT_DECIMALS.get(unit, 1)
+    if round(abs(d), decimals) == 0:
+        return "0", valued[0].year
+    return f"{'+' if d > 0 else '-'}{fmt.number(abs(d), decimals)}", valued[0].year
+
+
+def change_since(rows: list[dict]) -> int | None:
+    """The first year most buurten' changes start from (the column header names it; other years are named in
+    the cell)."""
+    years = [r["since"] for r in rows if r["since"] is not None]
+    return max(set(years), key=lambda y: (years.count(y), -y)) if years else None
+
+
+def change_cell(r: dict, since: int | None) -> str:
+    if not r["change"]:
         return ""
-    return f"{fmt.difference(valued[-1].value - valued[0].value, unit)} (sinds {valued[0].year})"
+    return r["change"] if r["since"] == since else f"{r['change']} (sinds {r['since']})"
+
+
+def change_header(ind: dict, since: int | None) -> str:
+    unit = CHANGE_UNITS.get(ind["unit"], fmt.axis_title(ind["unit"]))
+    return f"Verandering sinds {since} ({unit})" if since else f"Verandering ({unit})"
 
 
 def buurt_values(data: SiteData, gemeente_code: str, ind: dict, year: int) -> list[dict]:
@@ -99,9 +126,10 @@ def buurt_values(data: SiteData, gemeente_code: str, ind: dict, year: int) -> li
         out.append({"code": area.code, "name": area.name, "wijk": wijk.name if wijk else "",
                     "wijk_code": wijk.code if wijk else None, "inhabitants": area.inhabitants,
                     "value": point.value, "shown": fmt.value(point.value, ind["unit"]),
-                    "rank": rank[0] if rank else None, "change": _change(points, year, ind["unit"]),
+                    "rank": rank[0] if rank else None,
                     "small": rounded and point.value is not None and area.inhabitants is not None
                     and area.inhabitants < SMALL_BUURT})
+        out[-1]["change"], out[-1]["since"] = _change(points, year, ind["unit"])
     ranks = [r["rank"] for r in out if r["rank"]]
     for r in out:
         r["shared"] = r["rank"] is not None and ranks.count(r["rank"]) > 1
@@ -130,11 +158,13 @@ def ranking_table(ind: dict, year: int, rows: list[dict]) -> Table:
     """The buurten ranked on one indicator (1 = best-off) with their change since the first year; the text
     alternative of the map, sortable (site.js shows the best and worst 10 first, with "toon alle")."""
     best = "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst"
+    since = change_since(rows)
     return Table(
         caption=f"Buurten op {ind['name_nl'][:1].lower()}{ind['name_nl'][1:]}, {year} (rang 1 = {best})",
-        columns=["Rang", "Buurt", "Wijk", "Inwoners", f"Waarde ({fmt.axis_title(ind['unit'])})", "Verandering"],
+        columns=["Rang", "Buurt", "Wijk", "Inwoners", f"Waarde ({fmt.axis_title(ind['unit'])})",
+                 change_header(ind, since)],
         rows=[[rank_text(r), r["name"], r["wijk"], fmt.number(r["inhabitants"]),
-               r["shown"] + (" *" if r["small"] else ""), r["change"]] for r in rows],
+               r["shown"] + (" *" if r["small"] else ""), change_cell(r, since)] for r in rows],
         numeric=[True, False, False, True, True, True], row_header=False,
         links=[[None, page_path("buurt", r["code"]), page_path("wijk", r["wijk_code"]) if r["wijk_code"] else None,
                 None, None, None] for r in rows])
@@ -179,6 +209,7 @@ def switchable_map(data: SiteData, gemeente_code: str, indicators: list[dict]) -
         rows = buurt_values(data, gemeente_code, ind, year)
         if str(year) not in figs:
             figs[str(year)] = map_for(data, gemeente_code, ind, year, rows)
+        since = change_since(rows)
         nums = [r["value"] for r in rows if r["value"] is not None]
         lo, hi = (min(nums), max(nums)) if nums else (None, None)
         for r in rows:
@@ -188,9 +219,11 @@ def switchable_map(data: SiteData, gemeente_code: str, indicators: list[dict]) -
             "year": year, "name": ind["name_nl"], "unit": fmt.axis_title(ind["unit"]),
             "best": "hoogste waarde" if ind["direction"] == "neutral" else "gunstigst",
             "lo": lo, "hi": hi, "reverse": dark_is_low(ind), "legend": colour_legend(ind), "note": ranking_note(ind),
-            # per buurt: code, value, value shown, rank, colour, rank shown, value cell (marker), change
+            "rounded": rounded_counts(ind), "small": SMALL_BUURT, "change": change_header(ind, since),
+            "since": since,
+            # per buurt: code, value, value shown, rank, colour, change (signed number), its first year (0: since)
             "rows": [[r["code"], None if r["value"] is None else round(r["value"], 4), r["shown"], r["rank"],
-                      figures.colour(r["value"], lo, hi, dark_is_low(ind)), rank_text(r),
-                      1 if r["small"] else 0, r["change"]] for r in rows],
+                      figures.colour(r["value"], lo, hi, dark_is_low(ind)), r["change"],
+                      0 if r["since"] in (None, since) else r["since"]] for r in rows],
         }
     return {"figures": figs, "indicators": per_indicator, "areas": areas, "colorscale": figures.colorscale()}

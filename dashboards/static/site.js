@@ -161,8 +161,12 @@
     var heads = table.querySelectorAll("thead th");
     var valueHead = heads[4].querySelector("button") || heads[4];
     valueHead.textContent = "Waarde (" + ind.unit + ")";
+    var changeHead = heads[5].querySelector("button") || heads[5];
+    changeHead.textContent = ind.change;
     var note = document.getElementById("rangorde-noot");
     if (note && ind.note) { note.textContent = ind.note; }
+    var shared = {};
+    ind.rows.forEach(function (r) { if (r[3] !== null) { shared[r[3]] = (shared[r[3]] || 0) + 1; } });
     Array.prototype.forEach.call(heads, function (th) { th.removeAttribute("aria-sort"); });
     var body = table.tBodies[0];
     var fresh = document.createElement("tbody");
@@ -170,12 +174,14 @@
     ind.rows.forEach(function (r) {
       var a = spec.areas[r[0]] || [r[0], "", null, "", null];
       var tr = document.createElement("tr");
-      tr.appendChild(cell("td", r[5], "n"));
+      /* the same cells as bwm.site.maps.ranking_table: a shared rank, the marker of a small buurt */
+      var small = ind.rounded && r[1] !== null && a[4] !== null && a[4] < ind.small;
+      tr.appendChild(cell("td", r[3] === null ? "–" : String(r[3]) + (shared[r[3]] > 1 ? " (gedeeld)" : ""), "n"));
       tr.appendChild(cell("td", a[0], null, prefix + pagePath("buurt", r[0])));
       tr.appendChild(cell("td", a[1], null, a[2] ? prefix + pagePath("wijk", a[2]) : null));
       tr.appendChild(cell("td", a[3], "n"));
-      tr.appendChild(cell("td", r[2] + (r[6] ? " *" : ""), "n"));
-      tr.appendChild(cell("td", r[7], "n"));
+      tr.appendChild(cell("td", r[2] + (small ? " *" : ""), "n"));
+      tr.appendChild(cell("td", r[5] + (r[5] && r[6] ? " (sinds " + r[6] + ")" : ""), "n"));
       fresh.appendChild(tr);
     });
     table.replaceChild(fresh, body);
