@@ -376,8 +376,8 @@
   function start() {
     startSortable();
     startSearch();
-    startMapControls();
     startRanking();
+    startMapControls();
     startCharts();
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
