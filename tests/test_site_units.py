@@ -463,4 +463,3 @@ def test_the_indicator_page_splits_the_change_of_every_measure_in_three():
     assert table.rows[1][2:] == ["+0,12 keer", "+0,10 keer", "+0,02 keer", "0"]
     assert decomposition_table(data, "GM0002", {"indicator_id": "inkomen", "unit": "eur"}) is None
     assert fmt.measure_change(None, "gap", "eur") == fmt.MISSING  # missing is never 0
-
