@@ -379,13 +379,13 @@ def gemeente_page(data: SiteData, code: str) -> dict:
         "n_buurten": n_buurten, "glance": glance(data, code), "divide_charts": divide_charts(data, code),
         "divide_table": divide_table(data, code), "single_year": single_year(data, code),
         "divide_year": divide_year(data, code),
+        "ranking_note": maps.ranking_note(data.indicators[default]) if default else None,
+        "ranking_wijken": sorted({(a[2], a[1]) for a in map_spec["areas"].values() if a[2]},
+                                 key=lambda w: (w[1].lower(), w[0])),
         "growth": growth_sections(data, code), "map_spec": map_spec, "map_default": default,
         "map_options": [(c["indicator_id"], c["name_nl"], data.theme_names.get(c["theme"], c["theme"]))
                         for c in indicators if c["indicator_id"] in map_spec["indicators"]],
-        "ranking": ranking, "ranking_note": maps.ranking_note(data.indicators[default]) if default else None,
-        "ranking_wijken": sorted({(a[2], a[1]) for a in map_spec["areas"].values() if a[2]},
-                                 key=lambda w: (w[1].lower(), w[0])),
-        "wijken": wijken, "merger_notes": merger_notes(data, code),
+        "ranking": ranking, "wijken": wijken, "merger_notes": merger_notes(data, code),
         "territory_note": territory_note(data, code),
         "indicator_links": [(data.theme_names.get(t, t),
                              [(c["name_nl"], page_path("indicator", f"{code}/{c['indicator_id']}"))
