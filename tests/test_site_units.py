@@ -96,7 +96,7 @@ def test_theme_bands_have_documented_boundaries():
     assert findings.theme_signal(0.25) == "gunstiger dan gemiddeld"
     assert findings.theme_signal(0.99) == "gunstiger dan gemiddeld"
     assert findings.theme_signal(1.0) == "veel gunstiger dan gemiddeld"
-    assert findings.theme_signal(3.1, coverage_met=False) == "geen signaal: te weinig indicatoren met cijfers"
+    assert findings.theme_signal(3.1, coverage_met=False) == "geen signaal: te weinig cijfers"
     assert findings.theme_signal(None, coverage_met=False) == "geen gegevens"
 
 

@@ -129,8 +129,6 @@ def theme_summary(data: SiteData, code: str) -> Table:
             e = entries[-1]
             years = str(e.year) if e.oldest_year in (None, e.year) else f"{e.oldest_year}–{e.year}"
             basis = f"{e.n_indicators} van {e.n_possible} indicatoren"
-            if not e.coverage_met:
-                basis += " (te weinig voor een signaal)"
             rows.append([name, years, findings.theme_signal(e.score, e.coverage_met), basis])
         else:
             rows.append([name, "", fmt.MISSING, "0 indicatoren"])

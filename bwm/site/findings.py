@@ -231,7 +231,7 @@ THEME_BAND_EDGES = (0.25, 1.0)
 THEME_BANDS = ("veel minder gunstig dan gemiddeld", "minder gunstig dan gemiddeld", "rond het gemiddelde",
                "gunstiger dan gemiddeld", "veel gunstiger dan gemiddeld")
 #: The signal when the score covers too few of the theme's indicators (publish.theme_scores.coverage_met).
-THEME_TOO_FEW = "geen signaal: te weinig indicatoren met cijfers"
+THEME_TOO_FEW = "geen signaal: te weinig cijfers"
 
 
 def theme_signal(score, coverage_met: bool = True) -> str:
