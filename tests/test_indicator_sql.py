@@ -207,3 +207,35 @@ def test_gemeente_totals_check_allows_buurt_rounding_but_not_a_real_gap(tmp_path
     assert result.metadata["compared"].value == 2 and result.metadata["mismatches"].value == 1
     assert result.metadata["not_compared_weights_far"].value == 1
     assert "GM0002" in result.metadata["examples"].value and "GM0001" not in result.metadata["examples"].value
+
+
+def test_theme_summary_takes_each_indicators_latest_year_in_the_window(tmp_path):
+    """A nearly empty latest year (2022: only indicator a) does not reduce the theme to one indicator: b and c
+    count with their 2021 values. Three years later (2025: again only a) 2021 is out of the three-year window,
+    so the score rests on one indicator of one and falls short of the minimum coverage (2 indicators and half
+    of those possible)."""
+    with warehouse.connect(tmp_path / "t.duckdb") as con:
+        con.execute("create table indicators.catalogue (indicator_id varchar, theme varchar, direction varchar, "
+                    "unit varchar)")
+        con.execute("insert into indicators.catalogue values ('a', 'materiele_welvaart', 'higher_is_better', 'eur'), "
+                    "('b', 'materiele_welvaart', 'higher_is_worse', 'pct'), "
+                    "('c', 'materiele_welvaart', 'higher_is_better', 'pct')")
+        con.execute("create table indicators.values (year int, area_code varchar, area_level varchar, "
+                    "gemeente_code varchar, indicator_id varchar, value double)")
+        rows = []
+        for code, a, b, c in (("X", 10.0, 1.0, 30.0), ("Y", 20.0, 2.0, 20.0), ("Z", 30.0, 3.0, 10.0)):
+            rows += [(2021, code, "a", a), (2021, code, "b", b), (2021, code, "c", c)]
+            rows += [(2022, code, "a", a), (2022, code, "b", None), (2022, code, "c", None)]
+            rows += [(2025, code, "a", a), (2025, code, "b", None), (2025, code, "c", None)]
+        con.executemany("insert into indicators.values values (?, ?, 'buurt', 'GM0001', ?, ?)", rows)
+        sql_file("indicators", "theme_summary").create(con)
+        got = {r[0]: r[1:] for r in con.execute(
+            "select year, score, n_indicators, n_possible, coverage_met, oldest_year from indicators.theme_summary "
+            "where area_code = 'X'").fetchall()}
+    # z over X, Y, Z of 10/20/30 is -1.2247 (= -sqrt(1.5)); b is higher-is-worse, so its 1/2/3 gives +1.2247 to X,
+    # c (30/20/10) +1.2247: the mean is sqrt(1.5) / 3 = 0.408248.
+    assert got[2022][0] == pytest.approx(1.5 ** 0.5 / 3)
+    assert got[2022][1:] == (3, 3, True, 2021)
+    assert got[2021][1:] == (3, 3, True, 2021)
+    assert got[2025][0] == pytest.approx(-(1.5 ** 0.5))
+    assert got[2025][1:] == (1, 1, False, 2025)

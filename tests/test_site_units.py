@@ -69,6 +69,107 @@ def test_area_titles_and_judgements():
     assert findings.theme_signal(None) == "geen gegevens"
 
 
+def test_area_titles_say_whether_a_change_is_favourable():
+    """"gestegen" alone does not tell a reader whether that is good: the indicator's direction does; a neutral
+    indicator says neither, and no change gets no verdict."""
+    assert findings.area_title("Laag inkomen", 2015, 10.0, 2024, 12.0, 11.0, "Noordveen", "higher_is_worse") == \
+        "Laag inkomen: sinds 2015 gestegen (ongunstig), hoger dan in Noordveen"
+    assert findings.area_title("Inkomen", 2013, 30000, 2024, 35000, 36000, "Zuiderhaven", "higher_is_better") == \
+        "Inkomen: sinds 2013 gestegen (gunstig), lager dan in Zuiderhaven"
+    assert findings.area_title("Bijstand", 2013, 50.0, 2024, 40.0, 40.0, "X", "higher_is_worse") == \
+        "Bijstand: sinds 2013 gedaald (gunstig), ongeveer gelijk aan X"
+    assert findings.area_title("Huishoudgrootte", 2013, 2.0, 2024, 2.5, 2.2, "X", "neutral") == \
+        "Huishoudgrootte: sinds 2013 gestegen, hoger dan in X"
+    assert findings.area_title("Laag inkomen", 2015, 10.0, 2024, 10.1, 10.0, "X", "higher_is_worse") == \
+        "Laag inkomen: sinds 2015 vrijwel gelijk gebleven, ongeveer gelijk aan X"
+
+
+def test_theme_bands_have_documented_boundaries():
+    """Five bands, symmetric around 0 at 0.25 and 1 standard deviation: -0.48 and -4.26 get different words, and
+    a score on too few indicators gets none."""
+    assert findings.theme_signal(-0.48) == "minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-4.26) == "veel minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-1.0) == "veel minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-0.25) == "minder gunstig dan gemiddeld"
+    assert findings.theme_signal(-0.2499) == "rond het gemiddelde"
+    assert findings.theme_signal(0.0) == "rond het gemiddelde"
+    assert findings.theme_signal(0.25) == "gunstiger dan gemiddeld"
+    assert findings.theme_signal(0.99) == "gunstiger dan gemiddeld"
+    assert findings.theme_signal(1.0) == "veel gunstiger dan gemiddeld"
+    assert findings.theme_signal(3.1, coverage_met=False) == "geen signaal: te weinig cijfers"
+    assert findings.theme_signal(None, coverage_met=False) == "geen gegevens"
+
+
+def test_map_colour_follows_favourability():
+    """Darker is less favourable: for income (higher is better) the lowest value is darkest, for poverty (higher
+    is worse) the highest; a neutral indicator keeps darker = higher, and each legend says which."""
+    from bwm.site import maps
+
+    income = {"direction": "higher_is_better"}
+    poverty = {"direction": "higher_is_worse"}
+    neutral = {"direction": "neutral"}
+    assert figures.colour(0, 0, 10, maps.dark_is_low(income)) == "#440154"  # lowest income: darkest
+    assert figures.colour(10, 0, 10, maps.dark_is_low(income)) == "#fde725"
+    assert figures.colour(10, 0, 10, maps.dark_is_low(poverty)) == "#440154"  # most poverty: darkest
+    assert figures.colour(10, 0, 10, maps.dark_is_low(neutral)) == "#440154"
+    assert "donkerder is ongunstiger (bij deze indicator: lager)" in maps.colour_legend(income)
+    assert "donkerder is ongunstiger (bij deze indicator: hoger)" in maps.colour_legend(poverty)
+    assert "geen oordeel" in maps.colour_legend(neutral)
+    fig = figures.map_figure([("BU1", "A", [0, 1, 1, 0], [0, 0, 1, 1])], {"BU1": (5.0, "5")}, "eur", "euro", True)
+    assert fig["data"][1]["marker"]["reversescale"] is True
+
+
+def test_the_y_axis_rule_zero_for_shares_and_counts_data_range_for_euros():
+    pts = [_point(2013, 40.0), _point(2014, 42.0)]
+    share = figures.timeseries("B", pts, "pct", [], [2013, 2014])["layout"]["yaxis"]
+    rate = figures.timeseries("B", pts, "per_1000", [], [2013, 2014])["layout"]["yaxis"]
+    euros = figures.timeseries("B", pts, "eur", [], [2013, 2014])["layout"]["yaxis"]
+    km = figures.timeseries("B", pts, "km", [], [2013, 2014])["layout"]["yaxis"]
+    assert share["rangemode"] == "tozero" and rate["rangemode"] == "tozero"
+    assert "rangemode" not in euros and "rangemode" not in km
+
+
+def test_search_knows_common_former_and_merged_names_and_recoded_codes():
+    """'Den Haag' leads to 's-Gravenhage; a gemeente merged away without a page of its own leads to the one it
+    went into; a renamed buurt keeps its former name; a buurt CBS recoded in 2019 (comparability code 2) is found
+    by the code of the buurt with its name that ended in 2018 in the same gemeente (not by a namesake elsewhere)."""
+    import datetime as dt
+
+    from bwm.site import overview
+    from bwm.site.data import Area, SiteData
+
+    areas = {
+        "GM0518": Area("GM0518", "gemeente", "'s-Gravenhage", "GM0518", None, [2018, 2019]),
+        "GM1931": Area("GM1931", "gemeente", "Krimpenerwaard", "GM1931", None, [2018, 2019]),
+        "BU05180001": Area("BU05180001", "buurt", "Oud Centrum", "GM0518", "WK051800", [2013, 2018]),
+        "BU05180099": Area("BU05180099", "buurt", "Oud Centrum", "GM0518", "WK051800", [2019],
+                           recoded_in=2019),
+        "BU19310001": Area("BU19310001", "buurt", "Oud Centrum", "GM1931", "WK193100", [2013, 2018]),
+        "BU05180002": Area("BU05180002", "buurt", "Zeeheldenkwartier", "GM0518", "WK051800", [2013, 2019],
+                           former_names=["Zeeheldenbuurt"]),
+    }
+    data = SiteData(catalogue=[], theme_names={}, areas=areas, values={}, national={}, national_name="Nederland",
+                    ranks={}, themes={}, measures={}, trends={}, tables=[], synthetic=False, latest_kwb_year=2019)
+    mergers = [{"new_code": "GM1931", "old_codes": ["GM0491", "GM0623"], "old_names": "Bergambacht;Ouderkerk",
+                "effective_date": dt.date(2015, 1, 1)}]
+    also = overview.also_known_as(data, {"GM0518": ["Den Haag"], "GM9999": ["Nergens"]}, mergers)
+    assert also["GM0518"] == ["ook: Den Haag"]
+    assert also["GM1931"] == ["vroegere gemeente Bergambacht (GM0491), tot 2015",
+                              "vroegere gemeente Ouderkerk (GM0623), tot 2015"]
+    assert also["BU05180099"] == ["vroegere code BU05180001"]
+    assert also["BU05180002"] == ["vroeger: Zeeheldenbuurt"]
+    assert "BU19310001" not in also and "GM9999" not in also
+    entry = next(e for e in overview.search_index(data) if e[1] == "GM0518")
+    assert entry[5] == "ook: Den Haag"
+
+
+def test_the_alias_file_is_valid_and_documented():
+    from bwm.site import overview
+
+    aliases = overview.read_aliases()
+    assert "Den Haag" in aliases["GM0518"] and "Den Bosch" in aliases["GM0796"]
+
+
 def _point(year, value, series="A@2013", brk=False, why=None):
     return Point(year, value, None if value is not None else "suppressed_by_cbs", "T", series, brk, why)
 

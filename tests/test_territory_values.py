@@ -98,12 +98,16 @@ def test_nothing_else_changes(demo):
     assert counts[0] == counts[1] + counts[2] and counts[2] > 0
     assert demo.execute("select count(*) from indicators.comparisons join indicators.catalogue using (indicator_id) "
                         "where area_code = 'GM9906' and year < 2019 and source = 'kwb'").fetchone()[0] == 0
-    # GM9906's theme scores before 2019 rest on its health figures only (that table is on today's geography)
+    # GM9906's theme scores before 2019 rest on its health figures only (that table is on today's geography):
+    # each theme's health indicators with a value in the three-year window up to the year
     possible = demo.execute(
-        "select year, theme, n_possible from indicators.theme_summary where area_code = 'GM9906' and year < 2019 "
-        "except all select year, theme, count(*) from indicators.values join indicators.catalogue c "
-        "using (indicator_id, theme) where area_code = 'GM9906' and year < 2019 and c.source = 'health' "
-        "and direction <> 'neutral' and c.unit <> 'count' group by year, theme").fetchall()
+        "select year, theme, n_indicators from indicators.theme_summary where area_code = 'GM9906' and year < 2019 "
+        "and n_indicators > 0 except all select t.year, t.theme, count(distinct v.indicator_id) "
+        "from (select distinct year, theme from indicators.theme_summary where area_code = 'GM9906') t "
+        "join indicators.values v on v.year between t.year - 2 and t.year join indicators.catalogue c "
+        "on v.indicator_id = c.indicator_id and c.theme = t.theme where v.area_code = 'GM9906' and t.year < 2019 "
+        "and c.source = 'health' and v.value is not null and direction <> 'neutral' and c.unit <> 'count' "
+        "group by t.year, t.theme").fetchall()
     assert possible == []
     n = dict(demo.execute("select year, max(n_national) from indicators.comparisons join indicators.catalogue "
                           "using (indicator_id) where area_level = 'gemeente' and source = 'kwb' group by year"

@@ -56,7 +56,7 @@ def indicator_chart(data: SiteData, area: Area, ind: dict, reference: Area | Non
     title = findings.area_title(
         ind["name_nl"], first.year if first else None, first.value if first else None, last.year, last.value,
         ref_by_year.get(last.year) if reference else nl_by_year.get(last.year),
-        reference.name if reference else data.national_name)
+        reference.name if reference else data.national_name, ind["direction"])
 
     by_year = {p.year: p for p in points}
     banded = any(p.value is not None and p.ci_lower is not None and p.ci_upper is not None for p in points)
@@ -138,23 +138,47 @@ def factsheet(data: SiteData, area: Area, reference: Area | None, charts: list[t
     return {"table": table, "sources": sources}
 
 
+def single_year_row(data: SiteData, ind: dict, point, reference: Area | None) -> list[str]:
+    """An indicator with one year of figures as a row of the compact table: a chart of one dot shows no
+    development, and a change needs two years."""
+    nl = data.national.get(ind["indicator_id"], {}).get(point.year)
+    ref = next((p.value for p in data.series(reference.code, ind["indicator_id"]) if p.year == point.year), None) \
+        if reference else None
+    source = source_line(ind["source"], {point.year: point.source_table}, label=ind["source_label"])
+    return [ind["name_nl"], str(point.year), fmt.value(point.value, ind["unit"]), fmt.value(ref, ind["unit"]),
+            fmt.value(nl, ind["unit"]), source]
+
+
+def single_year_table(data: SiteData, area: Area, reference: Area | None, rows: list[list[str]]) -> Table | None:
+    """The compact table of a theme's indicators with only one year of figures (None without any)."""
+    if not rows:
+        return None
+    return Table(caption=f"Indicatoren met cijfers over één jaar: {area.name}"
+                         + (f", {reference.name}" if reference else "") + f" en {data.national_name}",
+                 columns=["Indicator", "Jaar", area.name, reference.name if reference else "Gemeente",
+                          data.national_name, "Bron"],
+                 rows=rows, numeric=[False, False, True, True, True, False])
+
+
 def theme_summary(data: SiteData, code: str) -> Table:
-    """The five themes: the latest signal of each (a ranking against all areas of the level, not a verdict)."""
+    """The five themes: the latest signal of each in a plain band (a ranking against all areas of the level, not
+    a verdict), or why there is none: too few of the theme's indicators have figures in the window."""
     rows = []
     links = []
     for theme in THEMES:
-        entries = [e for e in data.themes.get(code, {}).get(theme, []) if e[1] is not None]
+        entries = [e for e in data.themes.get(code, {}).get(theme, []) if e.n_possible]
         name = data.theme_names.get(theme, theme)
         if entries:
-            year, score, n, of = entries[-1]
-            rows.append([name, str(year), findings.theme_signal(score), fmt.number(score, 2),
-                         f"{n} van {of} indicatoren"])
+            e = entries[-1]
+            years = str(e.year) if e.oldest_year in (None, e.year) else f"{e.oldest_year}–{e.year}"
+            basis = f"{e.n_indicators} van {e.n_possible} indicatoren"
+            rows.append([name, years, findings.theme_signal(e.score, e.coverage_met), basis])
         else:
-            rows.append([name, "", fmt.MISSING, fmt.MISSING, "0 indicatoren"])
-        links.append([f"#thema-{theme}", None, None, None, None])
-    return Table(caption="De vijf thema's: signaal in het laatste jaar met cijfers",
-                 columns=["Thema", "Jaar", "Signaal", "Score", "Gebaseerd op"], rows=rows,
-                 numeric=[False, False, False, True, False], links=links)
+            rows.append([name, "", fmt.MISSING, "0 indicatoren"])
+        links.append([f"#thema-{theme}", None, None, None])
+    return Table(caption="De vijf thema's: signaal met de laatste cijfers per indicator",
+                 columns=["Thema", "Jaren", "Signaal", "Gebaseerd op"], rows=rows,
+                 numeric=[False, False, False, False], links=links)
 
 
 def area_page(data: SiteData, code: str) -> dict:
@@ -164,9 +188,13 @@ def area_page(data: SiteData, code: str) -> dict:
     sections = []
     charted: list[tuple[dict, Chart]] = []
     for theme in THEMES:
-        charts, without = [], []
+        charts, without, single = [], [], []
         for ind in (c for c in data.indicators_for(area.gemeente_code) if c["theme"] == theme):
             if area.level not in (ind.get("levels") or ["gemeente", "wijk", "buurt"]):
+                continue
+            valued = [p for p in data.series(code, ind["indicator_id"]) if p.value is not None]
+            if len(valued) == 1:
+                single.append(single_year_row(data, ind, valued[0], gemeente))
                 continue
             chart = indicator_chart(data, area, ind, gemeente)
             if chart is None:
@@ -177,7 +205,7 @@ def area_page(data: SiteData, code: str) -> dict:
                 charts.append(chart)
                 charted.append((ind, chart))
         sections.append({"id": f"thema-{theme}", "name": data.theme_names.get(theme, theme), "charts": charts,
-                         "without": without})
+                         "without": without, "single": single_year_table(data, area, gemeente, single)})
 
     status = []
     if area.last_year is not None and data.latest_kwb_year and area.last_year < data.latest_kwb_year:

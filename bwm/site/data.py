@@ -43,6 +43,20 @@ class Point:
     derived_from: str | None = None
 
 
+@dataclass(frozen=True)
+class ThemeScore:
+    """One row of publish.theme_scores for an area and theme: the score (standard deviations from the level's
+    mean, positive is better-off), how many indicators it covers of those possible, whether that meets the
+    minimum coverage, and the oldest value year it uses (each indicator at its latest year in the window)."""
+
+    year: int
+    score: float | None
+    n_indicators: int
+    n_possible: int
+    coverage_met: bool
+    oldest_year: int | None
+
+
 @dataclass
 class Area:
     code: str
@@ -53,6 +67,8 @@ class Area:
     years: list[int] = field(default_factory=list)
     inhabitants: int | None = None  # in the latest year the area exists
     households: int | None = None
+    former_names: list[str] = field(default_factory=list)  # names of earlier years, oldest first
+    recoded_in: int | None = None  # the year CBS gave the area this code (comparability code 2), if it did
 
     @property
     def first_year(self) -> int | None:
@@ -72,7 +88,7 @@ class SiteData:
     national: dict[str, dict[int, float]]  # indicator_id -> year -> value (area_level 'land')
     national_name: str
     ranks: dict[tuple[str, str, int], tuple[int, int]]  # (area_code, indicator_id, year) -> (rank, n)
-    themes: dict[str, dict[str, list[tuple[int, float | None, int, int]]]]  # area -> theme -> (year, score, n, of)
+    themes: dict[str, dict[str, list[ThemeScore]]]  # area -> theme -> scores by year
     measures: dict[tuple[str, str, str], list[dict]]  # (gemeente, level, indicator) -> rows by year
     trends: dict[tuple[str, str, str, str], dict]  # (gemeente, level, indicator, measure) -> row
     tables: list[dict]  # raw.cbs_tables rows
@@ -200,9 +216,9 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
     national_name = "Nederland"
     synthetic = False
     kwb_years = set()
-    for (year, code, level, name, gm, wijk, inh, hh, synth) in con.execute(
+    for (year, code, level, name, gm, wijk, inh, hh, synth, comparability) in con.execute(
         "select year, area_code, area_level, area_name, gemeente_code, wijk_code, inhabitants, households, "
-        "is_synthetic from publish.areas order by area_code, year"
+        "is_synthetic, comparability_code from publish.areas order by area_code, year"
     ).fetchall():
         synthetic = synthetic or bool(synth)
         kwb_years.add(year)
@@ -212,10 +228,18 @@ def load_base(con, mirror_dir: Path | None = None) -> SiteData:
         area = areas.get(code)
         if area is None:
             area = areas[code] = Area(code=code, level=level, name=name or code, gemeente_code=gm, wijk_code=wijk)
+        if area.years and name and name != area.name and area.name not in area.former_names:
+            area.former_names.append(area.name)
+        if comparability == 2 and area.recoded_in is None:
+            area.recoded_in = int(year)
         area.years.append(int(year))
         area.name = name or area.name  # the latest year's name wins
         area.wijk_code = wijk or area.wijk_code
         area.inhabitants, area.households = inh, hh
+    first_kwb = min(kwb_years) if kwb_years else None
+    for area in areas.values():  # in the first year every area is as CBS delivered it: no recoding to speak of
+        if area.recoded_in == first_kwb:
+            area.recoded_in = None
 
     national: dict[str, dict[int, float]] = defaultdict(dict)
     for ind, year, value in con.execute(
@@ -280,11 +304,13 @@ def load_scope(con, data: SiteData, gemeente_codes: list[str]) -> None:
     }
 
     themes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for code, theme, year, score, n, of in con.execute(
-        "select area_code, theme, year, score, n_indicators, n_possible from publish.theme_scores "
+    for code, theme, year, score, n, of, met, oldest in con.execute(
+        "select area_code, theme, year, score, n_indicators, n_possible, coverage_met, oldest_year "
+        "from publish.theme_scores "
         f"where {scope} order by area_code, theme, year", [codes]
     ).fetchall():
-        themes[code][theme].append((int(year), score, int(n), int(of)))
+        themes[code][theme].append(ThemeScore(int(year), score, int(n), int(of), bool(met),
+                                                   None if oldest is None else int(oldest)))
 
     measures: dict[tuple, list[dict]] = defaultdict(list)
     cur = con.execute(f"select * from publish.divide_measures where {scope} "

@@ -30,6 +30,19 @@ C_MISSING = "#D9D9D9"
 #: The bands of intervals: the line's colour, light (the line itself keeps its 3:1 contrast).
 C_BAND_AREA = "rgba(0,114,178,0.18)"
 C_BAND_GEMEENTE = "rgba(213,94,0,0.16)"
+#: The y-axis rule of the time series: shares, rates and counts start at zero (so a rise from 10% to 11% does not
+#: fill the chart); euros and distances use the range of the data (a zero-based income axis hides every change).
+ZERO_BASED_UNITS = ("pct", "per_1000", "persons", "count")
+
+
+def y_axis(unit: str, **extra) -> dict:
+    """The y axis of a chart of ``unit`` under the rule of :data:`ZERO_BASED_UNITS`."""
+    axis = {"title": {"text": fmt.axis_title(unit)}, "tickformat": fmt.tick_format(unit), **extra}
+    if unit in ZERO_BASED_UNITS:
+        axis["rangemode"] = "tozero"
+    return axis
+
+
 #: Bars of where the divide grows: a contribution that widens the gap, one that narrows it (blue against orange,
 #: no red against green).
 C_WIDENS = "#D55E00"
@@ -137,7 +150,7 @@ def timeseries(area_name: str, points, unit: str, references: list[tuple[str, di
         "layout": {
             "xaxis": {"title": {"text": "jaar"}, "tickmode": "array", "tickvals": years,
                       "range": [min(years) - 0.6, max(years) + 0.6] if years else None},
-            "yaxis": {"title": {"text": fmt.axis_title(unit)}, "tickformat": fmt.tick_format(unit)},
+            "yaxis": y_axis(unit),
             "shapes": shapes, "annotations": annotations,
         },
     }
@@ -229,7 +242,7 @@ def spread_chart(rows: list[dict], unit: str, gemeente_name: str) -> dict:
     return {"data": traces, "layout": {
         "xaxis": {"title": {"text": "jaar"}, "tickmode": "array", "tickvals": years,
                   "range": [min(years) - 0.6, max(years) + 0.6] if years else None},
-        "yaxis": {"title": {"text": fmt.axis_title(unit)}, "tickformat": fmt.tick_format(unit)}}}
+        "yaxis": y_axis(unit)}}
 
 
 # --- where the divide grows --------------------------------------------------------------------------------
@@ -257,7 +270,8 @@ def small_multiples(panels: list[dict], unit: str, gemeente_name: str, columns: 
                                "gridcolor": "#e6e6e6", "fixedrange": True, "tickformat": "d"}
         layout[f"yaxis{n}"] = {"domain": [round(y1 - height, 4), round(y1, 4)], "anchor": f"x{n}",
                                "tickformat": fmt.tick_format(unit), "gridcolor": "#e6e6e6", "fixedrange": True,
-                               "automargin": True, **({} if i == 0 else {"matches": "y"})}
+                               "automargin": True, **({} if i == 0 else {"matches": "y"}),
+                               **({"rangemode": "tozero"} if unit in ZERO_BASED_UNITS else {})}
         xs = list(p["years"])
         traces.append({**_line(p["name"], xs, [_round(v, unit) for v in p["buurt"]], C_AREA, "solid", "circle",
                                unit, show_legend=False, width=2), "xaxis": f"x{n}", "yaxis": f"y{n}"})
@@ -317,12 +331,13 @@ def contributions_chart(names: list[str], values: list[float], unit_title: str, 
 # --- maps ------------------------------------------------------------------------------------------------
 
 
-def colour(v, lo, hi) -> str:
-    """A value's colour on reversed viridis (light = low, dark = high); grey when missing."""
+def colour(v, lo, hi, dark_is_low: bool = False) -> str:
+    """A value's colour on reversed viridis (light = low, dark = high; ``dark_is_low``: the other way round);
+    grey when missing."""
     if fmt.is_missing(v) or lo is None or hi is None:
         return C_MISSING
     t = 0.5 if hi == lo else (float(v) - lo) / (hi - lo)
-    t = 1 - min(1.0, max(0.0, t))
+    t = min(1.0, max(0.0, t)) if dark_is_low else 1 - min(1.0, max(0.0, t))
     pos = t * (len(VIRIDIS) - 1)
     i = min(int(pos), len(VIRIDIS) - 2)
     f = pos - i
@@ -338,7 +353,7 @@ def colorscale() -> list:
 
 
 def map_figure(outlines: list[tuple[str, str, list, list]], values: dict[str, tuple[float | None, str]],
-               unit: str, legend_title: str) -> dict:
+               unit: str, legend_title: str, dark_is_low: bool = False) -> dict:
     """A choropleth of filled polygons on plain axes: no base map, no tiles, nothing fetched.
 
     ``outlines``: (code, name, xs, ys) with rings separated by None (from :func:`outline`);
@@ -354,7 +369,7 @@ def map_figure(outlines: list[tuple[str, str, list, list]], values: dict[str, tu
         lats += [y for y in ys[:1] if y is not None]
         traces.append({
             "type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself",
-            "fillcolor": colour(v, lo, hi), "line": {"color": "#FFFFFF", "width": 0.8},
+            "fillcolor": colour(v, lo, hi, dark_is_low), "line": {"color": "#FFFFFF", "width": 0.8},
             "hoveron": "fills", "hoverinfo": "text", "text": text(f"{name}: {shown}"), "name": text(name),
             "meta": code, "showlegend": False,
         })
@@ -365,7 +380,7 @@ def map_figure(outlines: list[tuple[str, str, list, list]], values: dict[str, tu
         "meta": "colorbar",
         "marker": {"size": 0.1, "opacity": 0, "color": [lo if lo is not None else 0],
                    "cmin": lo if lo is not None else 0, "cmax": hi if hi is not None else 1,
-                   "colorscale": colorscale(), "showscale": lo is not None,
+                   "colorscale": colorscale(), "reversescale": dark_is_low, "showscale": lo is not None,
                    "colorbar": {"title": {"text": text(legend_title)}, "thickness": 14, "len": 0.8,
                                 "tickformat": fmt.tick_format(unit)}},
     })

@@ -199,17 +199,20 @@ def compare_word(value, reference) -> str | None:
     return "hoger dan" if value > reference else "lager dan"
 
 
-def area_title(indicator_name: str, first_year, first, last_year, last, reference, reference_name: str) -> str:
-    """The finding of an area's time series: how it moved, and where it stands against a reference area.
+def area_title(indicator_name: str, first_year, first, last_year, last, reference, reference_name: str,
+               direction: str = "neutral") -> str:
+    """The finding of an area's time series: how it moved, whether that is favourable (by the indicator's
+    direction; a neutral indicator says neither), and where it stands against a reference area.
 
-    ``"Gemiddeld inkomen per inwoner: sinds 2013 gestegen, lager dan in Zuiderhaven"``.
+    ``"Gemiddeld inkomen per inwoner: sinds 2013 gestegen (gunstig), lager dan in Zuiderhaven"``.
     """
     if fmt.is_missing(last):
         return f"{indicator_name}: geen gegevens voor {last_year}" if last_year else f"{indicator_name}: geen gegevens"
     parts = []
     moved = change_word(first, last)
     if moved and first_year is not None and first_year != last_year:
-        parts.append(f"sinds {first_year} {moved}")
+        verdict = judgement(first, last, direction)
+        parts.append(f"sinds {first_year} {moved}" + (f" ({verdict})" if verdict else ""))
     against = compare_word(last, reference)
     if against == "ongeveer gelijk aan":
         parts.append(f"ongeveer gelijk aan {reference_name}")
@@ -220,12 +223,31 @@ def area_title(indicator_name: str, first_year, first, last_year, last, referenc
     return f"{indicator_name}: {', '.join(parts)}"
 
 
-def theme_signal(score) -> str:
-    """The theme summary as words: it ranks areas against each other, it is not a verdict."""
+#: The plain bands of a theme score (the mean, over the theme's indicators, of how many standard deviations an
+#: area lies from the mean of all areas of its level; positive is better-off), symmetric around 0:
+#: score >= 1 | 0.25 <= score < 1 | -0.25 < score < 0.25 | -1 < score <= -0.25 | score <= -1.
+#: The about page and the README state the same boundaries.
+THEME_BAND_EDGES = (0.25, 1.0)
+THEME_BANDS = ("veel minder gunstig dan gemiddeld", "minder gunstig dan gemiddeld", "rond het gemiddelde",
+               "gunstiger dan gemiddeld", "veel gunstiger dan gemiddeld")
+#: The signal when the score covers too few of the theme's indicators (publish.theme_scores.coverage_met).
+THEME_TOO_FEW = "geen signaal: te weinig cijfers"
+
+
+def theme_signal(score, coverage_met: bool = True) -> str:
+    """The theme summary as words in a documented band (:data:`THEME_BANDS`): it ranks areas against each
+    other, it is not a verdict. No words when the score covers too few indicators."""
     if fmt.is_missing(score):
         return fmt.MISSING
-    if score >= 0.25:
-        return "gunstiger dan gemiddeld"
-    if score <= -0.25:
-        return "minder gunstig dan gemiddeld"
-    return "rond het gemiddelde"
+    if not coverage_met:
+        return THEME_TOO_FEW
+    near, far = THEME_BAND_EDGES
+    if score >= far:
+        return THEME_BANDS[4]
+    if score >= near:
+        return THEME_BANDS[3]
+    if score > -near:
+        return THEME_BANDS[2]
+    if score > -far:
+        return THEME_BANDS[1]
+    return THEME_BANDS[0]

@@ -32,7 +32,7 @@ def glance(data: SiteData, code: str) -> list[dict]:
     has_nl = bool(data.national)
     for theme in THEMES:
         rows, links = [], []
-        counts = {"gunstig": 0, "ongunstig": 0, "anders": 0}
+        counts = {"gunstig": 0, "ongunstig": 0, "anders": 0, "een_jaar": 0}
         first_years = set()
         for ind in (c for c in data.indicators_for(code) if c["theme"] == theme):
             points = [p for p in data.series(code, ind["indicator_id"]) if p.value is not None]
@@ -45,7 +45,7 @@ def glance(data: SiteData, code: str) -> list[dict]:
             first_years.add(first.year)
             word = findings.change_word(first.value, last.value)
             verdict = findings.judgement(first.value, last.value, ind["direction"])
-            counts[verdict or "anders"] += 1
+            counts["een_jaar" if len(points) < 2 else (verdict or "anders")] += 1
             development = (f"{TREND_ICON.get(word, '')} {word} sinds {first.year}"
                            + (f" ({verdict})" if verdict else "")) if word and first.year != last.year else "één jaar"
             nl = data.national.get(ind["indicator_id"], {}).get(last.year)
@@ -86,7 +86,7 @@ def divide_charts(data: SiteData, code: str) -> list[Chart]:
     for indicator_id, measure, lines in specs:
         ind = inds.get(indicator_id)
         rows = _measure_rows(data, code, "buurt", indicator_id)
-        if ind is None or not rows:
+        if ind is None or len({r["year"] for r in rows}) < 2:  # one year: the divide table says it, no one-dot chart
             continue
         unit = ind["unit"]
         if measure == "theil":
@@ -287,7 +287,9 @@ def divide_table(data: SiteData, code: str) -> Table:
         trend = data.trends.get((code, "buurt", ind["indicator_id"], "gap"))
         if trend is None:
             continue
-        rows.append([ind["name_nl"], f"{fmt.measure(trend['first_value'], 'gap', ind['unit'])} ({trend['first_year']})",
+        first = f"{fmt.measure(trend['first_value'], 'gap', ind['unit'])} ({trend['first_year']})" \
+            if trend["first_year"] != trend["last_year"] else f"alleen {trend['last_year']}: zie laatste jaar"
+        rows.append([ind["name_nl"], first,
                      f"{fmt.measure(trend['last_value'], 'gap', ind['unit'])} ({trend['last_year']})",
                      findings.TREND_PHRASES.get(trend["label"], trend["label"])])
         links.append([page_path("indicator", f"{code}/{ind['indicator_id']}"), None, None, None])
@@ -296,6 +298,22 @@ def divide_table(data: SiteData, code: str) -> Table:
                  columns=["Indicator", "Kloof eerste jaar", "Kloof laatste jaar", "Ontwikkeling van de kloof"],
                  rows=rows,
                  numeric=[False, True, True, False], links=links)
+
+
+def single_year(data: SiteData, code: str) -> int | None:
+    """The one year of figures when the gemeente's indicators cover a single year (a build of one KWB year),
+    else None: the page then says that a change needs two years instead of showing one-dot charts."""
+    years = {p.year for ind in data.indicators_for(code) for p in data.series(code, ind["indicator_id"])
+             if p.value is not None}
+    return next(iter(years)) if len(years) == 1 else None
+
+
+def divide_year(data: SiteData, code: str) -> int | None:
+    """The one year of the divide charts' measures over buurten (income, low income, social minimum) when there
+    is only one (else None)."""
+    years = {r["year"] for (g, level, iid), rows in data.measures.items()
+             if g == code and level == "buurt" and iid in GROWTH_INDICATORS for r in rows}
+    return next(iter(years)) if len(years) == 1 else None
 
 
 def merger_notes(data: SiteData, code: str, rows: list[dict] | None = None) -> list[dict]:
@@ -362,7 +380,11 @@ def gemeente_page(data: SiteData, code: str) -> dict:
         "crumbs": [("Alle gemeenten", page_path("index")), (gemeente.name, None)],
         "inhabitants": fmt.number(gemeente.inhabitants), "n_wijken": sum(1 for w in wijken if w["current"]),
         "n_buurten": n_buurten, "glance": glance(data, code), "divide_charts": divide_charts(data, code),
-        "divide_table": divide_table(data, code),
+        "divide_table": divide_table(data, code), "single_year": single_year(data, code),
+        "divide_year": divide_year(data, code),
+        "ranking_note": maps.ranking_note(data.indicators[default]) if default else None,
+        "ranking_wijken": sorted({(a[2], a[1]) for a in map_spec["areas"].values() if a[2]},
+                                 key=lambda w: (w[1].lower(), w[0])),
         "growth": growth_sections(data, code), "map_spec": map_spec, "map_default": default,
         "map_options": [(c["indicator_id"], c["name_nl"], data.theme_names.get(c["theme"], c["theme"]))
                         for c in indicators if c["indicator_id"] in map_spec["indicators"]],

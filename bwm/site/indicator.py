@@ -189,6 +189,7 @@ def indicator_page(data: SiteData, code: str, indicator_id: str) -> dict:
         map_fig = maps.map_for(data, code, ind, year, rows)
         ranking = maps.ranking_table(ind, year, rows)
         map_source = source_line(ind["source"], {year: table_by_year.get(year)}, label=ind["source_label"])
+    spread_chart = spread(data, code, ind)  # one year: a table, as a chart of one year shows no spread over time
     return {
         "kind": "indicator", "indicator": ind, "gemeente": gemeente,
         "title": f"{ind['name_nl']} in {gemeente.name}",
@@ -196,7 +197,8 @@ def indicator_page(data: SiteData, code: str, indicator_id: str) -> dict:
                    (ind["name_nl"], None)],
         "direction": DIRECTION_TEXT.get(ind["direction"], ind["direction"]), "unit": fmt.axis_title(ind["unit"]),
         "source": {"health": HEALTH_SOURCE, "kwb": KWB_SOURCE}.get(ind["source"], ind["source_label"]),
-        "years": fmt.year_list(ind["years"]), "years_table": years_table, "spread": spread(data, code, ind),
+        "years": fmt.year_list(ind["years"]), "years_table": years_table, "spread": spread_chart,
+        "spread_single": spread_chart is not None and len(spread_chart.table.rows) == 1,
         "measures": measures_table(data, code, ind), "contributions": contributions(data, code, ind),
         "decomposition": findings.decomposition_sentence(data.decomposition.get((code, indicator_id)), indicator_id),
         "decomposition_table": decomposition_table(data, code, ind),

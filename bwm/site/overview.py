@@ -8,6 +8,11 @@ always answers "what was new at the last refresh that brought something".
 
 from __future__ import annotations
 
+import csv
+import unicodedata
+from pathlib import Path
+
+from bwm import herindelingen
 from bwm.site import format as fmt
 from bwm.site import stapeling as stapeling_pages
 from bwm.site.common import Table, page_path
@@ -55,14 +60,82 @@ def manifest(data: SiteData, built_at: str, change_list: dict, pages: dict[str, 
             "pages": pages}
 
 
+#: Common names of gemeenten that differ from CBS's ('s-Gravenhage is Den Haag to most readers).
+ALIASES = Path(__file__).resolve().parents[2] / "data" / "reference" / "gemeente_aliassen.csv"
+ALIAS_COLUMNS = ("gemeente_code", "alias", "synthetic", "note")
+
+
+def read_aliases(path: Path = ALIASES) -> dict[str, list[str]]:
+    """gemeente code -> its common names (data/reference/gemeente_aliassen.csv, one row per name)."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != ALIAS_COLUMNS:
+            raise ValueError(f"{path.name}: the columns must be {', '.join(ALIAS_COLUMNS)}; fix the header")
+        out: dict[str, list[str]] = {}
+        for i, row in enumerate(reader, 2):
+            code, alias = row["gemeente_code"].strip().upper(), row["alias"].strip()
+            if not (len(code) == 6 and code.startswith("GM") and code[2:].isdigit()) or not alias:
+                raise ValueError(f"{path.name} line {i}: {row['gemeente_code']!r} is not a GMxxxx code or the "
+                                 "alias is empty; fix the row")
+            out.setdefault(code, []).append(alias)
+    return out
+
+
+def _fold(s: str) -> str:
+    return unicodedata.normalize("NFD", s.lower()).encode("ascii", "ignore").decode()
+
+
+def also_known_as(data: SiteData, aliases: dict[str, list[str]] | None = None,
+                  mergers: list[dict] | None = None) -> dict[str, list[str]]:
+    """area code -> the other names and codes a reader may search it by: common names of gemeenten
+    (:data:`ALIASES`), the names it had in earlier years, the gemeenten merged into it that have no page of
+    their own (data/reference/gemeente_herindelingen.csv), and for an area CBS recoded (comparability code 2)
+    the code of the area with the same name and level that ended the year before."""
+    aliases = read_aliases() if aliases is None else aliases
+    mergers = herindelingen.read() if mergers is None else mergers
+    out: dict[str, list[str]] = {}
+    for code, names in aliases.items():
+        if code in data.areas:
+            out.setdefault(code, []).extend(f"ook: {n}" for n in names)
+    for a in data.areas.values():
+        if a.former_names:
+            out.setdefault(a.code, []).append("vroeger: " + ", ".join(a.former_names))
+    for r in mergers:
+        if r["new_code"] not in data.areas:
+            continue
+        for old, name in zip(r["old_codes"], r["old_names"].split(";")):
+            if old != r["new_code"] and old not in data.areas:
+                out.setdefault(r["new_code"], []).append(
+                    f"vroegere gemeente {name.strip()} ({old}), tot {r['effective_date'].year}")
+    merged_into = {old: r["new_code"] for r in mergers for old in r["old_codes"]}
+    years = sorted({y for a in data.areas.values() for y in a.years})
+    ended: dict[tuple, list] = {}
+    for a in data.areas.values():
+        for name in (a.name, *a.former_names):
+            ended.setdefault((a.level, a.last_year, _fold(name)), []).append(a)
+    for a in data.areas.values():
+        if a.recoded_in is None or a.recoded_in not in years or years.index(a.recoded_in) == 0:
+            continue
+        before = years[years.index(a.recoded_in) - 1]
+        olds = sorted({o.code for o in ended.get((a.level, before, _fold(a.name)), [])
+                       if o.code != a.code and (o.gemeente_code == a.gemeente_code or merged_into.get(
+                           o.gemeente_code) == a.gemeente_code)})
+        if olds:
+            out.setdefault(a.code, []).append("vroegere code " + ", ".join(olds))
+    return out
+
+
 def search_index(data: SiteData) -> list[list]:
-    """[name, code, level, gemeente name, page path] of every gemeente, wijk and buurt (current first)."""
+    """[name, code, level, gemeente name, page path, other names and codes] of every gemeente, wijk and buurt
+    (current first); the last field (:func:`also_known_as`) is searched too and shown with a hit on it."""
+    also = also_known_as(data)
     out = []
     for a in sorted(data.areas.values(), key=lambda a: ({"gemeente": 0, "wijk": 1, "buurt": 2}[a.level],
                                                         a.last_year != data.latest_kwb_year, a.name.lower())):
         gemeente = data.areas.get(a.gemeente_code)
         label = a.level if a.last_year == data.latest_kwb_year else f"{a.level} tot {a.last_year}"
-        out.append([a.name, a.code, label, gemeente.name if gemeente else "", page_path(a.level, a.code)])
+        out.append([a.name, a.code, label, gemeente.name if gemeente else "", page_path(a.level, a.code),
+                    "; ".join(also.get(a.code, []))])
     return out
 
 

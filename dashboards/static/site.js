@@ -98,6 +98,8 @@
     var empty = document.getElementById("kaart-leeg");
     var title = document.getElementById("kaart-titel");
     if (title) { title.textContent = "Kaart: " + ind.name + ", " + ind.year; }
+    var legend = document.getElementById("kaart-kleur");
+    if (legend && ind.legend) { legend.textContent = ind.legend; }
     updateRanking(spec, ind);
     if (!fig) {
       if (empty) { empty.hidden = false; }
@@ -127,7 +129,8 @@
     if (bar >= 0) {
       jobs.push(Plotly.restyle(div, {
         "marker.cmin": [ind.lo === null ? 0 : ind.lo], "marker.cmax": [ind.hi === null ? 1 : ind.hi],
-        "marker.showscale": [ind.lo !== null], "marker.colorbar.title.text": [escapeForPlotly(ind.unit)]
+        "marker.showscale": [ind.lo !== null], "marker.colorbar.title.text": [escapeForPlotly(ind.unit)],
+        "marker.reversescale": [!!ind.reverse]
       }, [bar]));
     }
     return Promise.all(jobs);
@@ -162,8 +165,14 @@
         ind.year + " (rang 1 = " + ind.best + ") ";
     }
     var heads = table.querySelectorAll("thead th");
-    var last = heads[heads.length - 1].querySelector("button") || heads[heads.length - 1];
-    last.textContent = "Waarde (" + ind.unit + ")";
+    var valueHead = heads[4].querySelector("button") || heads[4];
+    valueHead.textContent = "Waarde (" + ind.unit + ")";
+    var changeHead = heads[5].querySelector("button") || heads[5];
+    changeHead.textContent = ind.change;
+    var note = document.getElementById("rangorde-noot");
+    if (note && ind.note) { note.textContent = ind.note; }
+    var shared = {};
+    ind.rows.forEach(function (r) { if (r[3] !== null) { shared[r[3]] = (shared[r[3]] || 0) + 1; } });
     Array.prototype.forEach.call(heads, function (th) { th.removeAttribute("aria-sort"); });
     var body = table.tBodies[0];
     var fresh = document.createElement("tbody");
@@ -171,14 +180,70 @@
     ind.rows.forEach(function (r) {
       var a = spec.areas[r[0]] || [r[0], "", null, "", null];
       var tr = document.createElement("tr");
-      tr.appendChild(cell("td", r[3] === null ? "–" : String(r[3]), "n"));
+      /* the same cells as bwm.site.maps.ranking_table: a shared rank, the marker of a small buurt */
+      var small = ind.rounded && r[1] !== null && a[4] !== null && a[4] < ind.small;
+      tr.appendChild(cell("td", r[3] === null ? "–" : String(r[3]) + (shared[r[3]] > 1 ? " (gedeeld)" : ""), "n"));
       tr.appendChild(cell("td", a[0], null, prefix + pagePath("buurt", r[0])));
       tr.appendChild(cell("td", a[1], null, a[2] ? prefix + pagePath("wijk", a[2]) : null));
       tr.appendChild(cell("td", a[3], "n"));
-      tr.appendChild(cell("td", r[2], "n"));
+      tr.appendChild(cell("td", r[2] + (small ? " *" : ""), "n"));
+      tr.appendChild(cell("td", r[5] + (r[5] && r[6] ? " (sinds " + r[6] + ")" : ""), "n"));
       fresh.appendChild(tr);
     });
     table.replaceChild(fresh, body);
+    applyRanking(table);
+  }
+
+  /* --- the ranking: the best and worst 10 first ("toon alle"), and a wijk filter --------------- */
+  var COMPACT = 10;
+  function rankingState(table) {
+    if (!table._bwmRanking) { table._bwmRanking = { all: false, wijk: "" }; }
+    return table._bwmRanking;
+  }
+  function wijkOf(tr) {
+    var a = tr.cells[2] ? tr.cells[2].querySelector("a") : null;
+    var m = a ? /(WK[0-9A-Za-z]+)\.html$/.exec(a.getAttribute("href")) : null;
+    return m ? m[1] : "";
+  }
+  function applyRanking(table) {
+    var state = rankingState(table);
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var inWijk = rows.filter(function (r) { return !state.wijk || wijkOf(r) === state.wijk; });
+    var ranked = inWijk.filter(function (r) { return r.cells[0].textContent.trim() !== "–"; });
+    var compact = !state.all && ranked.length > 2 * COMPACT;
+    var visible = compact ? ranked.slice(0, COMPACT).concat(ranked.slice(ranked.length - COMPACT)) : inWijk;
+    rows.forEach(function (r) { r.hidden = true; r.classList.remove("ranking-gap"); });
+    visible.forEach(function (r) { r.hidden = false; });
+    if (compact) { ranked[COMPACT - 1].classList.add("ranking-gap"); }
+    var button = document.getElementById(table.id + "-alle");
+    if (button) {
+      button.hidden = ranked.length <= 2 * COMPACT;
+      button.textContent = state.all ? "Toon alleen de bovenste en onderste " + COMPACT :
+        "Toon alle " + inWijk.length + " buurten";
+      button.setAttribute("aria-expanded", state.all ? "true" : "false");
+    }
+    var status = document.getElementById(table.id + "-status");
+    if (status) {
+      status.textContent = compact ? "De tabel toont de bovenste en onderste " + COMPACT + " van " + ranked.length +
+        " buurten met een rang." : "De tabel toont " + inWijk.length + " buurten.";
+    }
+  }
+  function startRanking() {
+    var table = document.getElementById("rangorde");
+    if (!table) { return; }
+    var select = document.getElementById("rangorde-wijk");
+    var button = document.getElementById("rangorde-alle");
+    if (select) {
+      select.addEventListener("change", function () { rankingState(table).wijk = select.value; applyRanking(table); });
+    }
+    if (button) {
+      button.addEventListener("click", function () {
+        var state = rankingState(table);
+        state.all = !state.all;
+        applyRanking(table);
+      });
+    }
+    applyRanking(table);
   }
   function startMapControls() {
     Array.prototype.forEach.call(document.querySelectorAll("select[data-map]"), function (select) {
@@ -237,6 +302,7 @@
             return ascending ? c : -c;
           });
           rows.forEach(function (r) { body.appendChild(r.row); });
+          if (table._bwmRanking) { applyRanking(table); }
           var status = table.parentNode.parentNode.querySelector(".status");
           if (status) {
             status.textContent = "Gesorteerd op " + button.textContent.replace(/[⇅▲▼]/g, "").trim() + ", " +
@@ -247,32 +313,68 @@
     });
   }
 
-  /* --- search (index page) --------------------------------------------------------------------- */
+  /* --- search (every page; the index of names is loaded when a reader starts to search) --------------------------------------------------------------------- */
   function fold(s) {
     return String(s).toLocaleLowerCase("nl").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
   }
-  function startSearch() {
-    var input = document.getElementById("zoek");
-    var list = document.getElementById("zoek-resultaten");
-    var status = document.getElementById("zoek-status");
-    if (!input || !list || !window.BWM_SEARCH) { return; }
-    var entries = window.BWM_SEARCH.map(function (e) { return { e: e, key: fold(e[0] + " " + e[1]) }; });
-    input.addEventListener("input", function () {
-      var q = fold(input.value.trim());
-      while (list.firstChild) { list.removeChild(list.firstChild); }
-      if (q.length < 2) { status.textContent = ""; return; }
-      var hits = entries.filter(function (x) { return x.key.indexOf(q) >= 0; });
-      hits.slice(0, 40).forEach(function (x) {
-        var li = document.createElement("li");
-        var a = document.createElement("a");
-        a.href = x.e[4];
-        a.textContent = x.e[0];
-        li.appendChild(a);
-        li.appendChild(document.createTextNode(" (" + x.e[2] + (x.e[3] && x.e[2].indexOf("gemeente") !== 0 ? ", " + x.e[3] : "") + ", " + x.e[1] + ")"));
-        list.appendChild(li);
+  var searchEntries = null;
+  function loadSearchIndex(done) {
+    if (searchEntries) { done(); return; }
+    function ready() {
+      searchEntries = (window.BWM_SEARCH || []).map(function (e) {
+        return { e: e, key: fold(e[0] + " " + e[1]), also: fold(e[5] || "") };
       });
-      status.textContent = hits.length === 0 ? "Niets gevonden." :
-        hits.length + (hits.length === 1 ? " resultaat" : " resultaten") + (hits.length > 40 ? ", de eerste 40 staan hieronder." : ".");
+      done();
+    }
+    if (window.BWM_SEARCH) { ready(); return; }
+    var existing = document.getElementById("zoekindex-script");
+    if (existing) { existing.addEventListener("load", ready); return; }
+    var script = document.createElement("script");  /* the index is loaded when a reader starts to search */
+    script.id = "zoekindex-script";
+    script.src = rootPrefix() + "assets/zoekindex.js";
+    script.addEventListener("load", ready);
+    document.head.appendChild(script);
+  }
+  function searchHits(q) {
+    return searchEntries.filter(function (x) { return x.key.indexOf(q) >= 0 || x.also.indexOf(q) >= 0; });
+  }
+  function startSearch() {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-search]"), function (input) {
+      var list = document.getElementById(input.getAttribute("aria-controls"));
+      var status = document.getElementById(input.getAttribute("aria-describedby"));
+      if (!list || !status) { return; }
+      var prefix = rootPrefix();
+      function show() {
+        var q = fold(input.value.trim());
+        while (list.firstChild) { list.removeChild(list.firstChild); }
+        if (q.length < 2) { status.textContent = ""; return []; }
+        var hits = searchHits(q);
+        hits.slice(0, 40).forEach(function (x) {
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = prefix + x.e[4];
+          a.textContent = x.e[0];
+          li.appendChild(a);
+          var where = " (" + x.e[2] + (x.e[3] && x.e[2].indexOf("gemeente") !== 0 ? ", " + x.e[3] : "") + ", " + x.e[1] + ")";
+          if (x.key.indexOf(q) < 0 && x.e[5]) { where += " – " + x.e[5]; }
+          li.appendChild(document.createTextNode(where));
+          list.appendChild(li);
+        });
+        status.textContent = hits.length === 0 ? "Niets gevonden." :
+          hits.length + (hits.length === 1 ? " resultaat" : " resultaten") +
+          (hits.length > 40 ? ", de eerste 40 staan hieronder." : ".") + " Enter opent het eerste.";
+        return hits;
+      }
+      input.addEventListener("focus", function () { loadSearchIndex(function () {}); });
+      input.addEventListener("input", function () { loadSearchIndex(show); });
+      input.addEventListener("keydown", function (ev) {
+        if (ev.key !== "Enter") { return; }
+        ev.preventDefault();
+        loadSearchIndex(function () {
+          var hits = show();
+          if (hits.length) { window.location.href = prefix + hits[0].e[4]; }
+        });
+      });
     });
   }
 
@@ -407,6 +509,7 @@
   function start() {
     startSortable();
     startSearch();
+    startRanking();
     startMapControls();
     startChartTools();
     startPrint();

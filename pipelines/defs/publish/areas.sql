@@ -1,6 +1,7 @@
 -- publish.areas: the areas the pages are about. Grain: one row per (year, area_code) of staging.areas, every level
 -- (land, gemeente, wijk, buurt), with what the pages show of an area: its level, name, gemeente and wijk, its
--- inhabitants and households, and whether the figures are synthetic (the demo).
+-- inhabitants and households, whether the figures are synthetic (the demo), and CBS's comparability code of the
+-- year (2: same area under a new code; the site's search finds a recoded area by its former code).
 -- The site reads it (names, parents, the years an area exists); the exports take their names from publish.values.
 with
 
@@ -17,5 +18,6 @@ select
     wijk_code,
     inhabitants,
     households,
-    is_synthetic
+    is_synthetic,
+    comparability_code
 from areas
