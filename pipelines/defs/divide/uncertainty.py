@@ -1,15 +1,103 @@
-"""How sure we are of the divide measures: divide.intervals and divide.change_intervals (bwm.divide.uncertainty)."""
+"""How sure we are of the divide measures: divide.intervals and divide.change_intervals (bwm.divide.uncertainty).
+
+Incremental per gemeente: the draws of a group depend on its own rows only (seeded by the group's key), so a
+gemeente whose rows of divide.inputs and divide.measures are the ones its intervals were drawn from keeps its
+intervals. ``divide.interval_state`` records, per gemeente, the fingerprint of those rows (and of the code and
+the draw settings) that its rows of the two interval tables were computed from; a refresh recomputes the gemeenten
+whose fingerprint changed, deletes their rows (and those of gemeenten that are gone) and inserts the new ones. No
+state, or a missing table: every gemeente is computed and the tables replaced. At national scale a full
+computation takes minutes; one gemeente's a second or two.
+"""
 
 import time
+from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
-from bwm import warehouse
-from bwm.divide.uncertainty import N_DRAWS, SEED, compute_intervals
+from bwm import catalogue, incremental, warehouse
+from bwm.divide import build, frame, measures, registry
+from bwm.divide import uncertainty as unc
+from bwm.divide.uncertainty import N_DRAWS, ROUNDING_DRAWS, SEED, compute_intervals
 from pipelines.resources import BwmResource
 
 INTERVALS = dg.AssetKey(["divide", "intervals"])
 CHANGE_INTERVALS = dg.AssetKey(["divide", "change_intervals"])
+#: The tables an interval is computed from (per gemeente), and the state: divide.interval_state.
+INPUT_TABLES = ("divide.inputs", "divide.measures")
+#: divide.interval_state, bookkeeping of the incremental computation. Grain: one row per gemeente_code;
+#: fingerprint (SHA-256, hex text) of the gemeente's rows of divide.inputs and divide.measures, of the code and of
+#: the draw settings that its rows of divide.intervals and divide.change_intervals were computed from.
+STATE_TABLE = "interval_state"
+
+
+def code_version() -> str:
+    """What shapes the intervals besides their input rows: this module, the maths, the catalogue, numpy/polars."""
+    return incremental.code_version(
+        [Path(__file__), Path(unc.__file__), Path(measures.__file__), Path(registry.__file__), Path(build.__file__),
+         Path(frame.__file__), Path(catalogue.__file__), catalogue.CATALOGUE_PATH], libraries=("numpy", "polars"))
+
+
+def interval_fingerprints(con) -> dict[str, str]:
+    """``{gemeente_code: fingerprint}`` of every gemeente with rows in divide.inputs or divide.measures. Doubles
+    are rounded to 9 decimals: the last bits of DuckDB's parallel sums jitter between runs, and would make every
+    gemeente "changed"; a difference below that moves no interval by anything that shows."""
+    return incremental.table_fingerprints(con, code_version(), INPUT_TABLES, shared=(SEED, N_DRAWS, ROUNDING_DRAWS),
+                                          decimals=9)
+
+
+def recorded_fingerprints(con) -> dict[str, str]:
+    """The state of the previous computation; empty (compute everything) when any of its tables is missing."""
+    if not all(warehouse.table_exists(con, "divide", t) for t in ("intervals", "change_intervals", STATE_TABLE)):
+        return {}
+    return dict(con.execute(f"select gemeente_code, fingerprint from divide.{STATE_TABLE}").fetchall())
+
+
+def _rows_of(con, table: str, gemeenten: list[str]) -> pl.DataFrame:
+    con.register("_bwm_gemeenten", pl.DataFrame({"gemeente_code": gemeenten}, schema={"gemeente_code": pl.String}))
+    try:
+        return con.execute(f"select * from {table} where gemeente_code in "
+                           "(select gemeente_code from _bwm_gemeenten)").pl()
+    finally:
+        con.unregister("_bwm_gemeenten")
+
+
+def refresh_intervals(con, workers: int | None = None) -> dict:
+    """Bring divide.intervals and divide.change_intervals up to date with divide.inputs and divide.measures,
+    recomputing only the gemeenten whose fingerprint changed; what was done, for the asset's metadata.
+    ``workers``: processes drawing (default: ``unc.default_workers()``, the same numbers with any count)."""
+    workers = unc.default_workers() if workers is None else workers
+    prints = interval_fingerprints(con)
+    recorded = recorded_fingerprints(con)
+    redo = sorted(g for g, f in prints.items() if recorded.get(g) != f)
+    gone = sorted(set(recorded) - set(prints))
+    full = not recorded or len(redo) == len(prints)
+    started = time.perf_counter()
+    if full:
+        intervals, changes = compute_intervals(con.execute("select * from divide.inputs").pl(),
+                                               con.execute("select * from divide.measures").pl(), workers=workers)
+    elif redo:
+        intervals, changes = compute_intervals(_rows_of(con, "divide.inputs", redo),
+                                               _rows_of(con, "divide.measures", redo), workers=workers)
+    else:
+        intervals = pl.DataFrame(schema=unc.INTERVAL_SCHEMA)
+        changes = pl.DataFrame(schema=unc.CHANGE_SCHEMA)
+    seconds = time.perf_counter() - started
+    state = pl.DataFrame({"gemeente_code": sorted(prints), "fingerprint": [prints[g] for g in sorted(prints)]},
+                         schema={"gemeente_code": pl.String, "fingerprint": pl.String})
+    if full:
+        warehouse.replace_table_from_frame(con, "divide", "intervals", intervals)
+        warehouse.replace_table_from_frame(con, "divide", "change_intervals", changes)
+    else:
+        warehouse.replace_gemeenten_from_frames(con, "divide", {"intervals": intervals, "change_intervals": changes},
+                                                redo + gone)
+    warehouse.replace_table_from_frame(con, "divide", STATE_TABLE, state)
+    methods = dict(con.execute("select method, count(*) from divide.intervals group by 1 order by 1").fetchall())
+    return {"rows": warehouse.row_count(con, "divide", "intervals"),
+            "change_rows": warehouse.row_count(con, "divide", "change_intervals"),
+            "gemeenten_computed": len(prints) if full else len(redo), "gemeenten_kept": 0 if full else
+            len(prints) - len(redo), "gemeenten_removed": len(gone), "full": full, "seconds": round(seconds, 1),
+            "methods": methods}
 
 
 @dg.multi_asset(
@@ -19,7 +107,8 @@ CHANGE_INTERVALS = dg.AssetKey(["divide", "change_intervals"])
                      description="The interval of each divide measure, one row per (gemeente_code, year, level, "
                                  "indicator_id, measure): ci_low, ci_high, method 'monte_carlo_95' (health: "
                                  "2.5th-97.5th percentile of draws within the published 95% bounds) or "
-                                 "'rounding_range' (KWB: range under CBS's rounding), n_draws."),
+                                 "'rounding_range' (KWB: range under CBS's rounding), n_draws. Recomputed only "
+                                 "for the gemeenten whose input rows changed (divide.interval_state)."),
         dg.AssetSpec(CHANGE_INTERVALS, group_name="divide", kinds={"python"},
                      deps=[dg.AssetKey(["divide", "inputs"]), dg.AssetKey(["divide", "measures"])],
                      description="The interval of each divide measure's change, one row per (gemeente_code, "
@@ -31,20 +120,18 @@ CHANGE_INTERVALS = dg.AssetKey(["divide", "change_intervals"])
 )
 def intervals(context: dg.AssetExecutionContext, bwm: BwmResource):
     """Draws of every group's figures (seed bwm.divide.uncertainty.SEED and the group's key), the measures of
-    each draw, and their percentiles or range: the maths and its limits are bwm.divide.uncertainty's."""
+    each draw, and their percentiles or range: the maths and its limits are bwm.divide.uncertainty's. Only the
+    gemeenten whose rows changed are drawn again (module docstring)."""
     with bwm.connect() as con:
-        inputs = con.execute("select * from divide.inputs").pl()
-        measures = con.execute("select * from divide.measures").pl()
-        started = time.perf_counter()
-        frame, changes = compute_intervals(inputs, measures)
-        seconds = time.perf_counter() - started
-        n = warehouse.replace_table_from_frame(con, "divide", "intervals", frame)
-        n_changes = warehouse.replace_table_from_frame(con, "divide", "change_intervals", changes)
-    methods = {r["method"]: r["len"] for r in frame.group_by("method").len().to_dicts()}
+        done = refresh_intervals(con)
+    context.log.info(f"divide.intervals: {done['gemeenten_computed']} gemeenten computed, {done['gemeenten_kept']} "
+                     f"kept, {done['gemeenten_removed']} removed ({done['seconds']} s)")
     yield dg.MaterializeResult(asset_key=INTERVALS, metadata={
-        "rows": n, "n_draws": N_DRAWS, "seed": SEED, "seconds": round(seconds, 1),
-        **{f"rows_{m}": k for m, k in sorted(methods.items())}})
-    yield dg.MaterializeResult(asset_key=CHANGE_INTERVALS, metadata={"rows": n_changes})
+        "rows": done["rows"], "n_draws": N_DRAWS, "rounding_draws": ROUNDING_DRAWS, "seed": SEED,
+        "seconds": done["seconds"], "gemeenten_computed": done["gemeenten_computed"],
+        "gemeenten_kept": done["gemeenten_kept"], "gemeenten_removed": done["gemeenten_removed"],
+        **{f"rows_{m}": k for m, k in sorted(done["methods"].items())}})
+    yield dg.MaterializeResult(asset_key=CHANGE_INTERVALS, metadata={"rows": done["change_rows"]})
 
 
 uncertainty_assets = [intervals]
