@@ -351,7 +351,9 @@ def targets(report: dict) -> list[dict]:
         ".1f", bool(s.get("municipal_change", {}).get("stopped")), _load(s.get("municipal_change")))
     row("(b) nightly, nothing changed", "nightly", seconds("nightly"), " s", ".1f", load=_load(s.get("nightly")))
     d = s.get("site")
-    pps = d["pages"] / d["seconds"] if d and d.get("ok") and d.get("pages") and d["seconds"] else None
+    pages = d.get("pages") if d else None
+    pages = sum(pages.values()) if isinstance(pages, dict) else pages  # the site reports pages per kind
+    pps = pages / d["seconds"] if d and d.get("ok") and pages and d["seconds"] else None
     row("(d) site pages rendered per second, every page", "pages_per_second", pps, "/s", ".0f", load=_load(d))
     row("(e) exports of all gemeenten (Parquet + XLSX)", "exports", seconds("exports"), " s", ".1f",
         load=_load(s.get("exports")))
