@@ -23,8 +23,10 @@ from pipelines.resources import BwmResource
 
 INTERVALS = dg.AssetKey(["divide", "intervals"])
 CHANGE_INTERVALS = dg.AssetKey(["divide", "change_intervals"])
-#: The tables an interval is computed from (per gemeente), and the state: divide.interval_state.
+#: The tables an interval is computed from (per gemeente). divide.inputs is a view over indicators.values (seconds
+#: nationally): it is read once into the temporary table INPUTS_SNAPSHOT, which is hashed and read from.
 INPUT_TABLES = ("divide.inputs", "divide.measures")
+INPUTS_SNAPSHOT = "interval_inputs"
 #: divide.interval_state, bookkeeping of the incremental computation. Grain: one row per gemeente_code;
 #: fingerprint (SHA-256, hex text) of the gemeente's rows of divide.inputs and divide.measures, of the code and of
 #: the draw settings that its rows of divide.intervals and divide.change_intervals were computed from.
@@ -39,11 +41,12 @@ def code_version() -> str:
 
 
 def interval_fingerprints(con) -> dict[str, str]:
-    """``{gemeente_code: fingerprint}`` of every gemeente with rows in divide.inputs or divide.measures. Doubles
+    """``{gemeente_code: fingerprint}`` of every gemeente with rows in divide.inputs (its snapshot, which
+    :func:`refresh_intervals` makes) or divide.measures. Doubles
     are rounded to 9 decimals: the last bits of DuckDB's parallel sums jitter between runs, and would make every
     gemeente "changed"; a difference below that moves no interval by anything that shows."""
-    return incremental.table_fingerprints(con, code_version(), INPUT_TABLES, shared=(SEED, N_DRAWS, ROUNDING_DRAWS),
-                                          decimals=9)
+    return incremental.table_fingerprints(con, code_version(), [INPUTS_SNAPSHOT, "divide.measures"],
+                                          shared=(SEED, N_DRAWS, ROUNDING_DRAWS), decimals=9)
 
 
 def recorded_fingerprints(con) -> dict[str, str]:
@@ -67,6 +70,14 @@ def refresh_intervals(con, workers: int | None = None) -> dict:
     recomputing only the gemeenten whose fingerprint changed; what was done, for the asset's metadata.
     ``workers``: processes drawing (default: ``unc.default_workers()``, the same numbers with any count)."""
     workers = unc.default_workers() if workers is None else workers
+    con.execute(f"create or replace temp table {INPUTS_SNAPSHOT} as select * from divide.inputs")
+    try:
+        return _refresh(con, workers)
+    finally:
+        con.execute(f"drop table if exists {INPUTS_SNAPSHOT}")
+
+
+def _refresh(con, workers: int) -> dict:
     prints = interval_fingerprints(con)
     recorded = recorded_fingerprints(con)
     redo = sorted(g for g, f in prints.items() if recorded.get(g) != f)
@@ -74,10 +85,10 @@ def refresh_intervals(con, workers: int | None = None) -> dict:
     full = not recorded or len(redo) == len(prints)
     started = time.perf_counter()
     if full:
-        intervals, changes = compute_intervals(con.execute("select * from divide.inputs").pl(),
+        intervals, changes = compute_intervals(con.execute(f"select * from {INPUTS_SNAPSHOT}").pl(),
                                                con.execute("select * from divide.measures").pl(), workers=workers)
     elif redo:
-        intervals, changes = compute_intervals(_rows_of(con, "divide.inputs", redo),
+        intervals, changes = compute_intervals(_rows_of(con, INPUTS_SNAPSHOT, redo),
                                                _rows_of(con, "divide.measures", redo), workers=workers)
     else:
         intervals = pl.DataFrame(schema=unc.INTERVAL_SCHEMA)
