@@ -81,8 +81,10 @@ ROUNDING = "rounding_range"
 METHODS = (MONTE_CARLO, ROUNDING)
 #: Area-draw rows per call of ``measures_by_segment`` (memory: ~15 arrays of this length at once).
 ROWS_PER_CHUNK = 2_000_000
-#: From this many chunks on, ``compute_intervals(workers=2)`` draws in two processes (starting them costs ~2 s).
-PARALLEL_FROM_CHUNKS = 8
+#: From this many chunks on, ``compute_intervals(workers=2)`` draws in two processes. Starting them costs ~2 s on
+#: a quiet machine and far more on a busy one (one national gemeente: 6.3 s in one process, 16.9 s in two at load
+#: 9), so a refresh that redraws a few gemeenten stays in one; a full computation (~2,000 chunks) uses both cores.
+PARALLEL_FROM_CHUNKS = 64
 
 #: Counts: rounded at random to multiples of 5 by CBS, so the true count is within 5 (= half of 10).
 COUNT_ROUNDING = 10.0
