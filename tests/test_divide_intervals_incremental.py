@@ -80,7 +80,7 @@ def test_only_changed_gemeenten_are_recomputed_and_the_result_is_a_full_computat
 def test_a_missing_state_computes_everything(con):
     _load(con, _case(1, "GM0001"))
     refresh_intervals(con, workers=1)
-    con.execute("drop table divide.interval_state")
+    con.execute("drop table ops.interval_state")
     assert refresh_intervals(con, workers=1)["full"]
 
 

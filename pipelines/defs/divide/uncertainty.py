@@ -2,7 +2,8 @@
 
 Incremental per gemeente: the draws of a group depend on its own rows only (seeded by the group's key), so a
 gemeente whose rows of divide.inputs and divide.measures are the ones its intervals were drawn from keeps its
-intervals. ``divide.interval_state`` records, per gemeente, the fingerprint of those rows (and of the code and
+intervals. ``ops.interval_state`` (the bookkeeping schema: not output, tests/output_identity.py leaves it out)
+records, per gemeente, the fingerprint of those rows (and of the code and
 the draw settings) that its rows of the two interval tables were computed from; a refresh recomputes the gemeenten
 whose fingerprint changed, deletes their rows (and those of gemeenten that are gone) and inserts the new ones. No
 state, or a missing table: every gemeente is computed and the tables replaced. At national scale a full
@@ -27,10 +28,10 @@ CHANGE_INTERVALS = dg.AssetKey(["divide", "change_intervals"])
 #: nationally): it is read once into the temporary table INPUTS_SNAPSHOT, which is hashed and read from.
 INPUT_TABLES = ("divide.inputs", "divide.measures")
 INPUTS_SNAPSHOT = "interval_inputs"
-#: divide.interval_state, bookkeeping of the incremental computation. Grain: one row per gemeente_code;
+#: ops.interval_state, bookkeeping of the incremental computation. Grain: one row per gemeente_code;
 #: fingerprint (SHA-256, hex text) of the gemeente's rows of divide.inputs and divide.measures, of the code and of
 #: the draw settings that its rows of divide.intervals and divide.change_intervals were computed from.
-STATE_TABLE = "interval_state"
+STATE_SCHEMA, STATE_TABLE = "ops", "interval_state"
 
 
 def code_version() -> str:
@@ -51,9 +52,10 @@ def interval_fingerprints(con) -> dict[str, str]:
 
 def recorded_fingerprints(con) -> dict[str, str]:
     """The state of the previous computation; empty (compute everything) when any of its tables is missing."""
-    if not all(warehouse.table_exists(con, "divide", t) for t in ("intervals", "change_intervals", STATE_TABLE)):
+    if not (all(warehouse.table_exists(con, "divide", t) for t in ("intervals", "change_intervals"))
+            and warehouse.table_exists(con, STATE_SCHEMA, STATE_TABLE)):
         return {}
-    return dict(con.execute(f"select gemeente_code, fingerprint from divide.{STATE_TABLE}").fetchall())
+    return dict(con.execute(f"select gemeente_code, fingerprint from {STATE_SCHEMA}.{STATE_TABLE}").fetchall())
 
 
 def _rows_of(con, table: str, gemeenten: list[str]) -> pl.DataFrame:
@@ -102,7 +104,8 @@ def _refresh(con, workers: int) -> dict:
     else:
         warehouse.replace_gemeenten_from_frames(con, "divide", {"intervals": intervals, "change_intervals": changes},
                                                 redo + gone)
-    warehouse.replace_table_from_frame(con, "divide", STATE_TABLE, state)
+    con.execute(f"create schema if not exists {STATE_SCHEMA}")
+    warehouse.replace_table_from_frame(con, STATE_SCHEMA, STATE_TABLE, state)
     methods = dict(con.execute("select method, count(*) from divide.intervals group by 1 order by 1").fetchall())
     return {"rows": warehouse.row_count(con, "divide", "intervals"),
             "change_rows": warehouse.row_count(con, "divide", "change_intervals"),
@@ -119,7 +122,7 @@ def _refresh(con, workers: int) -> dict:
                                  "indicator_id, measure): ci_low, ci_high, method 'monte_carlo_95' (health: "
                                  "2.5th-97.5th percentile of draws within the published 95% bounds) or "
                                  "'rounding_range' (KWB: range under CBS's rounding), n_draws. Recomputed only "
-                                 "for the gemeenten whose input rows changed (divide.interval_state)."),
+                                 "for the gemeenten whose input rows changed (ops.interval_state)."),
         dg.AssetSpec(CHANGE_INTERVALS, group_name="divide", kinds={"python"},
                      deps=[dg.AssetKey(["divide", "inputs"]), dg.AssetKey(["divide", "measures"])],
                      description="The interval of each divide measure's change, one row per (gemeente_code, "
