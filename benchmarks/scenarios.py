@@ -62,7 +62,9 @@ def core() -> int:
     from pipelines.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    keys = dg.AssetSelection.assets(dg.AssetKey(["divide", "measures"])).upstream().resolve(graph)
+    # a multi-asset runs whole (municipal_files: its file_status too)
+    keys = dg.AssetSelection.assets(dg.AssetKey(["divide", "measures"])).upstream() \
+        .required_multi_asset_neighbors().resolve(graph)
     instance = dg.DagsterInstance.ephemeral()
     started = time.perf_counter()
     result = defs.resolve_job_def("refresh").execute_in_process(instance=instance, asset_selection=list(keys),
