@@ -86,12 +86,16 @@ def _refresh(con, workers: int) -> dict:
     gone = sorted(set(recorded) - set(prints))
     full = not recorded or len(redo) == len(prints)
     started = time.perf_counter()
-    if full:
-        intervals, changes = compute_intervals(con.execute(f"select * from {INPUTS_SNAPSHOT}").pl(),
-                                               con.execute("select * from divide.measures").pl(), workers=workers)
-    elif redo:
-        intervals, changes = compute_intervals(_rows_of(con, INPUTS_SNAPSHOT, redo),
-                                               _rows_of(con, "divide.measures", redo), workers=workers)
+    if full or redo:
+        inputs = (con.execute(f"select * from {INPUTS_SNAPSHOT}").pl() if full
+                  else _rows_of(con, INPUTS_SNAPSHOT, redo))
+        measures_rows = con.execute("select * from divide.measures").pl() if full else _rows_of(
+            con, "divide.measures", redo)
+        # The snapshot is read: free it before drawing (a full computation draws in two more processes, and the
+        # tree's peak memory counts against the 4 GiB target).
+        con.execute(f"drop table if exists {INPUTS_SNAPSHOT}")
+        intervals, changes = compute_intervals(inputs, measures_rows, workers=workers)
+        del inputs, measures_rows
     else:
         intervals = pl.DataFrame(schema=unc.INTERVAL_SCHEMA)
         changes = pl.DataFrame(schema=unc.CHANGE_SCHEMA)
