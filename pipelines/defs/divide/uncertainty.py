@@ -70,8 +70,10 @@ def _rows_of(con, table: str, gemeenten: list[str]) -> pl.DataFrame:
 def refresh_intervals(con, workers: int | None = None) -> dict:
     """Bring divide.intervals and divide.change_intervals up to date with divide.inputs and divide.measures,
     recomputing only the gemeenten whose fingerprint changed; what was done, for the asset's metadata.
-    ``workers``: processes drawing (default: ``unc.default_workers()``, the same numbers with any count)."""
-    workers = unc.default_workers() if workers is None else workers
+    ``workers``: processes drawing (the same numbers with any count). Default 1: at national scale two processes
+    took the tree to 4.7 GiB (over the 4 GiB target) and were not shown to be faster on the shared machine
+    (benchmarks/README.md, 2 December 2026); ``unc.default_workers()`` gives both cores."""
+    workers = 1 if workers is None else workers
     con.execute(f"create or replace temp table {INPUTS_SNAPSHOT} as select * from divide.inputs")
     try:
         return _refresh(con, workers)
