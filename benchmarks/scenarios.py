@@ -6,6 +6,8 @@ scenario reads them through ``Settings.from_env()`` like the pipeline does. Each
 
 * ``floor``: DuckDB reading the raw mirror into staging and nothing else: the raw and staging asset functions
   called directly (no Dagster run, no event log), the least any refresh must do;
+* ``core``: the compute core, mirror -> ``divide.measures`` (every asset upstream of it and it, with their checks,
+  in one in-process run on an empty warehouse of its own): what the pandas baseline is compared with;
 * ``refresh``: ``bwm run`` (the ``refresh`` job in-process, every asset and check);
 * ``nightly``: the ``nightly_refresh`` schedule's decision (``evaluate_tick``, as the daemon calls it) and the
   run it requests, if any, executed in-process;
@@ -52,6 +54,28 @@ def floor() -> int:
              if s.start_time and s.end_time}
     _emit(steps=steps)
     return 0
+
+
+def core() -> int:
+    """Every asset up to ``divide.measures`` (and their checks) in one in-process run; the run's own seconds."""
+    _dagster_env()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    # a multi-asset runs whole (municipal_files: its file_status too)
+    keys = dg.AssetSelection.assets(dg.AssetKey(["divide", "measures"])).upstream() \
+        .required_multi_asset_neighbors().resolve(graph)
+    instance = dg.DagsterInstance.ephemeral()
+    started = time.perf_counter()
+    result = defs.resolve_job_def("refresh").execute_in_process(instance=instance, asset_selection=list(keys),
+                                                               raise_on_error=False)
+    seconds = time.perf_counter() - started
+    steps = {s.step_key: round(s.end_time - s.start_time, 2) for s in instance.get_run_step_stats(result.run_id)
+             if s.start_time and s.end_time}
+    _emit(compute_seconds=round(seconds, 2), assets=len(keys), steps=dict(sorted(steps.items(), key=lambda kv: -kv[1])))
+    return 0 if result.success else 1
 
 
 def refresh() -> int:
@@ -195,8 +219,8 @@ def baseline(out: str) -> int:
                  "--concentration-factor", repr(s.concentration_factor)])
 
 
-SCENARIOS = {"floor": floor, "refresh": refresh, "nightly": nightly, "municipal": municipal, "site": site,
-             "exports": exports, "baseline": baseline}
+SCENARIOS = {"floor": floor, "core": core, "refresh": refresh, "nightly": nightly, "municipal": municipal,
+             "site": site, "exports": exports, "baseline": baseline}
 
 
 def main(argv: list[str]) -> int:

@@ -105,8 +105,16 @@ def fingerprints(con, code: str, shared: object = None, tables: Iterable[str] | 
     Doubles are hashed exactly, or rounded to ``decimals`` where the output shows fewer (floating-point jitter
     of parallel sums would otherwise make every gemeente "changed").
     """
+    return table_fingerprints(con, code, scoped_tables(con, tables), shared, decimals, extra)
+
+
+def table_fingerprints(con, code: str, tables: Iterable[str], shared: object = None, decimals: int | None = None,
+                       extra: Mapping[str, object] | None = None) -> dict[str, str]:
+    """:func:`fingerprints` over ``tables`` as given (``schema.table`` names of any schema, each with a
+    ``gemeente_code`` column): what a layer before the publish model (``divide.intervals``) uses to redo only the
+    gemeenten whose input rows changed."""
     parts: dict[str, list[str]] = {}
-    for table in scoped_tables(con, tables):
+    for table in tables:
         for gemeente, rows in _row_hashes(con, table, decimals).items():
             parts.setdefault(gemeente, []).append(f"{table}={rows}")
     extra = extra or {}

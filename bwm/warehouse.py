@@ -226,6 +226,43 @@ def replace_table_from_frame(con: duckdb.DuckDBPyConnection, schema: str, table:
     return row_count(con, schema, table)
 
 
+def replace_gemeenten_from_frames(con: duckdb.DuckDBPyConnection, schema: str, frames: dict, gemeenten: list[str]
+                                  ) -> None:
+    """For each ``table -> frame`` of ``frames``: delete the rows of ``gemeenten`` from ``schema.table`` and insert
+    the frame's rows (which must belong to those gemeenten, with the table's columns), all tables in one
+    transaction. The incremental counterpart of :func:`replace_table_from_frame`; the row order of the table is
+    then not that of a full build (readers order by what they need)."""
+    for ident in (schema, *frames):
+        if not _IDENT.match(ident):
+            raise ValueError(f"not a plain SQL identifier: {ident!r}")
+    import polars as pl
+
+    codes = pl.DataFrame({"gemeente_code": list(gemeenten)}, schema={"gemeente_code": pl.String})
+    con.register("_bwm_gemeenten", codes)
+    con.execute("begin transaction")
+    table = None
+    try:
+        for table, frame in frames.items():
+            stray = set(frame.get_column("gemeente_code").unique().to_list()) - set(gemeenten)
+            if stray:
+                raise ValueError(f"{schema}.{table}: rows of gemeenten not being replaced: {sorted(stray)[:5]}")
+            con.execute(f"delete from {schema}.{table} where gemeente_code in "
+                        "(select gemeente_code from _bwm_gemeenten)")
+            con.register("_bwm_frame", frame)
+            try:
+                con.execute(f"insert into {schema}.{table} by name select * from _bwm_frame")
+            finally:
+                con.unregister("_bwm_frame")
+        con.execute("commit")
+    except Exception as exc:
+        _rollback(con)
+        if table is not None and isinstance(exc, duckdb.Error):
+            _raise_clear_write_error(con, schema, table, exc)
+        raise
+    finally:
+        con.unregister("_bwm_gemeenten")
+
+
 def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
     return con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
 
