@@ -388,12 +388,31 @@
     if (m) { return (m[1] ? "-" : "") + m[2].replace(/\./g, "") + (m[3] || ""); }
     return /[;"\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
   }
+  /* A number with a remark behind it ("4,1% *" a small buurt, "1 (gedeeld)" a shared rank, "-0,7 (sinds 2020)"):
+     the number stays a number for Excel and the remark moves to a last column, "Opmerking". */
+  var REMARK = /^(.*\d[%‰]?)\s+(\*|\([^()]*\))$/;
   function tableCsv(table, source) {
-    var lines = Array.prototype.map.call(table.rows, function (tr) {
-      return Array.prototype.map.call(tr.cells, function (c) {
+    var heads = [], remarks = [], any = false;
+    var rows = Array.prototype.map.call(table.rows, function (tr, i) {
+      var notes = [];
+      var cells = Array.prototype.map.call(tr.cells, function (c, j) {
         var b = c.querySelector("button");  // a sortable header: its label without the sort arrow
-        return csvCell(b ? b.textContent : c.textContent);
-      }).join(";");
+        var t = String(b ? b.textContent : c.textContent).replace(/\s+/g, " ").trim();
+        if (i === 0) { heads[j] = t; }
+        var m = i > 0 ? t.match(REMARK) : null;
+        if (m && NUMBER.test(m[1])) {
+          notes.push((heads[j] || "") + ": " + (m[2] === "*" ? "kleine buurt, afgerond cijfer" : m[2].slice(1, -1)));
+          t = m[1];
+        }
+        return csvCell(t);
+      });
+      if (notes.length) { any = true; }
+      remarks.push(notes.join(", "));
+      return cells;
+    });
+    var lines = rows.map(function (cells, i) {
+      if (any) { cells.push(csvCell(i === 0 ? "Opmerking" : remarks[i])); }
+      return cells.join(";");
     });
     var caption = table.caption ? table.caption.cloneNode(true) : null;
     if (caption) {
@@ -451,7 +470,7 @@
   /* --- printing --------------------------------------------------------------------------------- */
   /* Widths in CSS pixels at 96 dpi, as site.css sets them for print: A4 less 15 mm margins is 180 mm = 680 px; a
      wijk or buurt page prints its charts five to a row (site.css: .factsheet .theme .plot). */
-  var PRINT_WIDTH = 680, MINI = { width: 124, height: 80 };
+  var PRINT_WIDTH = 680, MINI = { width: 124, height: 72 };
   var printing = false, printed = null;
   function isFactsheet() { return document.body.classList.contains("factsheet"); }
   function printLayout(div, layout) {
