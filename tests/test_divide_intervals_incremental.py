@@ -93,3 +93,26 @@ def test_two_processes_give_the_same_numbers(monkeypatch):
     assert_frame_equal(one_i, two_i, check_exact=True)
     assert_frame_equal(one_c, two_c, check_exact=True)
     assert one_i.height == 3 * 3 * 4
+
+
+def test_the_stapeling_share_is_redrawn_with_its_gemeente_on_the_demo_warehouse(demo_warehouse, tmp_path):
+    """The derived stapeling share (bwm.stapeling) is drawn in the same step: a gemeente whose state is gone is
+    drawn again, stapeling rows included, and the result is the full computation's, number for number."""
+    import shutil
+
+    path = tmp_path / "bwm.duckdb"
+    shutil.copyfile(demo_warehouse["warehouse"], path)
+    with duckdb.connect(str(path)) as c:
+        before = _tables(c)
+        assert before[0].filter(pl.col("indicator_id") == "stapeling").height > 0
+        kept = refresh_intervals(c, workers=1)  # the demo's own state: nothing to draw
+        assert (kept["full"], kept["gemeenten_computed"]) == (False, 0)
+        c.execute("delete from ops.interval_state where gemeente_code = 'GM9901'")
+        c.execute("delete from divide.intervals where gemeente_code = 'GM9901'")
+        c.execute("delete from divide.change_intervals where gemeente_code = 'GM9901'")
+        redone = refresh_intervals(c, workers=1)
+        assert (redone["full"], redone["gemeenten_computed"]) == (False, 1)
+        after = _tables(c)
+    assert after[0].filter((pl.col("gemeente_code") == "GM9901") & (pl.col("indicator_id") == "stapeling")).height > 0
+    assert_frame_equal(after[0], before[0])
+    assert_frame_equal(after[1], before[1])

@@ -46,7 +46,7 @@ def test_an_unchanged_warehouse_rewrites_nothing(wh, tmp_path):  # noqa: F811
     first = update_per_municipality(wh, CODES, out, generated_at=GENERATED)
     assert (first.written, first.reused) == (CODES, [])
     stamps = _stamps(out)
-    assert len(stamps) == 2 * 20  # per municipality 19 files (9 tables as CSV and Parquet, the XLSX) and the state
+    assert len(stamps) == 2 * 22  # per municipality 21 files (10 tables as CSV and Parquet, the XLSX) and the state
     second = update_per_municipality(wh, CODES, out, generated_at=LATER)
     assert (second.written, second.reused) == ([], CODES)
     assert second.files == first.files
@@ -184,6 +184,6 @@ def test_the_asset_reports_written_and_reused(wh, tmp_path):  # noqa: F811
     instance = dg.DagsterInstance.ephemeral()
     runs = [dg.materialize([publish_exports], instance=instance, resources={"bwm": bwm}) for _ in range(2)]
     metadata = [r.asset_materializations_for_node("publish__exports")[0].metadata for r in runs]
-    assert [(m["written"].value, m["reused"].value, m["files"].value) for m in metadata] == [(2, 0, 38), (0, 2, 38)]
+    assert [(m["written"].value, m["reused"].value, m["files"].value) for m in metadata] == [(2, 0, 42), (0, 2, 42)]
     logs = [e.user_message for e in instance.all_logs(runs[1].run_id) if e.user_message.startswith("exports:")]
     assert logs == ["exports: 0 municipalities written, 2 reused (unchanged)"]

@@ -78,12 +78,33 @@ def refresh_intervals(con, workers: int | None = None) -> dict:
     (benchmarks/README.md, 2 December 2026); ``unc.default_workers()`` gives both cores."""
     workers = 1 if workers is None else workers
     con.execute(f"create or replace temp table {INPUTS_SNAPSHOT} as select * from divide.inputs")
-    con.execute(f"create or replace temp table {STAPELING_SNAPSHOT} as select * from indicators.stapeling_inputs")
+    # A warehouse without the stapeling layer (a test's, or one built before it) has no shares to draw: an empty
+    # snapshot with the gemeente column keeps the fingerprints' shape.
+    if _has_stapeling(con):
+        con.execute(f"create or replace temp table {STAPELING_SNAPSHOT} as select * from indicators.stapeling_inputs")
+    else:
+        con.execute(f"create or replace temp table {STAPELING_SNAPSHOT} (gemeente_code varchar)")
     try:
         return _refresh(con, workers)
     finally:
         con.execute(f"drop table if exists {INPUTS_SNAPSHOT}")
         con.execute(f"drop table if exists {STAPELING_SNAPSHOT}")
+
+
+def _has_stapeling(con) -> bool:
+    return all(warehouse.table_exists(con, "indicators", t) for t in ("stapeling_inputs", "stapeling"))
+
+
+def _share_intervals(con, measures_rows: pl.DataFrame, full: bool, redo: list[str]
+                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The stapeling share's rows of the two interval tables for the gemeenten drawn (all when ``full``)."""
+    shares = measures_rows.filter(pl.col("indicator_id") == stapeling.PSEUDO_INDICATOR)
+    if shares.is_empty() or not _has_stapeling(con):
+        return pl.DataFrame(schema=unc.INTERVAL_SCHEMA), pl.DataFrame(schema=unc.CHANGE_SCHEMA)
+    core = con.execute(f"select * from {STAPELING_SNAPSHOT}").pl() if full else _rows_of(con, STAPELING_SNAPSHOT, redo)
+    scored = (con.execute("select * from indicators.stapeling").pl() if full
+              else _rows_of(con, "indicators.stapeling", redo))
+    return stapeling.share_intervals(core, scored, shares)
 
 
 def _refresh(con, workers: int) -> dict:
@@ -104,16 +125,11 @@ def _refresh(con, workers: int) -> dict:
         intervals, changes = compute_intervals(inputs, measures_rows, workers=workers)
         del inputs
         # The derived stapeling share: draws of every core figure of a gemeente at once (bwm.stapeling).
-        core = (con.execute(f"select * from {STAPELING_SNAPSHOT}").pl() if full
-                else _rows_of(con, STAPELING_SNAPSHOT, redo))
-        scored = (con.execute("select * from indicators.stapeling").pl() if full
-                  else _rows_of(con, "indicators.stapeling", redo))
-        s_intervals, s_changes = stapeling.share_intervals(
-            core, scored, measures_rows.filter(pl.col("indicator_id") == stapeling.PSEUDO_INDICATOR))
+        s_intervals, s_changes = _share_intervals(con, measures_rows, full, redo)
         intervals = pl.concat([intervals, s_intervals]).sort(["gemeente_code", "year", "level", "indicator_id",
                                                               "measure"])
         changes = pl.concat([changes, s_changes]).sort(["gemeente_code", "level", "indicator_id", "measure"])
-        del measures_rows, core, scored
+        del measures_rows
     else:
         intervals = pl.DataFrame(schema=unc.INTERVAL_SCHEMA)
         changes = pl.DataFrame(schema=unc.CHANGE_SCHEMA)
