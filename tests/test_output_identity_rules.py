@@ -13,6 +13,10 @@ def test_row_order_and_float_noise_are_the_same_output():
     b = _rows("select * from (values ('a', 1.0::double), ('b', 0.0789649323416927::double)) t(k, v)")
     assert a == b
     assert compare({"warehouse/x.t": a}, {"warehouse/x.t": b}) == []
+    # a theme score near zero (an average of z-scores): two runs of one commit, 4e-15 apart (a relative 7e-12)
+    near_zero = _rows("select * from (values ('s', 0.0005910459687026849::double)) t(k, v)")
+    assert near_zero == _rows("select * from (values ('s', 0.0005910459687068005::double)) t(k, v)")
+    assert near_zero != _rows("select * from (values ('s', 0.000591046::double)) t(k, v)")
 
 
 def test_a_changed_value_a_missing_row_or_a_renamed_column_is_a_difference():
