@@ -376,6 +376,16 @@ def targets(report: dict) -> list[dict]:
     return rows
 
 
+def _earlier(report: dict, name: str, r: dict) -> str:
+    """For a result that an --only run kept from an earlier run: when, and whether on this code."""
+    if name == "mirror" or name in report.get("run_now", ORDER):
+        return ""
+    when = f" of {r['when'][:16]}" if r.get("when") else ""
+    code = ("same code" if r.get("git") == report.get("git") else f"other code: {r['git']}") if r.get("git") \
+        else "code not recorded"
+    return f"  (earlier run{when}, {code})"
+
+
 def print_report(report: dict) -> None:
     s = report["scenarios"]
     log()
@@ -388,7 +398,7 @@ def print_report(report: dict) -> None:
             continue
         status = "stopped (--timeout): more than this" if r.get("stopped") else "ok" if r["ok"] else "FAILED"
         log(f"{LABELS[name]:<58} {r['seconds']:>7.1f} s {_gib(r['peak_rss_bytes']):>10}  {status}"
-            + (f"  (load {_load(r)})" if r.get("load") else ""))
+            + (f"  (load {_load(r)})" if r.get("load") else "") + _earlier(report, name, r))
     if "full_rebuild" in s and s["full_rebuild"].get("steps"):
         top = list(s["full_rebuild"]["steps"].items())[:8]
         log("   slowest assets of (a): " + ", ".join(f"{k} {v:.1f} s" for k, v in top))
@@ -426,6 +436,10 @@ def print_report(report: dict) -> None:
     log(f"  {'figure':<78} {'measured':>16} {'goal':>12}  {'load (1 min)':<13} verdict")
     for t in report["targets"]:
         log(f"  {t['figure']:<78} {t['value']:>16} {t['goal']:>12}  {t['load']:<13} {t['verdict']}")
+    stale = [n for n in ORDER if n in s and _earlier(report, n, s[n])]
+    if stale:
+        log(f"  Kept from an earlier run (marked above, with whether it ran this code): {', '.join(stale)}; a "
+            "row above that uses them mixes runs.")
     log()
     log(f"Written: {report['json']}")
 
@@ -506,12 +520,15 @@ def main(argv: list[str] | None = None) -> int:
             r["steps"] = _refresh_steps(logs / f"{name}.log")
         if name in ("floor", "core", "physical_floor"):
             shutil.rmtree(work / name, ignore_errors=True)
+        # when and on which code: a later --only run keeps this result beside its own, and says so
+        r.update(when=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), git=_git())
         scenarios[name] = r
         log(f"  {r['seconds']:.1f} s, peak {_gib(r['peak_rss_bytes'])}{'' if r['ok'] else '  FAILED'}")
 
     report = {"scale": scale, "when": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
               "machine": _machine(), "git": _git(), "mirror": mirror_result, "scenarios": scenarios,
-              "areas": _areas(work / "warehouse" / "bwm.duckdb"), "json": str(json_path.relative_to(ROOT))}
+              "areas": _areas(work / "warehouse" / "bwm.duckdb"), "json": str(json_path.relative_to(ROOT)),
+              "run_now": [n for n in ORDER if n in only]}
     if (work / "site").is_dir():
         report["pages"] = page_sizes(work / "site")
     base_pages = sorted(p.stat().st_size for p in (work / "baseline" / "gemeente").glob("*.html")) \
