@@ -10,6 +10,7 @@ from bwm.municipal import store
 from bwm.municipal.folder import scan_folder
 from bwm.municipal.geography import Geography
 from pipelines.defs.publish.model import build_model
+from tests.test_municipal_validation import DECLARATION  # the same two declared indicators
 
 GEO = Geography.from_rows([
     (year, code, level, gm, wk, name) for year in (2023, 2024) for code, level, gm, wk, name in [
@@ -17,29 +18,6 @@ GEO = Geography.from_rows([
         ("BU00010101", "buurt", "GM0001", "WK000101", "Buurt 1")]])
 #: The CBS indicators a target may name (id -> unit); 'clients' and 'share' come from the data file's declaration.
 UNITS = {"bijstand_per_1000": "per_1000"}
-DECLARATION = """\
-gemeente: GM0001
-source: Gemeente Eerste (test)
-indicators:
-  - id: clients
-    name_nl: Cliënten
-    name_en: Clients
-    theme: materiele_welvaart
-    kind: count
-    unit: count
-    direction: higher_is_worse
-    level: buurt
-    definition_nl: Het aantal cliënten.
-  - id: share
-    name_nl: Aandeel
-    name_en: Share
-    theme: welzijn
-    kind: rate
-    unit: pct
-    direction: higher_is_better
-    level: buurt
-    definition_nl: Het percentage.
-"""
 GOOD_DATA = "area_code,year,indicator_id,value,n_cases\nBU00010101,2024,clients,12,\nBU00010101,2024,share,55.5,20\n"
 HEADER = "area_code;indicator_id;base_year;target_year;target_value\n"
 

@@ -276,6 +276,13 @@ def listing(folder: Path) -> dict[str, int]:
     return dict(sorted(entries.items()))
 
 
+def _check_failed(folder: Path, name: str, limits: Limits, exc: Exception) -> FileResult:
+    """The result of a file whose checks stopped on an error: rejected with that error, the other files go on."""
+    return FileResult(name, _sha256(folder / name, limits.max_bytes), [Finding(
+        name, None, None, None, "check_failed", "a file the checks can read to the end",
+        f"the checks stopped on {exception_text(exc)}; the file is rejected, the other files are checked as usual")])
+
+
 def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: float | None = None,
                 units: dict[str, str] | None = None) -> FolderResult:
     """Read, declare and validate every file in ``folder`` (not its subfolders).
@@ -319,10 +326,7 @@ def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: 
         try:
             result = check_file(folder, name, geo, reserved, declared, keys, limits, entries)
         except Exception as exc:  # noqa: BLE001 - whatever stops one file's checks rejects that file, not the refresh
-            result = FileResult(name, _sha256(folder / name, limits.max_bytes), [Finding(
-                name, None, None, None, "check_failed", "a file the checks can read to the end",
-                f"the checks stopped on {exception_text(exc)}; the file is rejected, the other files are checked "
-                "as usual")])
+            result = _check_failed(folder, name, limits, exc)
         results.append(result)
         if result.accepted:
             seen_keys = keys
@@ -335,10 +339,7 @@ def scan_folder(folder: Path, geo: Geography, reserved: frozenset[str], max_mb: 
             try:
                 result = check_targets_file(folder, name, geo, known, earlier, limits)
             except Exception as exc:  # noqa: BLE001 - as for a data file: this file is rejected, not the refresh
-                result = FileResult(name, _sha256(folder / name, limits.max_bytes), [Finding(
-                    name, None, None, None, "check_failed", "a file the checks can read to the end",
-                    f"the checks stopped on {exception_text(exc)}; the file is rejected, the other files are "
-                    "checked as usual")])
+                result = _check_failed(folder, name, limits, exc)
             results.append(result)
             if result.accepted:
                 earlier.update({(t.area_code, t.indicator_id): f"{t.file}, row {t.row_number}" for t in result.targets})

@@ -24,9 +24,9 @@ from pipelines.resources import BwmResource
 
 INTERVALS = dg.AssetKey(["divide", "intervals"])
 CHANGE_INTERVALS = dg.AssetKey(["divide", "change_intervals"])
-#: The tables an interval is computed from (per gemeente). divide.inputs is a view over indicators.values (seconds
-#: nationally): it is read once into the temporary table INPUTS_SNAPSHOT, which is hashed and read from.
-INPUT_TABLES = ("divide.inputs", "divide.measures", "indicators.stapeling_inputs")
+#: An interval is computed from a gemeente's rows of divide.inputs, divide.measures and indicators.stapeling_inputs.
+#: divide.inputs is a view over indicators.values (seconds nationally): it is read once into the temporary table
+#: INPUTS_SNAPSHOT, which is hashed and read from.
 INPUTS_SNAPSHOT = "interval_inputs"
 #: indicators.stapeling_inputs is a view too: the same treatment.
 STAPELING_SNAPSHOT = "interval_stapeling_inputs"
